@@ -1,0 +1,279 @@
+"""Known-issue entries: the typed model, validation, and YAML (de)serialisation.
+
+An entry is one YAML file in data/known_issues/<slug>.yml. Validation reports the
+first problem as `file: field: reason` so that a maintainer can fix it at once;
+nothing is written anywhere until an entry validates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.errors import UserError
+
+STATUSES = (
+    "investigating",
+    "identified",
+    "workaround",
+    "fixed",
+    "wont_fix",
+    "expected_behaviour",
+)
+PATTERN_KINDS = ("literal", "regex")
+SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
+# Fields a maintainer writes; updated_at/updated_by are stamped by the store.
+FIELD_ORDER = (
+    "slug",
+    "title",
+    "status",
+    "summary",
+    "cause",
+    "workaround",
+    "patterns",
+    "misconceptions",
+    "links",
+    "examples",
+    "updated_at",
+    "updated_by",
+)
+
+
+class EntryError(UserError):
+    """An invalid known-issue entry. `str()` is `source: field: reason`."""
+
+    def __init__(self, source: str, field_name: str, reason: str) -> None:
+        self.source = source
+        self.field = field_name
+        self.reason = reason
+        super().__init__(f"{source}: {field_name}: {reason}")
+
+
+@dataclass(frozen=True)
+class Pattern:
+    kind: str  # "literal" (case-insensitive substring) or "regex" (Python re, IGNORECASE)
+    value: str
+
+    def compile(self) -> re.Pattern[str]:
+        if self.kind == "literal":
+            return re.compile(re.escape(self.value), re.IGNORECASE)
+        return re.compile(self.value, re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Misconception:
+    claim: str  # a short statement of the wrong claim, shown in the reply
+    patterns: tuple[str, ...]  # regexes that find the claim in a sentence
+    correction: str  # what is true, in one or two sentences
+
+    def compiled(self) -> list[re.Pattern[str]]:
+        return [re.compile(p, re.IGNORECASE) for p in self.patterns]
+
+
+@dataclass(frozen=True)
+class KnownIssue:
+    slug: str
+    title: str
+    status: str
+    summary: str
+    cause: str = ""
+    workaround: str = ""
+    patterns: tuple[Pattern, ...] = ()
+    misconceptions: tuple[Misconception, ...] = ()
+    links: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    updated_at: str = ""
+    updated_by: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["patterns"] = [{"kind": p.kind, "value": p.value} for p in self.patterns]
+        data["misconceptions"] = [
+            {"claim": m.claim, "patterns": list(m.patterns), "correction": m.correction}
+            for m in self.misconceptions
+        ]
+        data["links"] = list(self.links)
+        data["examples"] = list(self.examples)
+        return {k: data[k] for k in FIELD_ORDER}
+
+    def to_yaml(self) -> str:
+        data = self.to_dict()
+        if not data["updated_at"]:
+            del data["updated_at"]
+        if not data["updated_by"]:
+            del data["updated_by"]
+        return yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=88)
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """Multi-line strings as `|` blocks so entries stay readable in an editor."""
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if "\n" in value:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+
+_BlockDumper.add_representer(str, _str_representer)
+
+
+def _text(source: str, data: dict[str, Any], key: str, *, required: bool, max_len: int) -> str:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise EntryError(source, key, "is required")
+        return ""
+    if not isinstance(value, str):
+        raise EntryError(source, key, f"must be text, got {type(value).__name__}")
+    value = value.strip()
+    if required and not value:
+        raise EntryError(source, key, "must not be empty")
+    if len(value) > max_len:
+        raise EntryError(source, key, f"is longer than {max_len} characters")
+    return value
+
+
+def _list(source: str, data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise EntryError(source, key, f"must be a list, got {type(value).__name__}")
+    return value
+
+
+def _check_regex(source: str, where: str, value: str) -> None:
+    try:
+        compiled = re.compile(value, re.IGNORECASE)
+    except re.error as exc:
+        raise EntryError(source, where, f"invalid regex: {exc}") from None
+    if compiled.match(""):
+        raise EntryError(source, where, "regex matches the empty string")
+
+
+def validate_entry(data: Any, source: str = "<entry>") -> KnownIssue:
+    """Turn parsed YAML into a KnownIssue or raise EntryError for the first problem."""
+    if not isinstance(data, dict):
+        raise EntryError(source, "(top)", "an entry must be a mapping of fields")
+    unknown = sorted(set(data) - set(FIELD_ORDER))
+    if unknown:
+        raise EntryError(source, unknown[0], "unknown field")
+    slug = _text(source, data, "slug", required=True, max_len=64)
+    if not SLUG_RE.match(slug):
+        raise EntryError(
+            source, "slug", "must be 3-64 characters: lowercase letters, digits, underscores"
+        )
+    status = _text(source, data, "status", required=True, max_len=32)
+    if status not in STATUSES:
+        raise EntryError(source, "status", f"must be one of {', '.join(STATUSES)}")
+    title = _text(source, data, "title", required=True, max_len=200)
+    summary = _text(source, data, "summary", required=True, max_len=2000)
+    cause = _text(source, data, "cause", required=False, max_len=4000)
+    workaround = _text(source, data, "workaround", required=False, max_len=4000)
+    if status in ("workaround", "fixed") and not workaround:
+        raise EntryError(source, "workaround", f"is required when status is {status}")
+
+    patterns: list[Pattern] = []
+    for i, item in enumerate(_list(source, data, "patterns")):
+        where = f"patterns[{i}]"
+        if isinstance(item, str):
+            item = {"kind": "literal", "value": item}
+        if not isinstance(item, dict):
+            raise EntryError(source, where, "must be a mapping with kind and value")
+        kind = item.get("kind", "literal")
+        value = item.get("value")
+        if kind not in PATTERN_KINDS:
+            raise EntryError(source, f"{where}.kind", "must be literal or regex")
+        if not isinstance(value, str) or len(value.strip()) < 6:
+            raise EntryError(source, f"{where}.value", "must be text of at least 6 characters")
+        if kind == "regex":
+            _check_regex(source, f"{where}.value", value)
+        patterns.append(Pattern(kind=kind, value=value))
+
+    misconceptions: list[Misconception] = []
+    for i, item in enumerate(_list(source, data, "misconceptions")):
+        where = f"misconceptions[{i}]"
+        if not isinstance(item, dict):
+            raise EntryError(source, where, "must be a mapping with claim, patterns, correction")
+        claim = _text(source, item, "claim", required=True, max_len=300)
+        correction = _text(source, item, "correction", required=True, max_len=1000)
+        pats = item.get("patterns")
+        if not isinstance(pats, list) or not pats:
+            raise EntryError(source, f"{where}.patterns", "must be a non-empty list of regexes")
+        for j, pat in enumerate(pats):
+            if not isinstance(pat, str):
+                raise EntryError(source, f"{where}.patterns[{j}]", "must be text")
+            _check_regex(source, f"{where}.patterns[{j}]", pat)
+        misconceptions.append(
+            Misconception(claim=claim, patterns=tuple(pats), correction=correction)
+        )
+
+    links: list[str] = []
+    for i, link in enumerate(_list(source, data, "links")):
+        if not isinstance(link, str) or not re.match(r"^https?://\S+$", link):
+            raise EntryError(source, f"links[{i}]", "must be an http(s) URL")
+        links.append(link)
+
+    examples: list[str] = []
+    for i, example in enumerate(_list(source, data, "examples")):
+        if not isinstance(example, str) or not example.strip():
+            raise EntryError(source, f"examples[{i}]", "must be non-empty text")
+        examples.append(example.strip())
+
+    return KnownIssue(
+        slug=slug,
+        title=title,
+        status=status,
+        summary=summary,
+        cause=cause,
+        workaround=workaround,
+        patterns=tuple(patterns),
+        misconceptions=tuple(misconceptions),
+        links=tuple(links),
+        examples=tuple(examples),
+        updated_at=str(data.get("updated_at") or ""),
+        updated_by=str(data.get("updated_by") or ""),
+    )
+
+
+def parse_yaml(text: str, source: str = "<entry>") -> KnownIssue:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(yaml)"
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise EntryError(source, where, str(problem)) from None
+    return validate_entry(data, source)
+
+
+def load_file(path: str | Path) -> KnownIssue:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise EntryError(str(path), "(file)", exc.strerror or "cannot read") from None
+    issue = parse_yaml(text, str(path))
+    if path.stem != issue.slug:
+        raise EntryError(str(path), "slug", f"must match the file name ({path.stem})")
+    return issue
+
+
+def load_dir(path: str | Path) -> list[KnownIssue]:
+    """Every entry in a directory, all validated before any is returned."""
+    directory = Path(path)
+    if not directory.is_dir():
+        raise EntryError(str(directory), "(dir)", "is not a directory")
+    files = sorted(directory.glob("*.yml")) + sorted(directory.glob("*.yaml"))
+    issues = [load_file(f) for f in files]
+    seen: set[str] = set()
+    for issue, f in zip(issues, files, strict=True):
+        if issue.slug in seen:
+            raise EntryError(str(f), "slug", f"duplicate slug {issue.slug}")
+        seen.add(issue.slug)
+    return issues
