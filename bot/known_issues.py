@@ -122,19 +122,28 @@ def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _BlockDumper.add_representer(str, _str_representer)
 
 
-def _text(source: str, data: dict[str, Any], key: str, *, required: bool, max_len: int) -> str:
+def _text(
+    source: str,
+    data: dict[str, Any],
+    key: str,
+    *,
+    required: bool,
+    max_len: int,
+    where: str = "",
+) -> str:
+    label = f"{where}.{key}" if where else key
     value = data.get(key)
     if value is None:
         if required:
-            raise EntryError(source, key, "is required")
+            raise EntryError(source, label, "is required")
         return ""
     if not isinstance(value, str):
-        raise EntryError(source, key, f"must be text, got {type(value).__name__}")
+        raise EntryError(source, label, f"must be text, got {type(value).__name__}")
     value = value.strip()
     if required and not value:
-        raise EntryError(source, key, "must not be empty")
+        raise EntryError(source, label, "must not be empty")
     if len(value) > max_len:
-        raise EntryError(source, key, f"is longer than {max_len} characters")
+        raise EntryError(source, label, f"is longer than {max_len} characters")
     return value
 
 
@@ -200,8 +209,8 @@ def validate_entry(data: Any, source: str = "<entry>") -> KnownIssue:
         where = f"misconceptions[{i}]"
         if not isinstance(item, dict):
             raise EntryError(source, where, "must be a mapping with claim, patterns, correction")
-        claim = _text(source, item, "claim", required=True, max_len=300)
-        correction = _text(source, item, "correction", required=True, max_len=1000)
+        claim = _text(source, item, "claim", required=True, max_len=300, where=where)
+        correction = _text(source, item, "correction", required=True, max_len=1000, where=where)
         pats = item.get("patterns")
         if not isinstance(pats, list) or not pats:
             raise EntryError(source, f"{where}.patterns", "must be a non-empty list of regexes")

@@ -237,8 +237,20 @@ def _m2_pipeline(db: sqlite_utils.Database) -> None:
     db["followups"].create_index(["history_id", "topic_id"], unique=True)
 
 
+def _m3_runner(db: sqlite_utils.Database) -> None:
+    # The post text and title are kept with each decision so that staff feedback
+    # (a rejected draft, a corrected reply) can become a training example.
+    db["decisions"].add_column("text", str)
+    db["decisions"].add_column("title", str)
+    db["intents"].create_index(["topic_id"])
+
+
 # Append only: never edit a migration that has shipped.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_known_issues, _m2_pipeline]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _m1_known_issues,
+    _m2_pipeline,
+    _m3_runner,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -384,25 +396,36 @@ class Store:
         )
 
     def save_issue(
-        self, issue: KnownIssue, *, author: str, action: str = "edit", note: str = ""
+        self,
+        issue: KnownIssue,
+        *,
+        author: str,
+        action: str = "edit",
+        note: str = "",
+        keep_stamps: bool = False,
     ) -> tuple[KnownIssue, bool]:
         """Create or replace an entry, stamping who/when and keeping history.
 
         Returns the stored entry and whether anything changed (an identical
-        save is a no-op and leaves no history row).
+        save is a no-op and leaves no history row). `keep_stamps` keeps the
+        entry's own updated_at/updated_by (an import of an export), so that a
+        round trip is lossless; the history row still names who imported it.
         """
         with self.transaction():
             before = self.get_issue(issue.slug)
             if before is not None and _content(before) == _content(issue):
                 return before, False
-            stamped = _restamp(issue, utcnow(), author)
+            if keep_stamps and issue.updated_at and issue.updated_by:
+                stamped = issue
+            else:
+                stamped = _restamp(issue, utcnow(), author)
             self._write_issue_rows(stamped)
             if before is None and action == "edit":
                 action = "create"
             self.db["issue_history"].insert(
                 {
                     "slug": issue.slug,
-                    "at": stamped.updated_at,
+                    "at": utcnow(),
                     "author": author,
                     "action": action,
                     "note": note,
@@ -484,8 +507,361 @@ class Store:
             h.update(json.dumps(_content(issue), sort_keys=True).encode())
         return h.hexdigest()
 
+    # ------------------------------------------------------------------ dashboard
+    # Sign-in nonces (single use) and the read-only views of the staff dashboard.
+
+    def sso_nonce_issue(self, nonce: str, expires_at: str, now: str) -> None:
+        """Record a DiscourseConnect nonce; expired ones are pruned on the way."""
+        with self.transaction():
+            self.db.execute("DELETE FROM state WHERE key LIKE 'sso_nonce:%' AND value < ?", [now])
+            self.db["state"].insert({"key": f"sso_nonce:{nonce}", "value": expires_at}, pk="key")
+
+    def sso_nonce_consume(self, nonce: str, now: str) -> bool:
+        """True once for a live nonce: it is deleted in the same transaction."""
+        with self.transaction():
+            key = f"sso_nonce:{nonce}"
+            row = self.db.execute("SELECT value FROM state WHERE key = ?", [key]).fetchone()
+            if row is None:
+                return False
+            self.db.execute("DELETE FROM state WHERE key = ?", [key])
+            return bool(row[0] >= now)
+
+    def dashboard_counts(self, since: str) -> dict[str, int]:
+        """Headline figures since `since` (queue sizes are current, not windowed)."""
+
+        def one(sql: str, params: list[Any]) -> int:
+            return int(self.db.execute(sql, params).fetchone()[0] or 0)
+
+        return {
+            "posts_seen": one(
+                "SELECT COUNT(DISTINCT post_id) FROM decisions WHERE created_at >= ?", [since]
+            ),
+            "replies_posted": one("SELECT COUNT(*) FROM replies WHERE created_at >= ?", [since]),
+            "replies_removed": one(
+                "SELECT COUNT(*) FROM replies WHERE created_at >= ? AND state = 'removed'",
+                [since],
+            ),
+            "drafts_waiting": one("SELECT COUNT(*) FROM drafts WHERE status = 'pending'", []),
+            "drafts_approved": one(
+                "SELECT COUNT(*) FROM drafts WHERE status = 'approved' AND decided_at >= ?",
+                [since],
+            ),
+            "drafts_rejected": one(
+                "SELECT COUNT(*) FROM drafts WHERE status = 'rejected' AND decided_at >= ?",
+                [since],
+            ),
+            "open_clusters": one("SELECT COUNT(*) FROM clusters WHERE status = 'open'", []),
+            "corrections": one(
+                "SELECT SUM(CASE WHEN json_valid(corrections) "
+                "THEN json_array_length(corrections) ELSE 0 END) "
+                "FROM decisions WHERE created_at >= ? AND action IN ('reply', 'review')",
+                [since],
+            ),
+        }
+
+    def decisions_per_day(self, since: str) -> list[dict[str, Any]]:
+        """[{day, action, n}] for the overview chart."""
+        return list(
+            self.db.query(
+                "SELECT substr(created_at, 1, 10) AS day, action, COUNT(*) AS n FROM decisions "
+                "WHERE created_at >= ? GROUP BY day, action ORDER BY day",
+                [since],
+            )
+        )
+
+    def audit_decisions(
+        self,
+        *,
+        action: str | None = None,
+        issue: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Decisions newest first, filtered; returns (rows, total matching)."""
+        where: list[str] = []
+        params: list[Any] = []
+        if action:
+            where.append("action = ?")
+            params.append(action)
+        if issue:
+            where.append("issue = ?")
+            params.append(issue)
+        if date_from:
+            where.append("created_at >= ?")
+            params.append(date_from)
+        if date_to:
+            # A bare date includes the whole day.
+            where.append("created_at < ?")
+            params.append(date_to + ("\uffff" if len(date_to) == 10 else ""))
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        total = int(
+            self.db.execute(f"SELECT COUNT(*) FROM decisions {clause}", params).fetchone()[0]
+        )
+        rows = list(
+            self.db.query(
+                f"SELECT * FROM decisions {clause} ORDER BY created_at DESC, id DESC "
+                "LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            )
+        )
+        return rows, total
+
+    def dashboard_clusters(self, status: str, recent_since: str) -> list[dict[str, Any]]:
+        """Clusters with `recent` (reports since `recent_since`), fastest-growing first."""
+        return list(
+            self.db.query(
+                "SELECT c.*, (SELECT COUNT(*) FROM cluster_reports r WHERE r.cluster_id = c.id "
+                "AND r.created_at >= ?) AS recent FROM clusters c WHERE c.status = ? "
+                "ORDER BY recent DESC, c.last_seen DESC, c.id DESC",
+                [recent_since, status],
+            )
+        )
+
+    def cluster_reports_for(self, cluster_id: int, limit: int = 5) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "SELECT * FROM cluster_reports WHERE cluster_id = ? ORDER BY created_at DESC, "
+                "id DESC LIMIT ?",
+                [cluster_id, limit],
+            )
+        )
+
     # ------------------------------------------------------------------ pipeline
     # (decisions, intents, replies, clusters, drafts, feedback: see below)
+
+    # --- runner: seen posts and the decision audit log
+
+    def is_seen(self, post_id: int, version: int) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM seen_posts WHERE post_id = ? AND version = ?", [post_id, version]
+        ).fetchone()
+        return row is not None
+
+    def mark_seen(self, post_id: int, version: int, topic_id: int, decision_id: int) -> None:
+        self.db["seen_posts"].insert(
+            {
+                "post_id": post_id,
+                "version": version,
+                "topic_id": topic_id,
+                "decision_id": decision_id,
+                "at": utcnow(),
+            },
+            pk=("post_id", "version"),
+        )
+
+    def add_decision(self, row: dict[str, Any]) -> int:
+        data = {"created_at": utcnow(), **row}
+        for key in ("reasons", "error_strings", "corrections"):
+            if not isinstance(data.get(key, ""), str):
+                data[key] = json.dumps(data[key])
+        return int(self.db["decisions"].insert(data, alter=False).last_pk)
+
+    def list_decisions(
+        self, *, limit: int = 100, post_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        where, params = ("WHERE post_id = ?", [post_id]) if post_id is not None else ("", [])
+        return list(
+            self.db.query(
+                f"SELECT * FROM decisions {where} ORDER BY id DESC LIMIT ?", [*params, limit]
+            )
+        )
+
+    def decision_text_for_post(self, post_id: int) -> str | None:
+        row = self.db.execute(
+            "SELECT text FROM decisions WHERE post_id = ? ORDER BY id DESC LIMIT 1", [post_id]
+        ).fetchone()
+        return row[0] if row else None
+
+    # --- runner: write-ahead intents
+
+    def add_intent(
+        self,
+        *,
+        kind: str,
+        dedupe_key: str,
+        topic_id: int,
+        post_id: int,
+        issue: str | None,
+        raw: str,
+        payload: dict[str, Any] | None = None,
+    ) -> int | None:
+        """Record an intended forum write; None if one with that key already exists."""
+        if self.intent_by_key(dedupe_key) is not None:
+            return None
+        now = utcnow()
+        return int(
+            self.db["intents"]
+            .insert(
+                {
+                    "kind": kind,
+                    "dedupe_key": dedupe_key,
+                    "topic_id": topic_id,
+                    "post_id": post_id,
+                    "issue": issue,
+                    "raw": raw,
+                    "payload": json.dumps(payload or {}),
+                    "status": "pending",
+                    "result_post_id": None,
+                    "error": "",
+                    "attempts": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            .last_pk
+        )
+
+    def get_intent(self, intent_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM intents WHERE id = ?", [intent_id]))
+        return rows[0] if rows else None
+
+    def intent_by_key(self, dedupe_key: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM intents WHERE dedupe_key = ?", [dedupe_key]))
+        return rows[0] if rows else None
+
+    def pending_intents(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM intents WHERE status = 'pending' ORDER BY id"))
+
+    def list_intents(self, status: str | None = None) -> list[dict[str, Any]]:
+        where, params = ("WHERE status = ?", [status]) if status else ("", [])
+        return list(self.db.query(f"SELECT * FROM intents {where} ORDER BY id", params))
+
+    def update_intent(self, intent_id: int, **fields: Any) -> None:
+        self.db["intents"].update(intent_id, {**fields, "updated_at": utcnow()})
+
+    def count_intents_since(self, kinds: tuple[str, ...], since: str) -> int:
+        marks = ",".join("?" for _ in kinds)
+        row = self.db.execute(
+            f"SELECT COUNT(*) FROM intents WHERE kind IN ({marks}) AND created_at >= ? "
+            "AND status IN ('pending', 'done')",
+            [*kinds, since],
+        ).fetchone()
+        return int(row[0])
+
+    # --- runner: the bot's replies (for corrections and follow-ups)
+
+    def add_reply(self, row: dict[str, Any]) -> int:
+        return int(
+            self.db["replies"].insert({"state": "active", "created_at": utcnow(), **row}).last_pk
+        )
+
+    def replies_in_topic(self, topic_id: int) -> list[dict[str, Any]]:
+        return list(
+            self.db.query("SELECT * FROM replies WHERE topic_id = ? ORDER BY id", [topic_id])
+        )
+
+    def replies_for_issue(self, slug: str, state: str = "active") -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "SELECT * FROM replies WHERE issue = ? AND state = ? ORDER BY id", [slug, state]
+            )
+        )
+
+    def set_reply_state(self, reply_id: int, state: str) -> None:
+        self.db["replies"].update(reply_id, {"state": state})
+
+    # --- runner: clusters of unknown error reports
+
+    def list_clusters(self, status: str | None = "open") -> list[dict[str, Any]]:
+        where, params = ("WHERE status = ?", [status]) if status else ("", [])
+        return list(
+            self.db.query(
+                f"SELECT * FROM clusters {where} ORDER BY count DESC, last_seen DESC", params
+            )
+        )
+
+    def get_cluster(self, cluster_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM clusters WHERE id = ?", [cluster_id]))
+        return rows[0] if rows else None
+
+    def add_cluster(self, row: dict[str, Any]) -> int:
+        now = utcnow()
+        data = {
+            "status": "open",
+            "count": 0,
+            "reporters": "[]",
+            "notified_size": 0,
+            "first_seen": now,
+            "last_seen": now,
+            "created_at": now,
+            **row,
+        }
+        return int(self.db["clusters"].insert(data).last_pk)
+
+    def update_cluster(self, cluster_id: int, **fields: Any) -> None:
+        self.db["clusters"].update(cluster_id, fields)
+
+    def cluster_reports(self, cluster_id: int) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "SELECT * FROM cluster_reports WHERE cluster_id = ? ORDER BY id", [cluster_id]
+            )
+        )
+
+    def cluster_report_for_post(self, post_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM cluster_reports WHERE post_id = ?", [post_id]))
+        return rows[0] if rows else None
+
+    def add_cluster_report(self, row: dict[str, Any]) -> None:
+        self.db["cluster_reports"].insert({"created_at": utcnow(), **row})
+
+    # --- runner: review drafts and staff feedback
+
+    def add_draft(self, row: dict[str, Any]) -> int:
+        return int(
+            self.db["drafts"].insert({"status": "pending", "created_at": utcnow(), **row}).last_pk
+        )
+
+    def get_draft(self, draft_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM drafts WHERE id = ?", [draft_id]))
+        return rows[0] if rows else None
+
+    def list_drafts(self, status: str | None = "pending") -> list[dict[str, Any]]:
+        where, params = ("WHERE status = ?", [status]) if status else ("", [])
+        return list(self.db.query(f"SELECT * FROM drafts {where} ORDER BY id", params))
+
+    def update_draft(self, draft_id: int, **fields: Any) -> None:
+        self.db["drafts"].update(draft_id, fields)
+
+    def add_feedback(self, **fields: Any) -> int:
+        return int(self.db["feedback"].insert({"created_at": utcnow(), **fields}).last_pk)
+
+    # --- runner: webhook de-duplication and follow-ups
+
+    def add_webhook_event(self, event_key: str, event_id: str | None) -> bool:
+        """True if this (event, post, version) is new; False for a redelivery."""
+        with self.transaction():
+            if self.db.execute(
+                "SELECT 1 FROM webhook_events WHERE event_key = ?", [event_key]
+            ).fetchone():
+                return False
+            self.db["webhook_events"].insert(
+                {"event_key": event_key, "event_id": event_id or "", "received_at": utcnow()}
+            )
+            return True
+
+    def add_followup(self, history_id: int, issue: str, topic_id: int, status: str) -> bool:
+        """True if this (history entry, topic) pair had no follow-up yet."""
+        if self.db.execute(
+            "SELECT 1 FROM followups WHERE history_id = ? AND topic_id = ?", [history_id, topic_id]
+        ).fetchone():
+            return False
+        self.db["followups"].insert(
+            {
+                "history_id": history_id,
+                "issue": issue,
+                "topic_id": topic_id,
+                "status": status,
+                "created_at": utcnow(),
+            }
+        )
+        return True
+
+    def history_after(self, history_id: int) -> list[HistoryEntry]:
+        rows = self.db.query("SELECT * FROM issue_history WHERE id > ? ORDER BY id", [history_id])
+        return [HistoryEntry(**r) for r in rows]
 
 
 def _content(issue: KnownIssue) -> dict[str, Any]:

@@ -6,8 +6,8 @@ import json
 
 import click
 
-from bot.commands.context import AppContext
-from bot.known_issues import load_dir
+from bot.commands.context import AppContext, default_author
+from bot.issue_admin import import_dir
 
 
 @click.command()
@@ -17,27 +17,22 @@ from bot.known_issues import load_dir
     default=None,
     help="Directory of known-issue YAML files (default: the packaged data/known_issues).",
 )
-@click.option("--as", "author", default=None, help="Who is recorded as the author (default $USER).")
+@click.option(
+    "--as", "author", default=None, help="Author recorded in the history (default $USER)."
+)
 @click.pass_obj
 def init(app: AppContext, data_dir: str | None, author: str | None) -> None:
     """Create or upgrade the database and load the known-issue entries.
 
-    Entries already in the database are updated only where the files differ,
-    so running it again is safe; every change is recorded in the history.
+    Entries missing from the database are added; entries already there are
+    left as maintainers last saved them (use `issues import` to overwrite).
+    Running it again is safe.
     """
-    from bot.commands.context import default_author
-
     directory = data_dir or str(app.config.resolved_data_dir() / "known_issues")
-    entries = load_dir(directory)  # validate everything before writing anything
-    store = app.store
-    changed = 0
-    with store.transaction():
-        for entry in entries:
-            _, did = store.save_issue(entry, author=author or default_author(), action="import")
-            changed += did
+    result = import_dir(app.store, directory, author=author or default_author(), only_new=True)
     click.echo(
-        f"Database {app.config.db_path} ready; {len(entries)} known issues "
-        f"({changed} added or updated)."
+        f"Database {app.config.db_path} ready: {result.total} known issues in {directory}, "
+        f"{result.changed} added."
     )
 
 
