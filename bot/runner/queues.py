@@ -1,0 +1,327 @@
+"""Staff actions on the escalation queue (clusters) and the review queue (drafts).
+
+The CLI (`triagebot queue ...`, `triagebot review ...`) and the dashboard both call
+these functions, so behaviour is identical whichever a staff member uses. Functions
+that only touch the database are synchronous; the two that write to the forum
+(`link_cluster`, `approve_draft`) are async and go through the write-ahead intent
+path, so a crash or a double click never posts twice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.errors import UserError
+from bot.runner.services import Services
+from bot.store import utcnow
+
+CLUSTER_STATUSES = ("open", "dismissed", "linked", "promoted")
+DRAFT_STATUSES = ("pending", "approved", "rejected")
+
+
+class QueueError(UserError):
+    """A staff action that cannot be done (unknown id, wrong state, bad input)."""
+
+
+@dataclass(frozen=True)
+class ClusterReport:
+    post_id: int
+    topic_id: int
+    username: str
+    title: str
+    excerpt: str
+    error_string: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Cluster:
+    id: int
+    title: str
+    status: str
+    fingerprint: str
+    normalised: str
+    count: int
+    reporters: tuple[str, ...]
+    first_seen: str
+    last_seen: str
+    linked_slug: str | None
+    notified_size: int
+    # Filled by get_cluster only (list_clusters leaves it empty).
+    reports: tuple[ClusterReport, ...] = ()
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: int
+    post_id: int
+    topic_id: int
+    issue: str | None
+    confidence: float
+    raw: str
+    reason: str
+    status: str
+    decided_by: str | None
+    decided_at: str | None
+    reject_reason: str | None
+    reply_post_id: int | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    cluster: Cluster
+    answered: int  # replies posted (auto) or drafted (review) for the cluster's posts
+    skipped: int  # posts the policy did not allow answering (closed topic, already answered...)
+    details: tuple[str, ...] = field(default=())
+
+
+# --------------------------------------------------------------------------- clusters
+
+
+def _cluster(row: dict[str, Any], reports: list[dict[str, Any]] | None = None) -> Cluster:
+    return Cluster(
+        id=row["id"],
+        title=row["title"] or "",
+        status=row["status"],
+        fingerprint=row["fingerprint"] or "",
+        normalised=row["normalised"] or "",
+        count=row["count"] or 0,
+        reporters=tuple(json.loads(row["reporters"] or "[]")),
+        first_seen=row["first_seen"] or "",
+        last_seen=row["last_seen"] or "",
+        linked_slug=row["linked_slug"] or None,
+        notified_size=row["notified_size"] or 0,
+        reports=tuple(
+            ClusterReport(
+                post_id=r["post_id"],
+                topic_id=r["topic_id"],
+                username=r["username"] or "",
+                title=r["title"] or "",
+                excerpt=r["excerpt"] or "",
+                error_string=r["error_string"] or "",
+                created_at=r["created_at"] or "",
+            )
+            for r in (reports or [])
+        ),
+    )
+
+
+def list_clusters(services: Services, status: str | None = "open") -> list[Cluster]:
+    """Clusters, largest and most recent first; `status=None` lists every status."""
+    if status is not None and status not in CLUSTER_STATUSES:
+        raise QueueError(f"status: must be one of {', '.join(CLUSTER_STATUSES)}")
+    return [_cluster(r) for r in services.store.list_clusters(status)]
+
+
+def get_cluster(services: Services, cluster_id: int) -> Cluster:
+    row = services.store.get_cluster(cluster_id)
+    if row is None:
+        raise QueueError(f"cluster {cluster_id}: no such cluster")
+    return _cluster(row, services.store.cluster_reports(cluster_id))
+
+
+def _open_cluster(services: Services, cluster_id: int) -> Cluster:
+    cluster = get_cluster(services, cluster_id)
+    if cluster.status != "open":
+        raise QueueError(f"cluster {cluster_id}: already {cluster.status}")
+    return cluster
+
+
+def dismiss_cluster(services: Services, cluster_id: int, author: str) -> Cluster:
+    """Close a cluster without action; later matching reports start a new cluster."""
+    _open_cluster(services, cluster_id)
+    with services.store.transaction():
+        services.store.update_cluster(cluster_id, status="dismissed")
+        services.store.add_feedback(
+            source="cluster",
+            ref_id=cluster_id,
+            text="",
+            predicted_issue=None,
+            correct_issue=None,
+            verdict="dismissed",
+            reason="",
+            author=author,
+        )
+    return get_cluster(services, cluster_id)
+
+
+async def link_cluster(services: Services, cluster_id: int, slug: str, author: str) -> LinkResult:
+    """Attach a cluster to an existing known issue and answer its posts.
+
+    Each post goes through the normal action path (policy, mode, intents), so
+    `auto` mode replies, `review` mode drafts and `dry-run` only records.
+    """
+    from bot.runner.pipeline import answer_for_issue
+
+    cluster = _open_cluster(services, cluster_id)
+    issue = services.store.get_issue(slug)
+    if issue is None:
+        raise QueueError(f"issue: no known issue {slug!r}")
+    with services.store.transaction():
+        services.store.update_cluster(cluster_id, status="linked", linked_slug=slug)
+        services.store.add_feedback(
+            source="cluster",
+            ref_id=cluster_id,
+            text=cluster.normalised,
+            predicted_issue=None,
+            correct_issue=slug,
+            verdict="linked",
+            reason="",
+            author=author,
+        )
+    answered = skipped = 0
+    details: list[str] = []
+    for report in cluster.reports:
+        outcome = await answer_for_issue(
+            services, post_id=report.post_id, topic_id=report.topic_id, slug=slug, author=author
+        )
+        details.append(f"post {report.post_id}: {outcome}")
+        if outcome in ("replied", "drafted", "recorded"):
+            answered += 1
+        else:
+            skipped += 1
+    return LinkResult(
+        cluster=get_cluster(services, cluster_id),
+        answered=answered,
+        skipped=skipped,
+        details=tuple(details),
+    )
+
+
+def _slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    slug = slug[:50].rstrip("_") or "new_issue"
+    return slug if slug[0].isalpha() else f"issue_{slug}"
+
+
+def promote_cluster(services: Services, cluster_id: int, author: str) -> dict[str, Any]:
+    """Turn a cluster into a known-issue draft (a dict in the YAML entry shape).
+
+    Nothing is added to the known-issue database: a maintainer completes the
+    summary, cause and workaround and saves it (`triagebot issues add`/dashboard).
+    """
+    cluster = _open_cluster(services, cluster_id)
+    base = _slugify(cluster.title or cluster.normalised)
+    slug, n = base, 2
+    while services.store.get_issue(slug) is not None:
+        slug, n = f"{base}_{n}", n + 1
+    errors = sorted({r.error_string for r in cluster.reports if r.error_string})
+    draft: dict[str, Any] = {
+        "slug": slug,
+        "title": cluster.title or cluster.normalised[:120],
+        "status": "investigating",
+        "summary": (
+            f"{cluster.count} report(s) from {len(cluster.reporters)} member(s) between "
+            f"{cluster.first_seen[:10]} and {cluster.last_seen[:10]}. TODO: describe the problem."
+        ),
+        "cause": "",
+        "workaround": "",
+        "patterns": [{"kind": "literal", "value": e} for e in errors[:5]],
+        "misconceptions": [],
+        "links": [],
+        "examples": [r.excerpt for r in cluster.reports[:5] if r.excerpt],
+    }
+    with services.store.transaction():
+        services.store.update_cluster(cluster_id, status="promoted", linked_slug=slug)
+        services.store.add_feedback(
+            source="cluster",
+            ref_id=cluster_id,
+            text=cluster.normalised,
+            predicted_issue=None,
+            correct_issue=slug,
+            verdict="promoted",
+            reason="",
+            author=author,
+        )
+    return draft
+
+
+# --------------------------------------------------------------------------- drafts
+
+
+def _draft(row: dict[str, Any]) -> Draft:
+    return Draft(
+        id=row["id"],
+        post_id=row["post_id"],
+        topic_id=row["topic_id"],
+        issue=row["issue"] or None,
+        confidence=float(row["confidence"] or 0.0),
+        raw=row["raw"] or "",
+        reason=row["reason"] or "",
+        status=row["status"],
+        decided_by=row["decided_by"] or None,
+        decided_at=row["decided_at"] or None,
+        reject_reason=row["reject_reason"] or None,
+        reply_post_id=row["reply_post_id"] or None,
+        created_at=row["created_at"] or "",
+    )
+
+
+def list_drafts(services: Services, status: str | None = "pending") -> list[Draft]:
+    """Drafts, oldest first (the order staff should work them); `None` lists all."""
+    if status is not None and status not in DRAFT_STATUSES:
+        raise QueueError(f"status: must be one of {', '.join(DRAFT_STATUSES)}")
+    return [_draft(r) for r in services.store.list_drafts(status)]
+
+
+def get_draft(services: Services, draft_id: int) -> Draft:
+    row = services.store.get_draft(draft_id)
+    if row is None:
+        raise QueueError(f"draft {draft_id}: no such draft")
+    return _draft(row)
+
+
+def _pending_draft(services: Services, draft_id: int) -> Draft:
+    draft = get_draft(services, draft_id)
+    if draft.status != "pending":
+        raise QueueError(f"draft {draft_id}: already {draft.status}")
+    return draft
+
+
+async def approve_draft(
+    services: Services, draft_id: int, author: str, edited_raw: str | None = None
+) -> Draft:
+    """Post a draft (optionally edited) to its topic through the intent path.
+
+    Approval is a human decision, so it posts whatever the configured mode,
+    except `dry-run`, which never writes to the forum.
+    """
+    from bot.runner.pipeline import post_approved_draft
+
+    draft = _pending_draft(services, draft_id)
+    raw = draft.raw if edited_raw is None else edited_raw
+    if not raw.strip():
+        raise QueueError(f"draft {draft_id}: the reply text is empty")
+    await post_approved_draft(services, draft, raw=raw, author=author)
+    return get_draft(services, draft_id)
+
+
+def reject_draft(services: Services, draft_id: int, author: str, reason: str) -> Draft:
+    """Reject a draft; the correction is kept as feedback for training."""
+    draft = _pending_draft(services, draft_id)
+    if not reason.strip():
+        raise QueueError("reason: say why the draft is wrong (it becomes training feedback)")
+    post_text = services.store.decision_text_for_post(draft.post_id) or ""
+    with services.store.transaction():
+        services.store.update_draft(
+            draft_id,
+            status="rejected",
+            decided_by=author,
+            decided_at=utcnow(),
+            reject_reason=reason.strip(),
+        )
+        services.store.add_feedback(
+            source="draft",
+            ref_id=draft_id,
+            text=post_text,
+            predicted_issue=draft.issue,
+            correct_issue=None,
+            verdict="rejected",
+            reason=reason.strip(),
+            author=author,
+        )
+    return get_draft(services, draft_id)

@@ -1,0 +1,97 @@
+"""The wiring every long-running part shares, built once per process.
+
+`Services` is a plain dataclass (no globals): the configuration, the store, a
+factory for the forum client and the triager. The forum client is created on
+first use and shared, so every forum call in one process goes through one rate
+limiter and one connection pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.config import Config
+from bot.store import Store
+from bot.triage.types import Decision, Thread
+
+
+class TriagerLike(Protocol):
+    """What the runner needs from the triage engine."""
+
+    def decide(self, thread: Thread) -> Decision: ...
+
+
+class ForumClient(Protocol):
+    """The subset of `bot.discourse.DiscourseClient` the runner calls."""
+
+    async def latest_posts(self, before: int | None = None) -> list[Any]: ...
+
+    async def get_topic(self, topic_id: int) -> Any: ...
+
+    async def get_post(self, post_id: int) -> Any: ...
+
+    async def create_post(
+        self, topic_id: int, raw: str, reply_to_post_number: int | None = None
+    ) -> Any: ...
+
+    async def send_private_message(
+        self, title: str, raw: str, target_recipients: str | list[str]
+    ) -> Any: ...
+
+    async def create_topic(self, title: str, raw: str, category: int | None = None) -> Any: ...
+
+    async def flag_post(self, post_id: int, flag: str, message: str = "") -> Any: ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass
+class Services:
+    """Everything a runner part needs. Build with `build_services` or directly in tests."""
+
+    config: Config
+    store: Store
+    client_factory: Callable[[], ForumClient]
+    triager: TriagerLike
+    # Created lazily by `client()`; one per process so the rate budget is shared.
+    _client: ForumClient | None = field(default=None, repr=False)
+
+    @property
+    def mode(self) -> str:
+        return self.config.mode
+
+    def client(self) -> ForumClient:
+        if self._client is None:
+            self._client = self.client_factory()
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            close = getattr(client, "aclose", None)
+            if close is not None:
+                await close()
+
+
+def build_services(
+    config: Config,
+    store: Store,
+    *,
+    triager: TriagerLike | None = None,
+    client_factory: Callable[[], ForumClient] | None = None,
+) -> Services:
+    """The production wiring: the real Discourse client and the real triager."""
+    if triager is None:
+        from bot.triage.engine import Triager
+
+        triager = Triager.from_store(store, config)
+    if client_factory is None:
+
+        def client_factory() -> ForumClient:
+            from bot.runner.forum import make_client
+
+            return make_client(config)
+
+    return Services(config=config, store=store, client_factory=client_factory, triager=triager)
