@@ -8,6 +8,7 @@ limiter and one connection pool.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -44,6 +45,12 @@ class ForumClient(Protocol):
 
     async def flag_post(self, post_id: int, flag: str, message: str = "") -> Any: ...
 
+    def lock(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
+
     async def aclose(self) -> None: ...
 
 
@@ -57,6 +64,9 @@ class Services:
     triager: TriagerLike
     # Created lazily by `client()`; one per process so the rate budget is shared.
     _client: ForumClient | None = field(default=None, repr=False)
+    # One lock per intent / post id: a webhook, the catch-up poll and the
+    # reconcile loop may reach the same item at once inside one process.
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict, repr=False)
 
     @property
     def mode(self) -> str:
@@ -66,6 +76,12 @@ class Services:
         if self._client is None:
             self._client = self.client_factory()
         return self._client
+
+    def lock(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
 
     async def aclose(self) -> None:
         if self._client is not None:

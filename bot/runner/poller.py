@@ -1,0 +1,204 @@
+"""Watching `/posts.json`: a persisted cursor, gap closing, bounded concurrency.
+
+The cursor is the highest post id below which every post is decided. It moves
+only past posts whose decision is committed, so a crash or a failed post is
+picked up again on the next poll (`seen_posts` makes re-processing a no-op).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.discourse.errors import DiscourseError
+from bot.discourse.models import Post
+from bot.errors import UserError
+from bot.runner.followups import run_followups
+from bot.runner.intents import reconcile_pending
+from bot.runner.pipeline import Outcome, process_post
+from bot.runner.services import Services
+
+log = logging.getLogger(__name__)
+CURSOR_KEY = "poll.cursor"
+MAX_FAILURES = 5  # a post failing this often is recorded as an error, not retried forever
+
+
+class PollerError(UserError):
+    """A bad start option (e.g. an unparsable --since date)."""
+
+
+@dataclass(frozen=True)
+class StartSpec:
+    backfill: int | None = None  # this many recent posts
+    since: str | None = None  # ISO date/time: posts created at or after it
+
+
+@dataclass
+class PollStats:
+    polls: int = 0
+    fetched: int = 0
+    decided: int = 0
+    failed: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)
+    failures: dict[int, int] = field(default_factory=dict)
+
+
+def parse_since(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise PollerError(f"--since: not an ISO date/time: {text!r}") from None
+    if value.tzinfo is None:
+        from datetime import UTC
+
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def get_cursor(services: Services) -> int | None:
+    raw = services.store.get_state(CURSOR_KEY)
+    return int(raw) if raw is not None else None
+
+
+def set_cursor(services: Services, value: int) -> None:
+    services.store.set_state(CURSOR_KEY, str(value))
+
+
+async def init_cursor(services: Services, start: StartSpec) -> int:
+    """The cursor to start from; on a first start, 'now' unless told to backfill."""
+    current = get_cursor(services)
+    if current is not None and start.backfill is None and start.since is None:
+        return current
+    client = services.client()
+    page = await client.latest_posts()
+    if not page:
+        cursor = 0
+    elif start.backfill is None and start.since is None:
+        cursor = max(p.id for p in page)
+    else:
+        since = parse_since(start.since) if start.since else None
+        seen: list[Post] = []
+        before: int | None = None
+        while page:
+            seen.extend(page)
+            if start.backfill is not None and len(seen) >= start.backfill:
+                break
+            if since is not None and any(_created(p) < since for p in page):
+                break
+            before = min(p.id for p in page)
+            page = await client.latest_posts(before=before)
+        seen.sort(key=lambda p: p.id, reverse=True)
+        if start.backfill is not None:
+            chosen = seen[: start.backfill]
+        else:
+            chosen = [p for p in seen if since is not None and _created(p) >= since]
+        cursor = (min(p.id for p in chosen) - 1) if chosen else max(p.id for p in seen)
+        if current is not None:
+            cursor = min(cursor, current)
+    set_cursor(services, cursor)
+    return cursor
+
+
+def _created(post: Post) -> datetime:
+    try:
+        return parse_since(post.created_at or "")
+    except PollerError:
+        return datetime.max.replace(tzinfo=parse_since("2000-01-01").tzinfo)
+
+
+async def poll_once(
+    services: Services,
+    stats: PollStats | None = None,
+    *,
+    stop: asyncio.Event | None = None,
+    keep_outcomes: bool = False,
+) -> PollStats:
+    """Fetch everything after the cursor and decide it; advance the cursor safely."""
+    stats = stats if stats is not None else PollStats()
+    cursor = get_cursor(services) or 0
+    client = services.client()
+    posts = [p async for p in client.posts_since(cursor)]
+    stats.polls += 1
+    stats.fetched += len(posts)
+    if not posts:
+        return stats
+    sem = asyncio.Semaphore(max(1, services.config.concurrency))
+    done: dict[int, bool] = {}
+
+    async def one(post: Post) -> None:
+        async with sem:
+            if stop is not None and stop.is_set():
+                done[post.id] = False
+                return
+            try:
+                outcome = await process_post(services, post)
+            except (DiscourseError, OSError) as exc:
+                fails = stats.failures.get(post.id, 0) + 1
+                stats.failures[post.id] = fails
+                stats.failed += 1
+                log.warning("post %s not decided (%s), attempt %s", post.id, exc, fails)
+                done[post.id] = fails >= MAX_FAILURES and _record_error(services, post, exc)
+                return
+            stats.decided += outcome.status == "decided"
+            if keep_outcomes:
+                stats.outcomes.append(outcome)
+            done[post.id] = True
+
+    # Shielded: a cancelled poll still lets the posts in hand commit or roll back.
+    await asyncio.shield(asyncio.gather(*(one(p) for p in posts)))
+    new_cursor = cursor
+    for post in posts:  # oldest first: stop at the first post not decided
+        if not done.get(post.id):
+            break
+        new_cursor = post.id
+    if new_cursor != cursor:
+        set_cursor(services, new_cursor)
+    return stats
+
+
+def _record_error(services: Services, post: Post, exc: Exception) -> bool:
+    from bot.runner.pipeline import _record
+
+    outcome = _record(services, post, None, "skip", [f"error: {exc}"[:300]], post.topic_title or "")
+    return outcome.status in ("decided", "seen")
+
+
+async def run_loop(
+    services: Services,
+    *,
+    stop: asyncio.Event,
+    interval: float,
+    start: StartSpec = StartSpec(),
+    on_poll: Callable[[PollStats], None] | None = None,
+) -> PollStats:
+    """Poll until `stop` is set; reconcile pending writes first and after every poll."""
+    stats = PollStats()
+    await _retrying(lambda: init_cursor(services, start), stop, interval)
+    await _retrying(lambda: reconcile_pending(services), stop, interval)
+    while not stop.is_set():
+        try:
+            await poll_once(services, stats, stop=stop)
+            await reconcile_pending(services)
+            await run_followups(services)
+        except (DiscourseError, OSError) as exc:
+            log.warning("poll failed: %s", exc)
+        if on_poll is not None:
+            on_poll(stats)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+    return stats
+
+
+async def _retrying(make, stop: asyncio.Event, interval: float) -> None:  # type: ignore[no-untyped-def]
+    while not stop.is_set():
+        try:
+            await make()
+            return
+        except (DiscourseError, OSError) as exc:
+            log.warning("forum not reachable yet: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -1,0 +1,92 @@
+"""Forum texts the runner writes itself when no template module is available.
+
+`bot.replies.render` owns the member-facing wording; these are plain,
+conservative fallbacks (and the staff notices), written so that nothing from a
+member's post is echoed unescaped.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.known_issues import KnownIssue
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#|@])")
+
+
+def escape(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())[:limit]
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def issue_reply(issue: KnownIssue) -> str:
+    try:
+        from bot.replies.render import render_reply  # type: ignore[attr-defined]
+
+        return str(render_reply(issue=issue))
+    except Exception:  # noqa: BLE001 - the template module may not take this form
+        pass
+    status = issue.status.replace("_", " ")
+    parts = [
+        f"This looks like a known issue: **{escape(issue.title, 200)}** (status: {status}).",
+        "",
+        issue.summary.strip(),
+    ]
+    if issue.workaround.strip():
+        parts += ["", "**Workaround**", "", issue.workaround.strip()]
+    return "\n".join(parts)
+
+
+def secret_notice() -> str:
+    return (
+        "It looks like this post contains an API key or another secret. Please **revoke and "
+        "rotate it now**: anything posted here is public. Staff have been notified so the "
+        "post can be edited."
+    )
+
+
+def escalation(
+    cluster: dict[str, Any], reports: list[dict[str, Any]], level: int
+) -> tuple[str, str]:
+    """(title, raw) of the staff notice for a cluster reaching `level` reports."""
+    title_text = " ".join((cluster.get("title") or "new error").split())[:90]
+    if level <= 1:
+        title = f"triagebot: new unrecognised error - {title_text}"
+    else:
+        title = f"triagebot: {level}+ reports - {title_text}"
+    lines = [
+        f"An error that matches no known issue has been reported **{cluster.get('count', 0)}** "
+        f"time(s) by {len(_reporters(cluster))} member(s).",
+        "",
+        f"Normalised error: `{escape(cluster.get('normalised') or '', 300)}`",
+        "",
+        "Recent reports:",
+    ]
+    for r in reports[-5:]:
+        lines.append(
+            f"- /t/{r['topic_id']} (post {r['post_id']}): {escape(r.get('title') or '', 120)}"
+        )
+    lines += [
+        "",
+        f"Cluster #{cluster.get('id')}: `triagebot queue show {cluster.get('id')}`, then "
+        "`queue link`, `queue promote` or `queue dismiss`.",
+    ]
+    return title[:200], "\n".join(lines)
+
+
+def _reporters(cluster: dict[str, Any]) -> list[str]:
+    import json
+
+    try:
+        return list(json.loads(cluster.get("reporters") or "[]"))
+    except ValueError:
+        return []
+
+
+def followup(issue: KnownIssue, changed: list[str]) -> str:
+    status = issue.status.replace("_", " ")
+    lines = [f"Update on **{escape(issue.title, 200)}**: the status is now **{status}**."]
+    if "workaround" in changed and issue.workaround.strip():
+        lines += ["", "**Updated workaround**", "", issue.workaround.strip()]
+    return "\n".join(lines)
