@@ -1,0 +1,157 @@
+"""What every page shares: the per-app context, rendering, CSRF-checked forms."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from bot.config import Config
+from bot.errors import UserError
+from bot.store import Store
+from bot.web.auth import CSRF_FIELD, CSRF_HEADER, StaffUser, csrf_ok, csrf_token
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+FormHandler = Callable[[Request, FormData], Awaitable[Response]]
+
+
+@dataclass
+class WebContext:
+    """Per-app wiring, kept on `app.state.web` (no module globals)."""
+
+    config: Config
+    store: Store
+    services: Any
+    templates: Jinja2Templates
+
+    def forum_link(self, path: str) -> str:
+        return f"{self.config.forum_url.rstrip('/')}{path}"
+
+
+class ServicesMissing(UserError):
+    def __init__(self) -> None:
+        super().__init__("this action needs the bot's runner; start the dashboard with `serve`")
+
+
+def make_templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        # Every piece of forum text goes through here: always escape.
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = format_when
+    return Jinja2Templates(env=env)
+
+
+def format_when(value: str | None) -> str:
+    if not value:
+        return ""
+    return value.replace("T", " ")[:16] + " UTC" if "T" in value else value
+
+
+def web(request: Request) -> WebContext:
+    ctx: WebContext = request.app.state.web
+    return ctx
+
+
+def current_user(request: Request) -> StaffUser:
+    user: StaffUser = request.state.user
+    return user
+
+
+def iso_ago(delta: timedelta) -> str:
+    return (datetime.now(UTC) - delta).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def flash(request: Request, message: str, kind: str = "ok") -> None:
+    items = list(request.session.get("flash", []))
+    items.append([kind, message])
+    request.session["flash"] = items[-5:]
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    ctx = web(request)
+    user = getattr(request.state, "user", None)
+    data: dict[str, Any] = {
+        "user": user,
+        "csrf_field": CSRF_FIELD,
+        "csrf": csrf_token(request.session) if user else "",
+        "flashes": request.session.pop("flash", []) if user else [],
+        "forum_url": ctx.config.forum_url.rstrip("/"),
+        "path": request.url.path,
+    }
+    data.update(context or {})
+    response: HTMLResponse = ctx.templates.TemplateResponse(
+        request, template, data, status_code=status
+    )
+    return response
+
+
+def render_error(request: Request, status: int, message: str) -> Response:
+    try:
+        return render(request, "error.html.j2", {"status": status, "message": message}, status)
+    except Exception:  # the error page itself must never fail
+        return HTMLResponse(f"<p>Error {status}</p>", status_code=status)
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def form_action(
+    handler: FormHandler, *, back: str | None = None
+) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a POST handler: read the form and refuse it without this session's CSRF token.
+
+    With `back`, a UserError from the action (e.g. the draft was already
+    approved in another tab) becomes a message on that page instead of an error page.
+    """
+
+    async def endpoint(request: Request) -> Response:
+        form = await request.form()
+        submitted = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
+        if not csrf_ok(request.session, submitted if isinstance(submitted, str) else None):
+            return render_error(request, 403, "This form has expired; reload the page and retry.")
+        if back is None:
+            return await handler(request, form)
+        try:
+            return await handler(request, form)
+        except UserError as exc:
+            flash(request, str(exc), "error")
+            return redirect(back)
+
+    endpoint.__name__ = handler.__name__
+    endpoint.__doc__ = handler.__doc__
+    return endpoint
+
+
+async def call_service(name: str, request: Request, *args: Any, **kwargs: Any) -> Any:
+    """Call a runner queue function (sync or async) by name."""
+    services = web(request).services
+    if services is None:
+        raise ServicesMissing()
+    from bot.runner import queues
+
+    result = getattr(queues, name)(services, *args, **kwargs)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+def text(form: FormData, key: str) -> str:
+    value = form.get(key)
+    return value.replace("\r\n", "\n") if isinstance(value, str) else ""

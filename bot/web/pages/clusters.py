@@ -1,0 +1,138 @@
+"""Escalation queue: clusters of unknown error reports, fastest-growing first."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bot.web.common import (
+    call_service,
+    current_user,
+    flash,
+    form_action,
+    iso_ago,
+    redirect,
+    render,
+    text,
+    web,
+)
+from bot.web.pages.issue_form import EditorState, render_editor
+
+STATUSES = ("open", "promoted", "linked", "dismissed")
+SAMPLES = 5
+
+
+def _cluster_view(row: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, Any]:
+    try:
+        reporters = [str(r) for r in json.loads(row.get("reporters") or "[]")]
+    except (TypeError, ValueError):
+        reporters = []
+    return {**row, "reporters": reporters, "reports": reports}
+
+
+async def cluster_list(request: Request) -> Response:
+    store = web(request).store
+    status = request.query_params.get("status", "open")
+    if status not in STATUSES:
+        status = "open"
+    rows = store.dashboard_clusters(status, iso_ago(timedelta(days=1)))
+    clusters = [_cluster_view(r, store.cluster_reports_for(r["id"], SAMPLES)) for r in rows]
+    issues = [(i.slug, i.title) for i in store.list_issues()]
+    existing = {slug for slug, _ in issues}
+    return render(
+        request,
+        "clusters.html.j2",
+        {
+            "clusters": clusters,
+            "status": status,
+            "statuses": STATUSES,
+            "issues": issues,
+            "existing": existing,
+        },
+    )
+
+
+def _cluster_id(request: Request) -> int:
+    return int(request.path_params["cluster_id"])
+
+
+async def dismiss(request: Request, form: FormData) -> Response:
+    cluster_id = _cluster_id(request)
+    await call_service("dismiss_cluster", request, cluster_id, current_user(request).username)
+    flash(request, f"Cluster {cluster_id} dismissed.")
+    return redirect("/clusters")
+
+
+async def link(request: Request, form: FormData) -> Response:
+    cluster_id = _cluster_id(request)
+    slug = text(form, "slug").strip()
+    if not slug:
+        flash(request, "Choose a known issue to link the cluster to.", "error")
+        return redirect("/clusters")
+    result = await call_service(
+        "link_cluster", request, cluster_id, slug, current_user(request).username
+    )
+    flash(
+        request,
+        f"Cluster {cluster_id} linked to {slug}: {result.answered} post(s) answered, "
+        f"{result.skipped} skipped.",
+    )
+    return redirect("/clusters")
+
+
+async def promote(request: Request, form: FormData) -> Response:
+    """Mark the cluster promoted and open the editor prefilled from its reports."""
+    cluster_id = _cluster_id(request)
+    draft = await call_service(
+        "promote_cluster", request, cluster_id, current_user(request).username
+    )
+    state = EditorState.from_entry(draft, creating=True, cluster_id=cluster_id)
+    return render_editor(request, state)
+
+
+async def resume_promotion(request: Request) -> Response:
+    """A promoted cluster whose entry was never saved: prefill the editor again."""
+    store = web(request).store
+    cluster_id = _cluster_id(request)
+    row = store.get_cluster(cluster_id)
+    if row is None or row["status"] != "promoted" or not row["linked_slug"]:
+        flash(request, f"Cluster {cluster_id} is not waiting for a new known issue.", "error")
+        return redirect("/clusters?status=promoted")
+    if store.get_issue(row["linked_slug"]) is not None:
+        return redirect(f"/issues/{row['linked_slug']}")
+    reports = store.cluster_reports_for(cluster_id, SAMPLES)
+    errors = sorted({r["error_string"] for r in reports if r["error_string"]})
+    draft = {
+        "slug": row["linked_slug"],
+        "title": row["title"] or (row["normalised"] or "")[:120],
+        "status": "investigating",
+        "summary": "",
+        "patterns": [{"kind": "literal", "value": e} for e in errors],
+        "examples": [r["excerpt"] for r in reports if r["excerpt"]],
+    }
+    return render_editor(
+        request, EditorState.from_entry(draft, creating=True, cluster_id=cluster_id)
+    )
+
+
+ROUTES = [
+    Route("/clusters", cluster_list, methods=["GET"]),
+    Route(
+        "/clusters/{cluster_id:int}/dismiss",
+        form_action(dismiss, back="/clusters"),
+        methods=["POST"],
+    ),
+    Route("/clusters/{cluster_id:int}/link", form_action(link, back="/clusters"), methods=["POST"]),
+    Route(
+        "/clusters/{cluster_id:int}/promote",
+        form_action(promote, back="/clusters"),
+        methods=["POST"],
+    ),
+    Route("/clusters/{cluster_id:int}/new-issue", resume_promotion, methods=["GET"]),
+]
