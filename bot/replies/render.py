@@ -1,0 +1,409 @@
+"""Render what the bot posts: replies, secret notices, escalations, review notes, follow-ups.
+
+Templates live in bot/replies/templates/*.md.j2 (Markdown for Discourse) and run with
+StrictUndefined, so a missing field is an error at render time instead of a silent
+blank in a public post. Every value that can carry member-written text goes through
+a neutralising filter (`neutralise`, `code`); maintainer-written Markdown (workaround,
+summary, corrections) goes through `safe_markdown`, which keeps formatting and links
+but still strips mentions, HTML, images and secrets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jinja2
+
+from bot.known_issues import KnownIssue
+from bot.replies.neutralise import ZWJ, code_span, neutralise, one_line, plain_title, shorten
+from bot.triage.secrets import KIND_LABELS, redact
+from bot.triage.types import Correction
+
+__all__ = [
+    "BOT_SIGNATURE",
+    "EscalationSample",
+    "EscalationSummary",
+    "MAX_REPLY_CHARS",
+    "STATUS_LABELS",
+    "is_bot_text",
+    "neutralise",
+    "render_escalation",
+    "render_followup",
+    "render_reply",
+    "render_review_note",
+    "render_secret_notice",
+    "safe_markdown",
+]
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+# Discourse's default max_post_length is 32000; a reply read on a phone should be a
+# small fraction of that, so longer parts are cut well before the forum would refuse.
+MAX_REPLY_CHARS = 4000
+DISCOURSE_MAX_POST_CHARS = 32000
+MAX_CORRECTIONS = 3
+SUMMARY_CHARS = 320
+WORKAROUND_CHARS = 1500
+
+STATUS_LABELS: dict[str, str] = {
+    "investigating": "investigating",
+    "identified": "cause identified",
+    "workaround": "workaround available",
+    "fixed": "fixed",
+    "wont_fix": "won't fix",
+    "expected_behaviour": "expected behaviour",
+}
+
+# The footer opens with this signature; advice detection uses it to recognise the
+# bot's own posts (and members quoting them) so it never "corrects" itself.
+BOT_SIGNATURE = "🤖 Triage bot"
+_BOT_TEXT_RE = re.compile(r"(?:🤖|:robot:)\s*Triage bot", re.IGNORECASE)
+
+
+def is_bot_text(text: str) -> bool:
+    """True when `text` carries the bot's signature (its own post or a quote of one)."""
+    return bool(_BOT_TEXT_RE.search(text))
+
+
+@dataclass(frozen=True)
+class EscalationSample:
+    title: str
+    url: str = ""
+    excerpt: str = ""
+
+
+@dataclass(frozen=True)
+class EscalationSummary:
+    """What staff need to judge a cluster of unmatched reports."""
+
+    cluster_id: int
+    fingerprint: str
+    normalised: str
+    count: int
+    reporters: int
+    first_seen: str
+    last_seen: str
+    samples: tuple[EscalationSample, ...] = ()
+    crossed_size: int | None = None  # set when the message announces a size threshold
+    dashboard_url: str = ""
+    sample_limit: int = field(default=5, compare=False)
+
+
+# --- filters ---------------------------------------------------------------------------
+
+_FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_INLINE_CODE_RE = re.compile(r"(`+)(.+?)\1", re.DOTALL)
+# Mentions and hashtags start after a non-word character; e-mail addresses stay intact.
+_MENTION_RE = re.compile(r"(?<![\w.+-])([@#])(?=[\w])", re.UNICODE)
+_QUOTE_PREFIX_RE = re.compile(r"^(\s*(?:>\s?)*)")
+_IMAGE_RE = re.compile(r"!\[")
+_SCHEMES_OK = ("http", "https")
+
+
+def _safe_segment(text: str) -> str:
+    """Prose outside code: no mentions, hashtags, HTML or image embeds; links stay."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _IMAGE_RE.sub("!\\[", text)
+    text = _MENTION_RE.sub(lambda m: m.group(1) + ZWJ, text)
+    # Discourse BBCode that embeds or hides content.
+    text = re.sub(r"\[(/?)(img|quote|details|poll|spoiler|wrap)", r"\\[\1\2", text, flags=re.I)
+    return text
+
+
+def _safe_line(line: str) -> str:
+    prefix = _QUOTE_PREFIX_RE.match(line)
+    lead = prefix.group(1) if prefix else ""
+    rest = line[len(lead) :]
+    if rest.startswith("#") and re.match(r"#{1,6}\s", rest):
+        # Headings inside a reply would shout on a phone: keep the text, drop the level.
+        rest = rest.lstrip("#").lstrip()
+    out: list[str] = []
+    pos = 0
+    for match in _INLINE_CODE_RE.finditer(rest):
+        out.append(_safe_segment(rest[pos : match.start()]))
+        out.append(match.group(0))
+        pos = match.end()
+    out.append(_safe_segment(rest[pos:]))
+    return lead + "".join(out)
+
+
+def safe_markdown(text: str, max_chars: int | None = None) -> str:
+    """Maintainer Markdown made inert where it could ping, embed or inject; code is kept."""
+    text = redact(text.strip())
+    if max_chars is not None:
+        text = (
+            shorten(text, max_chars)
+            if "\n" not in text[:max_chars]
+            else _cut_lines(text, max_chars)
+        )
+    lines: list[str] = []
+    fence: str | None = None
+    for line in text.splitlines():
+        opening = _FENCE_RE.match(line)
+        if fence is not None:
+            lines.append(line)
+            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
+                fence = None
+            continue
+        if opening:
+            fence = opening.group(1)
+            lines.append(line)
+            continue
+        lines.append(_safe_line(line))
+    if fence is not None:
+        lines.append(fence)  # an unclosed fence would swallow the rest of the reply
+    return "\n".join(lines)
+
+
+def _cut_lines(text: str, max_chars: int) -> str:
+    kept: list[str] = []
+    total = 0
+    for line in text.splitlines():
+        if total + len(line) + 1 > max_chars:
+            kept.append("…")
+            break
+        kept.append(line)
+        total += len(line) + 1
+    return "\n".join(kept)
+
+
+def safe_inline(text: str, max_chars: int = 600) -> str:
+    """Maintainer text placed inside one list item: one line, still Markdown."""
+    return _safe_line(shorten(one_line(redact(text)), max_chars))
+
+
+def _day(value: str) -> str:
+    value = str(value).strip()
+    match = re.match(r"^\d{4}-\d{2}-\d{2}", value)
+    return match.group(0) if match else neutralise(value, 40)
+
+
+def _status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, neutralise(status, 40))
+
+
+def _link_url(url: str) -> str:
+    """A maintainer link fit for `[label](url)`: http(s) only, no spaces or parentheses."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in _SCHEMES_OK or not parts.netloc:
+        return "#"
+    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C")
+
+
+def _link_label(url: str) -> str:
+    parts = urlsplit(url.strip())
+    host = parts.netloc.removeprefix("www.")
+    path = parts.path.strip("/")
+    if "docs" in path.split("/")[:1] or "docs" in host:
+        label = f"{host} docs"
+    elif path.startswith("t/"):
+        label = f"{host} thread"
+    else:
+        label = host or "link"
+    return re.sub(r"[^A-Za-z0-9.\- ]", "", label)[:60] or "link"
+
+
+def _secret_labels(kinds: Sequence[str]) -> str:
+    labels: list[str] = []
+    for kind in kinds:
+        label = KIND_LABELS.get(kind, "a secret")
+        if label not in labels:
+            labels.append(label)
+    if not labels:
+        return "a secret such as an API key"
+    if len(labels) == 1:
+        return labels[0]
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The template environment (built once; it holds no per-call state)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # Markdown, not HTML: escaping is done by the filters above
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        neutralise=neutralise,
+        code=code_span,
+        safe_markdown=safe_markdown,
+        safe_inline=safe_inline,
+        day=_day,
+        status_label=_status_label,
+        link_url=_link_url,
+        link_label=_link_label,
+        secret_labels=_secret_labels,
+    )
+    return env
+
+
+def _finish(text: str) -> str:
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip() + "\n"
+
+
+def _footer(staff_contact: str) -> str:
+    contact = staff_contact.strip()
+    if re.fullmatch(r"@[\w.-]{1,60}", contact):
+        how = f"reply mentioning {code_span(contact)}"
+    elif contact:
+        how = f"reply and tell {neutralise(contact, 60)}"
+    else:
+        how = "reply here"
+    return f"_{BOT_SIGNATURE} · automated answer. If it is wrong, flag this post or {how}._"
+
+
+def _render(name: str, **context: object) -> str:
+    try:
+        return _finish(environment().get_template(name).render(**context))
+    except jinja2.UndefinedError as exc:
+        # A template asking for a field we do not pass is a programming error; name it.
+        raise RuntimeError(f"template {name}: {exc.message}") from None
+
+
+def _first_sentences(text: str, max_chars: int) -> str:
+    """Whole sentences only: a summary cut mid-sentence can say something untrue."""
+    flat = one_line(text)
+    if len(flat) <= max_chars:
+        return flat
+    cut = flat[: max_chars + 1]
+    end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
+    return cut[: end + 1] if end > 0 else ""
+
+
+def render_reply(
+    issue: KnownIssue,
+    *,
+    error_string: str | None,
+    corrections: Sequence[Correction] = (),
+    forum_name: str = "",
+    staff_contact: str = "@staff",
+    secret_kinds: Sequence[str] = (),
+    fixed_since: str | None = None,
+    include_summary: bool = True,
+) -> str:
+    """The public answer for a post that matches `issue`.
+
+    `secret_kinds` (from `bot.triage.secrets.secret_kinds`) prepends the rotate-your-key
+    notice so that one post covers both. Output is always under MAX_REPLY_CHARS: when a
+    long entry would exceed it, the summary, then corrections, then the workaround are cut.
+    """
+    kept = list(corrections)[:MAX_CORRECTIONS]
+    summary = _first_sentences(issue.summary, SUMMARY_CHARS) if include_summary else ""
+    workaround_chars = WORKAROUND_CHARS
+    while True:
+        shown = _trim_issue(issue, workaround_chars)
+        text = _render(
+            "reply.md.j2",
+            issue=shown,
+            error_string=error_string or "",
+            corrections=kept,
+            summary=summary,
+            footer=_footer(staff_contact),
+            forum_name=forum_name,
+            secret_kinds=list(secret_kinds),
+            fixed_since=fixed_since or "",
+        )
+        if len(text) <= MAX_REPLY_CHARS:
+            return text
+        if summary:
+            summary = ""
+        elif len(kept) > 1:
+            kept = kept[:-1]
+        elif workaround_chars > 200:
+            workaround_chars //= 2
+        else:
+            return shorten(text, MAX_REPLY_CHARS - 1)
+
+
+def _trim_issue(issue: KnownIssue, workaround_chars: int) -> KnownIssue:
+    from dataclasses import replace
+
+    workaround = issue.workaround
+    if len(workaround) > workaround_chars:
+        workaround = _cut_lines(workaround, workaround_chars)
+    return replace(issue, workaround=workaround, links=tuple(issue.links[:4]))
+
+
+def render_secret_notice(
+    kinds: Sequence[str] = (), *, forum_name: str = "", staff_contact: str = "@staff"
+) -> str:
+    """Tell a member to revoke and rotate a pasted credential, without quoting it."""
+    return _render(
+        "secret_notice.md.j2",
+        secret_kinds=list(kinds),
+        forum_name=forum_name,
+        footer=_footer(staff_contact),
+    )
+
+
+def render_followup(
+    issue: KnownIssue,
+    previous_status: str,
+    note: str = "",
+    *,
+    fixed_since: str | None = None,
+    staff_contact: str = "@staff",
+) -> str:
+    """Posted once in each answered topic when an issue's status changes."""
+    return _render(
+        "followup.md.j2",
+        issue=_trim_issue(issue, WORKAROUND_CHARS),
+        previous_status=previous_status,
+        note=note,
+        fixed_since=fixed_since or (issue.updated_at if issue.status == "fixed" else ""),
+        footer=_footer(staff_contact),
+    )
+
+
+def render_escalation(summary: EscalationSummary) -> tuple[str, str]:
+    """(title, raw) of the staff message announcing a cluster of unmatched reports."""
+    error = plain_title(summary.normalised, 90) or summary.fingerprint[:16]
+    noun = "report" if summary.count == 1 else "reports"
+    title = plain_title(f"New problem: {summary.count} {noun} of {error}", 200)
+    if len(title) < 20:  # Discourse refuses very short titles (min_topic_title_length)
+        title = f"{title} (cluster {summary.cluster_id})"
+    shown = EscalationSummary(
+        cluster_id=summary.cluster_id,
+        fingerprint=summary.fingerprint,
+        normalised=summary.normalised,
+        count=summary.count,
+        reporters=summary.reporters,
+        first_seen=summary.first_seen,
+        last_seen=summary.last_seen,
+        samples=tuple(summary.samples[: summary.sample_limit]),
+        crossed_size=summary.crossed_size,
+        dashboard_url=summary.dashboard_url,
+    )
+    return title, _render("escalation.md.j2", s=shown)
+
+
+def render_review_note(
+    issue: KnownIssue | None,
+    *,
+    confidence: float,
+    reasons: Sequence[str] = (),
+    threshold: float | None = None,
+    corrections_count: int = 0,
+    secrets_found: bool = False,
+) -> str:
+    """A note for staff beside a draft: why it was not posted and what to check."""
+    return _render(
+        "review_note.md.j2",
+        issue=issue,
+        confidence=float(confidence),
+        reasons=list(reasons)[:8],
+        threshold=threshold,
+        corrections_count=corrections_count,
+        secrets_found=secrets_found,
+    )

@@ -1,0 +1,431 @@
+"""Find AI-generated advice in a thread and the misconceptions it repeats.
+
+Policy (what gets corrected):
+- Only sentences inside *AI advice* are checked: text a member attributes to an
+  assistant ("ChatGPT says", "I asked Claude", "according to AI", "Gemini's answer:")
+  or an unattributed post written in assistant style (headings such as "Why the Error
+  Occurs" / "Workaround" / "Final Note", closers such as "Does this help?"). A member's
+  own confident claim is not corrected: the bot answers the report and leaves people's
+  opinions to people, which keeps the false-correction rate near zero.
+- A sentence yields a correction only when a misconception pattern of the matched
+  issue finds the claim in it (a high-bar word-overlap similarity with the entry's
+  claim is a secondary signal), and the sentence does not negate or refute the claim
+  ("read-only keys are NOT reserved for Enterprise plans", "that's a hallucination").
+- The bot's own posts, quotes of them, and sentences that restate an entry's
+  correction are never checked.
+- Advice that matches no listed misconception is left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.known_issues import KnownIssue, Misconception
+from bot.replies.neutralise import clean_quote
+from bot.triage.types import Correction
+
+MAX_CORRECTIONS = 3
+CLAIM_QUOTE_CHARS = 200
+SIMILARITY_BAR = 0.6
+CORRECTION_ECHO_BAR = 0.5
+DEFAULT_BOT_USERNAMES: tuple[str, ...] = ("triagebot",)
+
+# --- attribution -----------------------------------------------------------------------
+
+# Chat products and "an AI": any telling verb or answer-noun counts.
+_PRODUCT = (
+    r"(?:chat\s?gpt|copilot(?:\s+chat)?|bard|perplexity|bing\s+chat|le\s+chat|"
+    r"(?:an?|the|my|some)\s+(?:ai|a\.i\.|llm|chat\s?bot)(?:\s+(?:assistant|tool|model|chat\s?bot))?"
+    r"|(?:ai|llm)\s+(?:assistant|tool|chat\s?bot|model)|\bai\b)"
+)
+# Model names are also API models in error reports ("gpt-4o returned 429"), so they
+# only count with a verb of telling.
+_MODEL = (
+    r"(?:gpt[- ]?\d(?:\.\d)?(?:[- ]?(?:o|turbo|mini|pro))*|claude(?:\s+\d(?:\.\d)?)?(?:\s+"
+    r"(?:sonnet|opus|haiku))?|gemini(?:\s+\d(?:\.\d)?)?(?:\s+(?:pro|flash))?|llama|mistral|"
+    r"deepseek|grok|qwen|o[134](?:-mini|-pro)?)"
+)
+_ANY_AI = rf"(?:{_PRODUCT}|{_MODEL})"
+_TELL = (
+    r"(?:says?|said|told|tells|suggest(?:s|ed)?|answer(?:s|ed)|repl(?:y|ies|ied)|"
+    r"respond(?:s|ed)|recommend(?:s|ed)?|explain(?:s|ed)|claim(?:s|ed)?|insist(?:s|ed)?|"
+    r"thinks|wrote|writes|gave\s+me|gives\s+me|came\s+back\s+with|is\s+saying|"
+    r"keeps\s+saying|generated|spat\s+out)"
+)
+_ANSWER_NOUN = r"(?:answer|response|reply|explanation|output|suggestion|advice|solution)"
+_ATTRIBUTION_RES: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        rf"\b(?:i|we)\s+(?:also\s+|then\s+|just\s+)?(?:asked|checked\s+with|consulted|"
+        rf"queried|prompted|ran\s+(?:it|this)\s+(?:by|through)|pasted\s+(?:it|this)\s+into)"
+        rf"\s+(?:the\s+|my\s+)?{_ANY_AI}",
+        rf"\b{_ANY_AI}(?:'s|’s)?\s+(?:chat\s+)?(?:also\s+|just\s+)?{_TELL}\b",
+        rf"\baccording\s+to\s+(?:the\s+|my\s+)?{_ANY_AI}",
+        rf"\b{_PRODUCT}(?:'s|’s)?\s+(?:chat\s+)?{_ANSWER_NOUN}\b",
+        rf"\b{_MODEL}(?:'s|’s)\s+{_ANSWER_NOUN}\b",
+        rf"\b{_ANY_AI}[^.\n]{{0,30}}\b{_ANSWER_NOUN}\s*:",
+        rf"\b(?:from|by)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}\b[^.\n]{{0,40}}:\s*$",
+        r"\b(?:ai|llm|gpt)[- ]generated\b",
+        rf"\bgenerated\s+(?:by|with|using)\s+(?:an?\s+|the\s+)?{_ANY_AI}",
+        rf"\b(?:pasted|copied)\s+(?:from|what)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}",
+    )
+)
+
+# --- assistant style -------------------------------------------------------------------
+
+_STYLE_HEADINGS = re.compile(
+    r"^(?:why\s+(?:the|this)\s+(?:error\s+)?(?:occurs|happens)|why\s+this\s+happens|"
+    r"workaround(?:s)?(?:\s+for\b.*)?|solution(?:s)?|possible\s+(?:causes|solutions|fixes)|"
+    r"common\s+causes|steps\s+to\s+(?:fix|resolve)|how\s+to\s+(?:fix|resolve)(?:\s+it)?|"
+    r"final\s+notes?|key\s+points|summary|in\s+summary|next\s+steps|conclusion|"
+    r"troubleshooting(?:\s+steps)?|root\s+cause|recommendations?|explanation|"
+    r"what\s+you\s+can\s+do|can\s+you\s+.{3,40}\?)\s*:?$",
+    re.IGNORECASE,
+)
+_STYLE_PHRASES = re.compile(
+    r"(?:does\s+this\s+help\s*\?|let\s+me\s+know\s+if\b|i\s+hope\s+this\s+helps|"
+    r"hope\s+this\s+helps|feel\s+free\s+to\s+(?:ask|reach)|^\s*certainly[!,]|"
+    r"great\s+question|here(?:'s|’s|\s+is)\s+(?:how|what)\s+you\s+can|"
+    r"by\s+following\s+these\s+steps|if\s+you\s+need\s+further\s+assistance|"
+    r"i\s+apologi[sz]e\s+for\s+the\s+confusion|as\s+an\s+ai\b)",
+    re.IGNORECASE | re.MULTILINE,
+)
+STYLE_THRESHOLD = 2.0
+
+# --- negation and refutation -----------------------------------------------------------
+
+_NEGATOR = re.compile(
+    r"\b(?:not|never|no|nothing|none|neither|nor|cannot|without)\b|n[’']t\b", re.IGNORECASE
+)
+_RESTRICTIVE = re.compile(r"\b(?:unless|except|other\s+than|apart\s+from)\b", re.IGNORECASE)
+_REFUTATION = re.compile(
+    r"(?:\bnot\s+(?:true|accurate|correct|right|the\s+case)\b|"
+    r"\b(?:is|are|was|were|that's|thats|that\s+is|this\s+is|it's)\s+(?:simply\s+|just\s+|"
+    r"completely\s+|totally\s+)?(?:wrong|incorrect|false|inaccurate|misleading|nonsense|"
+    r"outdated|a\s+myth|a\s+hallucination|made\s+up|bogus)\b|"
+    r"\bhallucinat\w*|\bnonsense\b|\bmyth\b|\bdebunk\w*|\bcontrary\s+to\b|\bdespite\s+what\b|"
+    r"\bdon[’']?t\s+believe\b|\bdo\s+not\s+believe\b|\bdoes(?:n[’']t|\s+not)\s+make\s+sense\b|"
+    r"\bmade\s+(?:that|this|it)\s+up\b|\buntrue\b|\bisn[’']t\s+true\b|\bwrongly\b|"
+    r"\bmistakenly\b|\bincorrectly\b|\bfalsely\b|\bis\s+not\s+accurate\b)",
+    re.IGNORECASE,
+)
+_QUESTION_START = re.compile(
+    r"^(?:is|are|do|does|did|can|could|should|would|will|why|how|what|where|when|who|"
+    r"which|anyone|has|have)\b",
+    re.IGNORECASE,
+)
+
+# --- text handling ---------------------------------------------------------------------
+
+_BOT_SIGNATURE = re.compile(r"(?:🤖|:robot:)\s*Triage bot", re.IGNORECASE)
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_BULLET = re.compile(r"^\s*(?:[-*+•]\s+|\d{1,3}[.)]\s+)")
+_HEADING = re.compile(r"^\s*#{1,6}\s+")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘'(\[*_]*[A-Z0-9])")
+_CODEISH = re.compile(r"[{};=]|^\s*(?:\$|>>>|import |from |def |class |curl )|\(\)")
+_WORD = re.compile(r"[a-z0-9]+(?:[.'’-][a-z0-9]+)*")
+_STOP = frozenset(
+    ["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "for", "with", "by", "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "you", "your", "we", "our", "they", "their", "i", "my", "me", "he", "she", "his", "her", "them", "do", "does", "did", "so", "than", "then", "there", "here", "can", "could", "would", "should", "will", "just", "also", "very", "really", "which", "who", "what", "when", "where", "how", "why", "into", "about", "over", "under", "up", "out"]
+)
+
+
+@dataclass(frozen=True)
+class AdviceBlock:
+    """A run of AI-generated advice inside one post."""
+
+    post_index: int
+    kind: str  # "attributed" | "styled"
+    attribution: str  # the words that attribute it ("GPT-4o tells me"), "" when styled
+    text: str  # the advice, from the attribution to the end of the post
+
+    def sentences(self) -> list[str]:
+        return split_sentences(self.text)
+
+
+def _strip_bot_quotes(raw: str, bot_usernames: Sequence[str]) -> str:
+    """Remove [quote="<bot>, ..."] blocks and > quotes that carry the bot's signature."""
+    names = "|".join(re.escape(n) for n in bot_usernames if n) or r"(?!x)x"
+    raw = re.sub(
+        rf'\[quote=["“]?\s*(?:{names})\b[^\]]*\][\s\S]*?\[/quote\]',
+        "",
+        raw,
+        flags=re.IGNORECASE,
+    )
+    out: list[str] = []
+    block: list[str] = []
+
+    def flush() -> None:
+        if block and not _BOT_SIGNATURE.search("\n".join(block)):
+            out.extend(block)
+        block.clear()
+
+    for line in raw.splitlines():
+        if line.lstrip().startswith(">"):
+            block.append(line)
+        else:
+            flush()
+            out.append(line)
+    flush()
+    return "\n".join(out)
+
+
+def _clean_line(line: str) -> str:
+    line = re.sub(r"^\s*(?:>\s?)+", "", line)
+    line = _HEADING.sub("", line)
+    line = _BULLET.sub("", line)
+    line = re.sub(r"\[/?quote[^\]]*\]", " ", line, flags=re.IGNORECASE)
+    line = re.sub(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))", "", line)
+    return line.strip()
+
+
+def _units(text: str) -> list[str]:
+    """Paragraph-ish units: list items, headings and quote lines stand alone."""
+    units: list[str] = []
+    current: list[str] = []
+    fence: str | None = None
+
+    def flush() -> None:
+        if current:
+            units.append(" ".join(current))
+            current.clear()
+
+    for raw_line in text.splitlines():
+        opening = _FENCE.match(raw_line)
+        if fence is not None:
+            if opening and opening.group(1)[0] == fence[0]:
+                fence = None
+                continue
+            # Pasted advice is sometimes fenced; keep prose lines, drop code.
+            if len(raw_line.split()) >= 5 and not _CODEISH.search(raw_line):
+                flush()
+                current.append(raw_line.strip())
+                flush()
+            continue
+        if opening:
+            flush()
+            fence = opening.group(1)
+            continue
+        if not raw_line.strip():
+            flush()
+            continue
+        standalone = bool(_BULLET.match(raw_line) or _HEADING.match(raw_line))
+        if standalone or _is_heading_line(raw_line):
+            flush()
+            current.append(_clean_line(raw_line))
+            flush()
+            continue
+        current.append(_clean_line(raw_line))
+    flush()
+    return [u for u in units if u]
+
+
+def split_sentences(text: str) -> list[str]:
+    sentences: list[str] = []
+    for unit in _units(text):
+        for part in _SENTENCE_SPLIT.split(unit):
+            part = part.strip().strip("\"“”'‘’").strip()
+            if len(part) >= 3:
+                sentences.append(part)
+    return sentences
+
+
+def _is_heading_line(line: str) -> bool:
+    stripped = _clean_line(line)
+    if not stripped or len(stripped) > 70 or stripped.endswith((".", ",", ";")):
+        return False
+    if _STYLE_HEADINGS.match(stripped):
+        return True
+    if re.match(r"^\s*(?:#{1,6}\s+|\*\*[^*]+\*\*:?\s*$)", line):
+        return True
+    words = stripped.rstrip(":?").split()
+    if not 2 <= len(words) <= 8:
+        return False
+    capitalised = sum(1 for w in words if w[:1].isupper() or w.lower() in _STOP)
+    return capitalised == len(words) and sum(1 for w in words if w[:1].isupper()) >= 2
+
+
+def style_score(text: str) -> float:
+    """How much a post reads like an assistant's answer (headings, stock closers)."""
+    score = 0.0
+    for line in text.splitlines():
+        cleaned = _clean_line(line)
+        if not cleaned:
+            continue
+        if _STYLE_HEADINGS.match(cleaned) and len(cleaned) <= 70:
+            score += 1.0
+        elif _is_heading_line(line):
+            score += 0.5
+    score += len(_STYLE_PHRASES.findall(text))
+    return score
+
+
+def _attribution(text: str) -> re.Match[str] | None:
+    best: re.Match[str] | None = None
+    for regex in _ATTRIBUTION_RES:
+        match = regex.search(text)
+        if match and (best is None or match.start() < best.start()):
+            best = match
+    return best
+
+
+def _line_start(text: str, pos: int) -> int:
+    """Start of the sentence (or line) holding `pos`, so the attributing sentence counts."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    sentence = max(text.rfind(". ", line_start, pos), text.rfind("! ", line_start, pos))
+    return sentence + 2 if sentence >= 0 else line_start
+
+
+def is_bot_post(raw: str) -> bool:
+    return bool(_BOT_SIGNATURE.search(raw))
+
+
+def find_ai_advice(
+    posts: Sequence[str], *, bot_usernames: Sequence[str] = DEFAULT_BOT_USERNAMES
+) -> list[AdviceBlock]:
+    """Every block of AI-generated advice in `posts`, in thread order."""
+    blocks: list[AdviceBlock] = []
+    for index, raw in enumerate(posts):
+        if not raw or is_bot_post(_strip_bot_quotes(raw, ())):
+            # The bot's own post (its signature outside any quote).
+            continue
+        text = _strip_bot_quotes(raw, bot_usernames)
+        match = _attribution(text)
+        if match:
+            start = _line_start(text, match.start())
+            blocks.append(
+                AdviceBlock(
+                    post_index=index,
+                    kind="attributed",
+                    attribution=clean_quote(match.group(0), 80),
+                    text=text[start:],
+                )
+            )
+        elif style_score(text) >= STYLE_THRESHOLD:
+            blocks.append(AdviceBlock(post_index=index, kind="styled", attribution="", text=text))
+    return blocks
+
+
+# --- matching --------------------------------------------------------------------------
+
+
+def _tokens(text: str) -> list[str]:
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+    return [_stem(w) for w in words]
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ations", "ation", "ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def similarity(a: str, b: str) -> float:
+    """Overlap of content words (Dice coefficient on stemmed sets)."""
+    ta, tb = set(_tokens(a)), set(_tokens(b))
+    if not ta or not tb:
+        return 0.0
+    return 2 * len(ta & tb) / (len(ta) + len(tb))
+
+
+def _negation_count(text: str) -> int:
+    count = 0
+    for match in _NEGATOR.finditer(text):
+        # "not available unless you are on Enterprise" restricts; it does not negate.
+        if _RESTRICTIVE.search(text, match.end(), match.end() + 60):
+            continue
+        count += 1
+    return count
+
+
+def _clause_start(sentence: str, pos: int) -> int:
+    cut = max(
+        sentence.rfind(",", 0, pos),
+        sentence.rfind(";", 0, pos),
+        sentence.rfind(" but ", 0, pos),
+        sentence.rfind(" however ", 0, pos),
+        sentence.rfind("—", 0, pos),
+    )
+    return cut + 1 if cut >= 0 else 0
+
+
+def is_negated(sentence: str, pattern: re.Pattern[str], match: re.Match[str]) -> bool:
+    """True when the sentence denies what the pattern matched."""
+    region = sentence[_clause_start(sentence, match.start()) : match.end()]
+    found = _negation_count(region)
+    if not found:
+        return False
+    # A pattern that itself needs a negator ("not available on free accounts") is
+    # satisfied by one; only an extra negator flips it.
+    needed = 0 if pattern.search(_NEGATOR.sub(" ", sentence)) else 1
+    return found > needed
+
+
+def _is_question(sentence: str) -> bool:
+    return sentence.rstrip().endswith("?") and bool(_QUESTION_START.match(sentence.lstrip()))
+
+
+def match_misconception(sentence: str, misconception: Misconception) -> bool:
+    """Does `sentence` assert this misconception (pattern, else high similarity)?"""
+    if _REFUTATION.search(sentence) or _is_question(sentence):
+        return False
+    if similarity(sentence, misconception.correction) >= CORRECTION_ECHO_BAR:
+        return False  # the correction itself, repeated or quoted
+    matched_any = False
+    for pattern in misconception.compiled():
+        for match in pattern.finditer(sentence):
+            matched_any = True
+            if not is_negated(sentence, pattern, match):
+                return True
+    if matched_any:
+        return False  # the pattern saw the claim and it was negated: trust that
+    if similarity(sentence, misconception.claim) >= SIMILARITY_BAR:
+        return _negation_count(sentence) <= _negation_count(misconception.claim)
+    return False
+
+
+def quote_claim(sentence: str) -> str:
+    """The member-facing quote of a claim: redacted, one line, short."""
+    return clean_quote(sentence, CLAIM_QUOTE_CHARS)
+
+
+def _corrections_from(
+    sentences: Iterable[str], issue: KnownIssue, already: set[int]
+) -> list[Correction]:
+    found: list[Correction] = []
+    for sentence in sentences:
+        for index, misconception in enumerate(issue.misconceptions):
+            if index in already:
+                continue
+            if match_misconception(sentence, misconception):
+                already.add(index)
+                found.append(
+                    Correction(
+                        claim=quote_claim(sentence),
+                        correction=" ".join(misconception.correction.split()),
+                    )
+                )
+    return found
+
+
+def find_corrections(
+    posts: Sequence[str],
+    issue: KnownIssue,
+    *,
+    bot_usernames: Sequence[str] = DEFAULT_BOT_USERNAMES,
+    max_corrections: int = MAX_CORRECTIONS,
+) -> list[Correction]:
+    """Corrections for misconceptions of `issue` repeated in AI advice in `posts`.
+
+    At most one correction per misconception (the first sentence that states it), in
+    thread order, capped at `max_corrections`.
+    """
+    if not issue.misconceptions:
+        return []
+    already: set[int] = set()
+    corrections: list[Correction] = []
+    for block in find_ai_advice(posts, bot_usernames=bot_usernames):
+        corrections.extend(_corrections_from(block.sentences(), issue, already))
+    return corrections[:max_corrections]
