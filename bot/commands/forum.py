@@ -1,5 +1,104 @@
-"""Commands (placeholder module: filled in by its owner)."""
+"""`triagebot forum ...`: run the local Discourse-compatible forum for demos and tests."""
+
+from __future__ import annotations
+
+import time
 
 import click
 
-COMMANDS: list[click.Command] = []
+from bot.errors import UserError
+from bot.forum_sim.server import serve
+from bot.forum_sim.state import BOT_USERNAME, ForumState
+
+
+@click.group("forum")
+def forum() -> None:
+    """Run the local Discourse-compatible forum (demo and end-to-end tests)."""
+
+
+@forum.command("serve")
+@click.option(
+    "--seed",
+    "seed_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="JSONL of threads to load (batch format plus optional authors, category, closed...).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=0, type=int, help="Port to listen on (0 picks a free port).")
+@click.option(
+    "--webhook", "webhooks", multiple=True, help="URL to POST post_created/post_edited events to."
+)
+@click.option(
+    "--webhook-secret",
+    default=None,
+    envvar="FORUM_WEBHOOK_SECRET",
+    help="Secret for the webhook signature (env FORUM_WEBHOOK_SECRET).",
+)
+@click.option(
+    "--sso-secret",
+    default=None,
+    envvar="FORUM_SSO_SECRET",
+    help="DiscourseConnect provider secret (env FORUM_SSO_SECRET); enables /session/sso_provider.",
+)
+@click.option(
+    "--api-key",
+    default=None,
+    envvar="FORUM_API_KEY",
+    help="Use this API key for the bot user instead of a random one (env FORUM_API_KEY).",
+)
+@click.option(
+    "--staff-password",
+    default=None,
+    envvar="FORUM_STAFF_PASSWORD",
+    help="Create a moderator 'staff1' with this password for the login page (env FORUM_STAFF_PASSWORD).",
+)
+@click.option(
+    "--rate-limit",
+    default=60,
+    type=click.IntRange(min=1),
+    show_default=True,
+    help="Admin-API requests allowed per minute, site-wide.",
+)
+def serve_cmd(
+    seed_path: str | None,
+    host: str,
+    port: int,
+    webhooks: tuple[str, ...],
+    webhook_secret: str | None,
+    sso_secret: str | None,
+    api_key: str | None,
+    staff_password: str | None,
+    rate_limit: int,
+) -> None:
+    """Serve the local forum until Ctrl-C; prints its base URL and the bot's API key."""
+    if not 0 <= port <= 65535:
+        raise UserError(f"Invalid port {port}")
+    if webhooks and not webhook_secret:
+        raise UserError("--webhook needs --webhook-secret (Discourse signs every delivery)")
+    state = ForumState(rate_limit_per_minute=rate_limit)
+    if seed_path:
+        topics = state.seed_from_jsonl(seed_path)
+        click.echo(f"Seeded {len(topics)} topics from {seed_path}", err=True)
+    if api_key:
+        state.api_keys[api_key] = BOT_USERNAME
+        key = api_key
+    else:
+        key = state.add_api_key(BOT_USERNAME)
+    if staff_password:
+        state.add_user("staff1", moderator=True, trust_level=4, password=staff_password)
+    state.sso_secret = sso_secret
+    for url in webhooks:
+        state.add_webhook(url, webhook_secret or "")
+    with serve(state, host=host, port=port) as base_url:
+        click.echo(f"Forum: {base_url}")
+        click.echo(f"API key ({BOT_USERNAME}): {key}")
+        click.echo(f"Api-Username: {BOT_USERNAME}")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            click.echo("Stopping forum.", err=True)
+
+
+COMMANDS: list[click.Command] = [forum]

@@ -1,0 +1,411 @@
+"""Async Discourse API client over an injected `httpx.AsyncClient`.
+
+Paces requests below the site-wide admin-API budget, honours every 429 shape Discourse
+produces (JSON `extras.wait_seconds`, `Retry-After`, bare HTML/text), retries 5xx, timeouts and
+connection errors with bounded jittered back-off, and raises typed errors for other 4xx.
+Creates are safe to retry: Discourse memoizes identical API creates for 120 s, and the request
+body is built deterministically so a retry is byte-identical.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+
+from bot.discourse.errors import (
+    DiscourseError,
+    RateLimited,
+    ServerError,
+    TransportError,
+    error_for_status,
+)
+from bot.discourse.models import Post, Topic, User
+from bot.discourse.ratelimit import RateLimiter, Sleep
+
+LATEST_PAGE_SIZE = 50
+TOPIC_POSTS_BATCH = 20
+USER_AGENT = "triagebot (+discourse client)"
+DEFAULT_FLAG_IDS = {
+    "off_topic": 3,
+    "inappropriate": 4,
+    "notify_user": 6,
+    "notify_moderators": 7,
+    "spam": 8,
+    "illegal": 10,
+}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounds for retrying. Delays are seconds; attempts include the first try."""
+
+    max_attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    default_429_wait: float = 10.0
+    max_429_wait: float = 120.0
+    slack_429: float = 1.0
+    jitter: float = 0.25
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Full-jitter exponential delay for retry number `attempt` (1-based)."""
+        cap = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return cap * (1 - self.jitter) + rng.uniform(0, cap * self.jitter)
+
+    def wait_for_429(self, hint: float | None, attempt: int, rng: random.Random) -> float:
+        if hint is None:
+            hint = min(self.max_429_wait, self.default_429_wait * (2 ** (attempt - 1)))
+        base = min(self.max_429_wait, max(0.0, hint)) + self.slack_429
+        return base + rng.uniform(0, self.jitter * max(base, 0.01))
+
+
+@dataclass
+class ClientStats:
+    requests: int = 0
+    retries: int = 0
+    rate_limited_429s: int = 0
+    server_errors: int = 0
+    transport_errors: int = 0
+    malformed_responses: int = 0
+    waited_seconds: float = 0.0
+
+
+def _error_body(response: httpx.Response) -> tuple[list[str], str | None, dict[str, Any]]:
+    try:
+        data = response.json()
+    except (ValueError, UnicodeDecodeError):
+        text = response.text.strip().splitlines()
+        return ([text[0][:200]] if text else []), None, {}
+    if not isinstance(data, dict):
+        return [], None, {}
+    errors = data.get("errors")
+    errors_list = [str(e) for e in errors] if isinstance(errors, list) else []
+    if isinstance(errors, str):
+        errors_list = [errors]
+    extras = data.get("extras") if isinstance(data.get("extras"), dict) else {}
+    error_type = data.get("error_type")
+    return errors_list, error_type if isinstance(error_type, str) else None, extras
+
+
+def retry_after_hint(response: httpx.Response) -> float | None:
+    """Wait suggested by a 429: JSON `extras.wait_seconds`, else `Retry-After`, else None."""
+    _, _, extras = _error_body(response)
+    wait = extras.get("wait_seconds")
+    if isinstance(wait, int | float) and not isinstance(wait, bool) and wait >= 0:
+        return float(wait)
+    header = response.headers.get("Retry-After")
+    if header:
+        try:
+            return max(0.0, float(header.strip()))
+        except ValueError:
+            return None  # HTTP-date form: Discourse never sends it; fall back to default
+    return None
+
+
+class DiscourseClient:
+    """One Discourse site, acting as `api_username` with an admin API key."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        api_key: str,
+        api_username: str,
+        limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        timeout = http.timeout
+        if timeout.connect is None or timeout.read is None:
+            raise DiscourseError("The HTTP client for Discourse must have connect/read timeouts")
+        if not api_key or not api_username:
+            raise DiscourseError("A Discourse API key and API username are required")
+        self._http = http
+        self._headers = {
+            "Api-Key": api_key,
+            "Api-Username": api_username,
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        self.api_username = api_username
+        self.limiter = limiter if limiter is not None else RateLimiter()
+        self.retry = retry if retry is not None else RetryPolicy()
+        self._sleep = sleep
+        self._rng = rng if rng is not None else random.Random()
+        self._site: dict[str, Any] | None = None
+        self.stats = ClientStats()
+
+    # ---- transport ---------------------------------------------------------------------
+
+    async def _pause(self, seconds: float) -> None:
+        self.stats.waited_seconds += seconds
+        await self._sleep(seconds)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json_body: dict[str, Any] | None = None,
+    ) -> Any:
+        """Send one API call with pacing and bounded retries; return the decoded JSON."""
+        content = None
+        headers = dict(self._headers)
+        if json_body is not None:
+            # Deterministic bytes: a retried create must hash the same on the server's memoizer.
+            content = json.dumps(json_body, sort_keys=True, separators=(",", ":")).encode()
+            headers["Content-Type"] = "application/json"
+        policy = self.retry
+        last_error: DiscourseError | None = None
+        for attempt in range(1, max(1, policy.max_attempts) + 1):
+            if attempt > 1:
+                self.stats.retries += 1
+            try:
+                async with self.limiter.slot():
+                    self.stats.requests += 1
+                    response = await self._http.request(
+                        method, path, params=params, content=content, headers=headers
+                    )
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                self.stats.transport_errors += 1
+                kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
+                last_error = TransportError(
+                    f"Discourse {method} {path} {kind}: {type(exc).__name__}"
+                )
+                if attempt < policy.max_attempts:
+                    await self._pause(policy.backoff(attempt, self._rng))
+                continue
+
+            status = response.status_code
+            if status == 429:
+                self.stats.rate_limited_429s += 1
+                errors, error_type, extras = _error_body(response)
+                hint = retry_after_hint(response)
+                wait = policy.wait_for_429(hint, attempt, self._rng)
+                code = response.headers.get("Discourse-Rate-Limit-Error-Code")
+                last_error = RateLimited(
+                    f"Discourse rate limit on {method} {path}"
+                    + (f": {errors[0]}" if errors else ""),
+                    status=429,
+                    errors=errors,
+                    error_type=error_type or "rate_limit",
+                    extras=extras,
+                    wait_seconds=hint,
+                    code=code,
+                )
+                if attempt < policy.max_attempts:
+                    # A site-wide limit applies to every worker sharing this limiter.
+                    self.limiter.pause_for(wait)
+                    self.stats.waited_seconds += wait
+                continue
+            if status >= 500:
+                self.stats.server_errors += 1
+                errors, error_type, extras = _error_body(response)
+                last_error = ServerError(
+                    f"Discourse {method} {path} failed with HTTP {status}"
+                    + (f": {errors[0]}" if errors else ""),
+                    status=status,
+                    errors=errors,
+                    error_type=error_type,
+                    extras=extras,
+                )
+                if attempt < policy.max_attempts:
+                    await self._pause(policy.backoff(attempt, self._rng))
+                continue
+            if status >= 400:
+                errors, error_type, extras = _error_body(response)
+                cls = error_for_status(status)
+                detail = "; ".join(errors) if errors else (error_type or "no details")
+                raise cls(
+                    f"Discourse {method} {path} returned HTTP {status}: {detail}",
+                    status=status,
+                    errors=errors,
+                    error_type=error_type,
+                    extras=extras,
+                )
+            if status == 204 or not response.content:
+                return {}
+            try:
+                data = response.json()
+            except (ValueError, UnicodeDecodeError):
+                self.stats.malformed_responses += 1
+                last_error = TransportError(
+                    f"Discourse {method} {path} returned a body that is not JSON "
+                    f"(HTTP {status}, {response.headers.get('content-type', 'no content type')})",
+                    status=status,
+                )
+                if attempt < policy.max_attempts:
+                    await self._pause(policy.backoff(attempt, self._rng))
+                continue
+            if isinstance(data, dict) and isinstance(data.get("errors"), list) and data["errors"]:
+                # Some endpoints report failure inside a 200.
+                raise DiscourseError(
+                    f"Discourse {method} {path} reported: {'; '.join(map(str, data['errors']))}",
+                    status=status,
+                    errors=[str(e) for e in data["errors"]],
+                    error_type=data.get("error_type"),
+                )
+            return data
+        assert last_error is not None
+        raise last_error
+
+    # ---- reading -----------------------------------------------------------------------
+
+    async def latest_posts(self, before: int | None = None) -> list[Post]:
+        """One page (up to 50) of the newest regular public posts, newest first."""
+        params = {"before": before} if before is not None else None
+        data = await self.request("GET", "/posts.json", params=params)
+        items = data.get("latest_posts") if isinstance(data, dict) else None
+        return [Post.from_json(p) for p in (items or []) if isinstance(p, dict) and "id" in p]
+
+    async def posts_since(
+        self, after_id: int, *, max_pages: int | None = None
+    ) -> AsyncIterator[Post]:
+        """Every post with id > after_id, oldest first, paging back with `before` to close gaps."""
+        collected: dict[int, Post] = {}
+        before: int | None = None
+        pages = 0
+        while True:
+            page = await self.latest_posts(before=before)
+            pages += 1
+            newer = [p for p in page if p.id > after_id]
+            for p in newer:
+                collected.setdefault(p.id, p)
+            if not page or len(newer) < len(page):
+                break  # reached the high-water mark or the start of the forum
+            lowest = min(p.id for p in page)
+            if lowest <= after_id + 1 or (before is not None and lowest >= before):
+                break
+            if max_pages is not None and pages >= max_pages:
+                break
+            before = lowest
+        for ident in sorted(collected):
+            yield collected[ident]
+
+    async def get_post(self, post_id: int) -> Post:
+        return Post.from_json(await self.request("GET", f"/posts/{int(post_id)}.json"))
+
+    async def get_topic(self, topic_id: int) -> Topic:
+        """The topic with every post in stream order, each with its raw markdown."""
+        topic_id = int(topic_id)
+        data = await self.request("GET", f"/t/{topic_id}.json")
+        topic = Topic.from_json(data)
+        ids = list(topic.stream) or [p.id for p in topic.posts]
+        by_id: dict[int, Post] = {}
+        for start in range(0, len(ids), TOPIC_POSTS_BATCH):
+            batch = ids[start : start + TOPIC_POSTS_BATCH]
+            params = [("post_ids[]", str(i)) for i in batch] + [("include_raw", "true")]
+            chunk = await self.request("GET", f"/t/{topic_id}/posts.json", params=params)
+            stream = chunk.get("post_stream") if isinstance(chunk, dict) else None
+            for p in (stream or {}).get("posts") or []:
+                if isinstance(p, dict) and "id" in p:
+                    post = Post.from_json(p)
+                    by_id[post.id] = post
+        # /t/{id}/posts.json omits topic context; fill it so each Post stands alone.
+        posts = tuple(
+            replace(
+                by_id[i],
+                category_id=by_id[i].category_id or topic.category_id,
+                topic_title=by_id[i].topic_title or topic.title,
+                topic_archetype=by_id[i].topic_archetype or topic.archetype,
+            )
+            for i in ids
+            if i in by_id
+        )
+        return replace(topic, posts=posts)
+
+    async def search(self, q: str) -> list[Post]:
+        data = await self.request("GET", "/search.json", params={"q": q})
+        items = data.get("posts") if isinstance(data, dict) else None
+        return [Post.from_json(p) for p in (items or []) if isinstance(p, dict) and "id" in p]
+
+    async def me(self) -> User:
+        return User.from_json(await self.request("GET", f"/u/{self.api_username}.json"))
+
+    async def site(self, *, refresh: bool = False) -> dict[str, Any]:
+        """`/site.json`, cached for this client (flag ids, categories, trust levels)."""
+        if self._site is None or refresh:
+            data = await self.request("GET", "/site.json")
+            self._site = data if isinstance(data, dict) else {}
+        return self._site
+
+    # ---- writing -----------------------------------------------------------------------
+
+    @staticmethod
+    def _created_post(data: Any, raw: str) -> Post:
+        if isinstance(data, dict) and "id" not in data and isinstance(data.get("post"), dict):
+            data = data["post"]  # NewPostResult shape (nested_post)
+        if isinstance(data, dict) and data.get("action") == "enqueued" and "id" not in data:
+            raise DiscourseError(
+                "Discourse queued the post for approval instead of publishing it",
+                error_type="enqueued",
+            )
+        post = Post.from_json(data)
+        # The create response carries cooked but not raw; the caller's raw is what was stored.
+        return post if post.raw else replace(post, raw=raw)
+
+    async def create_post(
+        self, topic_id: int, raw: str, reply_to_post_number: int | None = None
+    ) -> Post:
+        body: dict[str, Any] = {"topic_id": int(topic_id), "raw": raw}
+        if reply_to_post_number is not None:
+            body["reply_to_post_number"] = int(reply_to_post_number)
+        return self._created_post(await self.request("POST", "/posts.json", json_body=body), raw)
+
+    async def create_topic(
+        self, title: str, raw: str, category_id: int | None = None, tags: Sequence[str] = ()
+    ) -> Post:
+        body: dict[str, Any] = {"title": title, "raw": raw}
+        if category_id is not None:
+            body["category"] = int(category_id)
+        if tags:
+            body["tags"] = list(tags)
+        return self._created_post(await self.request("POST", "/posts.json", json_body=body), raw)
+
+    async def send_private_message(
+        self, title: str, raw: str, target_recipients: Sequence[str]
+    ) -> Post:
+        if isinstance(target_recipients, str):
+            target_recipients = [target_recipients]
+        recipients = ",".join(r.strip() for r in target_recipients if r.strip())
+        if not recipients:
+            raise DiscourseError("A private message needs at least one recipient")
+        body = {
+            "title": title,
+            "raw": raw,
+            "archetype": "private_message",
+            "target_recipients": recipients,
+        }
+        return self._created_post(await self.request("POST", "/posts.json", json_body=body), raw)
+
+    async def flag_type_id(self, flag: str) -> int:
+        site = await self.site()
+        for entry in site.get("post_action_types") or []:
+            if isinstance(entry, dict) and entry.get("name_key") == flag and entry.get("id"):
+                return int(entry["id"])
+        if flag in DEFAULT_FLAG_IDS and not site.get("post_action_types"):
+            return DEFAULT_FLAG_IDS[flag]
+        raise DiscourseError(f"This forum has no flag type named {flag!r}")
+
+    async def flag_post(
+        self, post_id: int, flag: str = "notify_moderators", message: str | None = None
+    ) -> None:
+        body: dict[str, Any] = {
+            "id": int(post_id),
+            "post_action_type_id": await self.flag_type_id(flag),
+        }
+        if message:
+            body["message"] = message
+        await self.request("POST", "/post_actions.json", json_body=body)
+
+    async def set_tags(self, topic_id: int, tags: Sequence[str]) -> None:
+        """Replace the topic's tags (Discourse treats the list as the full set)."""
+        await self.request("PUT", f"/t/-/{int(topic_id)}.json", json_body={"tags": list(tags)})

@@ -1,0 +1,43 @@
+"""Fault injection for the local forum, settable per test."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Faults:
+    """What the local forum does wrong on purpose. All rates are probabilities in [0, 1].
+
+    `burst_429` answers the next N API requests with a JSON 429 (Retry-After and
+    `extras.wait_seconds` = `burst_wait_seconds`); `html_429` answers the next N with the nginx
+    shape (HTML, no Retry-After); `text_429` with the middleware's text/plain shape. Counters
+    decrement as they fire. `rng` is seeded so a failing test replays exactly.
+    """
+
+    latency: float = 0.0
+    error_rate_5xx: float = 0.0
+    burst_429: int = 0
+    burst_wait_seconds: int = 1
+    html_429: int = 0
+    text_429: int = 0
+    drop_connections: float = 0.0
+    malformed_json: float = 0.0
+    timeout_paths: tuple[str, ...] = ()
+    timeout_seconds: float = 0.0
+    rng: random.Random = field(default_factory=lambda: random.Random(1234))
+
+    def roll(self, rate: float) -> bool:
+        return rate > 0 and self.rng.random() < rate
+
+    def clear(self) -> None:
+        self.latency = 0.0
+        self.error_rate_5xx = 0.0
+        self.burst_429 = 0
+        self.html_429 = 0
+        self.text_429 = 0
+        self.drop_connections = 0.0
+        self.malformed_json = 0.0
+        self.timeout_paths = ()
+        self.timeout_seconds = 0.0
