@@ -94,12 +94,25 @@ def make_forum(rate_limit: int = 100_000) -> ForumState:
     return state
 
 
+_TEMPLATE: dict[str, Path] = {}
+
+
 def make_store(tmp_path: Path) -> Store:
-    store = Store.open(tmp_path / "bot.db")
-    with store.transaction():
-        for entry in load_dir(DATA):
-            store.save_issue(entry, author="test", action="import")
-    return store
+    """A database with the packaged known issues (built once per session, then copied)."""
+    import shutil
+    import tempfile
+
+    if "db" not in _TEMPLATE:
+        path = Path(tempfile.mkdtemp(prefix="runner-tpl-")) / "template.db"
+        store = Store.open(path)
+        with store.transaction():
+            for entry in load_dir(DATA):
+                store.save_issue(entry, author="test", action="import")
+        store.close()
+        _TEMPLATE["db"] = path
+    target = tmp_path / "bot.db"
+    shutil.copy(_TEMPLATE["db"], target)
+    return Store.open(target)
 
 
 def make_services(

@@ -181,7 +181,7 @@ async def test_secret_is_flagged_and_member_told_without_echo(forum, store):
     await _poll_all(services)
     assert [f["flag"] for f in forum.flags] == ["notify_moderators"]
     texts = [p["raw"] for p in bot_posts(forum)]
-    assert len(texts) == 2 and any("rotate" in t for t in texts)
+    assert len(texts) == 2 and any("revoke" in t for t in texts)
     assert all(secret not in t for t in texts)
 
 

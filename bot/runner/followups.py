@@ -22,19 +22,21 @@ CURSOR_KEY = "followups.history_id"
 WATCHED = ("status", "workaround")
 
 
-def changed_fields(before_yaml: str, after_yaml: str) -> list[str]:
+def changed_fields(before_yaml: str, after_yaml: str) -> tuple[list[str], str]:
+    """(watched fields that changed, the previous status)."""
     if not before_yaml or not after_yaml:
-        return []
+        return [], ""
     try:
         before = yaml.safe_load(before_yaml) or {}
         after = yaml.safe_load(after_yaml) or {}
     except yaml.YAMLError:
-        return []
+        return [], ""
     if not isinstance(before, dict) or not isinstance(after, dict):
-        return []
-    return [
+        return [], ""
+    changed = [
         f for f in WATCHED if str(before.get(f) or "").strip() != str(after.get(f) or "").strip()
     ]
+    return changed, str(before.get("status") or "")
 
 
 def _hour_ago() -> str:
@@ -55,7 +57,7 @@ async def run_followups(services: Services) -> int:
     cursor = int(cursor_raw)
     planned: list[int] = []
     for entry in store.history_after(cursor):
-        changed = changed_fields(entry.before, entry.after)
+        changed, previous = changed_fields(entry.before, entry.after)
         issue = store.get_issue(entry.slug) if changed else None
         done = True
         if issue is not None:
@@ -67,7 +69,7 @@ async def run_followups(services: Services) -> int:
                 with store.transaction():
                     if not store.add_followup(entry.id, entry.slug, reply["topic_id"], "planned"):
                         continue
-                    raw = texts.followup(issue, changed)
+                    raw = texts.followup(issue, changed, previous)
                     if services.mode == "auto":
                         intent_id = store.add_intent(
                             kind="followup",

@@ -227,7 +227,7 @@ def _plan_secret(services: Services, store: Store, post: Post) -> tuple[list[str
             topic_id=post.topic_id or 0,
             post_id=post.id,
             issue=None,
-            raw=texts.secret_notice(),
+            raw=texts.secret_notice(post.raw),
             payload={"reply_to_post_number": post.post_number},
         )
         if notice is not None:
@@ -256,7 +256,11 @@ def _plan_escalation(
         return reasons, []
     cluster = store.get_cluster(assignment.cluster_id) or {}
     ttl, raw = texts.escalation(
-        cluster, store.cluster_reports(assignment.cluster_id), assignment.notify_level
+        cluster,
+        store.cluster_reports(assignment.cluster_id),
+        assignment.notify_level,
+        forum_url=services.config.forum_url,
+        dashboard_url=f"{services.config.public_url.rstrip('/')}/queue/{assignment.cluster_id}",
     )
     category = services.config.escalation_category
     intent_id = store.add_intent(

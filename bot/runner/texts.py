@@ -22,10 +22,10 @@ def escape(text: str, limit: int = 300) -> str:
 
 def issue_reply(issue: KnownIssue) -> str:
     try:
-        from bot.replies.render import render_reply  # type: ignore[attr-defined]
+        from bot.replies.render import render_reply
 
-        return str(render_reply(issue=issue))
-    except Exception:  # noqa: BLE001 - the template module may not take this form
+        return render_reply(issue, error_string=None)
+    except ImportError:
         pass
     status = issue.status.replace("_", " ")
     parts = [
@@ -38,7 +38,14 @@ def issue_reply(issue: KnownIssue) -> str:
     return "\n".join(parts)
 
 
-def secret_notice() -> str:
+def secret_notice(text: str = "") -> str:
+    try:
+        from bot.replies.render import render_secret_notice
+        from bot.triage.secrets import secret_kinds
+
+        return render_secret_notice(secret_kinds(text))
+    except ImportError:
+        pass
     return (
         "It looks like this post contains an API key or another secret. Please **revoke and "
         "rotate it now**: anything posted here is public. Staff have been notified so the "
@@ -47,9 +54,39 @@ def secret_notice() -> str:
 
 
 def escalation(
-    cluster: dict[str, Any], reports: list[dict[str, Any]], level: int
+    cluster: dict[str, Any],
+    reports: list[dict[str, Any]],
+    level: int,
+    *,
+    forum_url: str = "",
+    dashboard_url: str = "",
 ) -> tuple[str, str]:
     """(title, raw) of the staff notice for a cluster reaching `level` reports."""
+    try:
+        from bot.replies.render import EscalationSample, EscalationSummary, render_escalation
+
+        summary = EscalationSummary(
+            cluster_id=int(cluster.get("id") or 0),
+            fingerprint=cluster.get("fingerprint") or "",
+            normalised=cluster.get("normalised") or cluster.get("title") or "",
+            count=int(cluster.get("count") or 0),
+            reporters=len(_reporters(cluster)),
+            first_seen=cluster.get("first_seen") or "",
+            last_seen=cluster.get("last_seen") or "",
+            samples=tuple(
+                EscalationSample(
+                    title=r.get("title") or "",
+                    url=f"{forum_url.rstrip('/')}/t/{r['topic_id']}" if forum_url else "",
+                    excerpt=r.get("excerpt") or "",
+                )
+                for r in reports[-5:]
+            ),
+            crossed_size=level if level > 1 else None,
+            dashboard_url=dashboard_url,
+        )
+        return render_escalation(summary)
+    except ImportError:
+        pass
     title_text = " ".join((cluster.get("title") or "new error").split())[:90]
     if level <= 1:
         title = f"triagebot: new unrecognised error - {title_text}"
@@ -84,7 +121,14 @@ def _reporters(cluster: dict[str, Any]) -> list[str]:
         return []
 
 
-def followup(issue: KnownIssue, changed: list[str]) -> str:
+def followup(issue: KnownIssue, changed: list[str], previous_status: str) -> str:
+    note = "The workaround has been updated." if "workaround" in changed else ""
+    try:
+        from bot.replies.render import render_followup
+
+        return render_followup(issue, previous_status, note)
+    except ImportError:
+        pass
     status = issue.status.replace("_", " ")
     lines = [f"Update on **{escape(issue.title, 200)}**: the status is now **{status}**."]
     if "workaround" in changed and issue.workaround.strip():
