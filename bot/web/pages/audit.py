@@ -15,6 +15,8 @@ from bot.triage.types import ACTIONS
 from bot.web.common import render, web
 
 PAGE = 50
+# The runner also records posts it skipped by policy (own posts, closed topics...).
+AUDIT_ACTIONS = (*ACTIONS, "skip")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -31,7 +33,7 @@ def _json_list(value: Any) -> list[Any]:
 async def audit(request: Request) -> Response:
     params = request.query_params
     action = params.get("action", "")
-    action = action if action in ACTIONS else ""
+    action = action if action in AUDIT_ACTIONS else ""
     issue = params.get("issue", "").strip()
     date_from = params.get("from", "").strip()
     date_to = params.get("to", "").strip()
@@ -76,7 +78,7 @@ async def audit(request: Request) -> Response:
             "pages": max(1, -(-total // PAGE)),
             "filters": filters,
             "query": query,
-            "actions": ACTIONS,
+            "actions": AUDIT_ACTIONS,
             "issues": [i.slug for i in web(request).store.list_issues()],
             "errors": errors,
         },

@@ -16,6 +16,7 @@ from bot.web.common import iso_ago, render, web
 CHART_DAYS = 14
 CHART_W = 560
 CHART_H = 160
+CHART_ACTIONS = (*ACTIONS, "skip")
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,9 @@ class Figures:
 def chart(rows: list[dict[str, Any]], today: datetime) -> dict[str, Any]:
     """Stacked daily bars of decisions by action, as SVG geometry."""
     days = [(today - timedelta(days=i)).strftime("%Y-%m-%d") for i in range(CHART_DAYS - 1, -1, -1)]
-    per_day: dict[str, dict[str, int]] = {d: dict.fromkeys(ACTIONS, 0) for d in days}
+    per_day: dict[str, dict[str, int]] = {d: dict.fromkeys(CHART_ACTIONS, 0) for d in days}
     for row in rows:
-        if row["day"] in per_day and row["action"] in ACTIONS:
+        if row["day"] in per_day and row["action"] in CHART_ACTIONS:
             per_day[row["day"]][row["action"]] += int(row["n"])
     peak = max((sum(v.values()) for v in per_day.values()), default=0) or 1
     slot = CHART_W / CHART_DAYS
@@ -60,7 +61,7 @@ def chart(rows: list[dict[str, Any]], today: datetime) -> dict[str, Any]:
     labels: list[dict[str, Any]] = []
     for i, day in enumerate(days):
         y = float(plot_h)
-        for action in ACTIONS:
+        for action in CHART_ACTIONS:
             n = per_day[day][action]
             if not n:
                 continue
@@ -83,7 +84,7 @@ def chart(rows: list[dict[str, Any]], today: datetime) -> dict[str, Any]:
         "bars": bars,
         "labels": labels,
         "peak": peak,
-        "actions": ACTIONS,
+        "actions": CHART_ACTIONS,
         "empty": not rows,
     }
 
