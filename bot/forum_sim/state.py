@@ -480,9 +480,12 @@ class ForumState:
         archived: bool = False,
         check_unique: bool = False,
     ) -> dict[str, Any]:
-        """Create a topic and its first post; returns the post as a plain dict (raw included)."""
+        """Create a topic and its first post; returns the post as a plain dict (raw included).
+
+        An unknown `username` is created as a trust-level-1 member, for terse test set-up.
+        """
         with self._lock:
-            user = self.user(username)
+            user = self.add_user(username)
             title = (title or "").strip()
             if len(title) < 3:
                 raise ForumError(
@@ -545,9 +548,12 @@ class ForumState:
         check_unique: bool = False,
         enforce_closed: bool = True,
     ) -> dict[str, Any]:
-        """Add a post to a topic (fires post_created); returns it as a plain dict."""
+        """Add a post to a topic (fires post_created); returns it as a plain dict.
+
+        An unknown `username` is created as a trust-level-1 member.
+        """
         with self._lock:
-            user = self.user(username)
+            user = self.add_user(username)
             topic = self.topic(topic_id)
             if not self.can_see_topic(user, topic):
                 raise invalid_access()
