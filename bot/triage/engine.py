@@ -1,0 +1,340 @@
+"""The triage decision for one thread: reply, review, escalate or ignore.
+
+Built once (compiled patterns, vectorisers, models) and then called for every post
+by the batch command, the running bot and the evaluation alike.
+
+Precision comes first. A public reply needs strong evidence: a known-issue pattern
+in the member's own words (and no sign that the error comes from another provider),
+or a calibrated probability above the issue's auto threshold on a post that reads as
+an error report. The grey zone becomes a review draft. An error report that matches
+nothing is escalated; anything else is ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.config import Config
+from bot.known_issues import KnownIssue, load_dir
+from bot.replies.render import render_reply
+from bot.triage import classifier
+from bot.triage.classifier import ModelError, TrainedModel, make_doc
+from bot.triage.extract import ErrorCandidate, extract_errors, split_own_words
+from bot.triage.fingerprint import fingerprint_normalised, normalise
+from bot.triage.secrets import find_secrets, redact, secret_kinds
+from bot.triage.training_data import NOVEL, Example, data_hash, load_training_dir
+from bot.triage.types import Correction, Decision, Thread
+
+try:  # written alongside this module; until it lands, threads carry no corrections
+    from bot.triage.advice import find_corrections
+except ImportError:  # pragma: no cover - only while the advice module is missing
+
+    def find_corrections(later_posts: Sequence[str], issue: KnownIssue) -> list[Correction]:
+        return []
+
+
+PATTERN_CONFIDENCE = 0.97
+# Below this error-report probability (and with no pattern hit) a post is not an
+# error report, whatever the issue model says.
+MIN_ERROR_P = 0.35
+ERROR_P = 0.5
+# A confident structured error (JSON body, traceback) is an error report by itself.
+STRONG_CANDIDATE = 0.9
+MAX_ERROR_STRINGS = 5
+SCAN_CHARS = 12_000
+# Errors from other providers look like ours; their presence makes a reply a draft.
+_OTHER_PROVIDER = re.compile(
+    r"\b(azure|anthropic|claude|gemini|vertex ?ai|bedrock|mistral|groq|deepseek|ollama|"
+    r"cohere|openrouter|hugging ?face|llama\.cpp|together\.ai|fireworks)\b",
+    re.IGNORECASE,
+)
+_TITLE_ERRORISH = re.compile(
+    r"(error|exception|fail|invalid|unsupported|not supported|denied|exceed|unauthori[sz]ed|"
+    r"forbidden|not found|does not exist|missing|overloaded|quota|rate limit|\b[45]\d\d\b)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class _CompiledIssue:
+    issue: KnownIssue
+    patterns: tuple[tuple[str, re.Pattern[str]], ...]
+
+
+@dataclass
+class _Prepared:
+    thread: Thread
+    own: str
+    candidates: list[ErrorCandidate]
+    hits: dict[str, list[str]]
+    later_hits: dict[str, list[str]]
+    lookalike: str | None
+
+
+class Triager:
+    """Decides what to do with a thread. Thread-safe after construction."""
+
+    def __init__(
+        self,
+        issues: Sequence[KnownIssue],
+        model: TrainedModel | None,
+        config: Config | None = None,
+    ) -> None:
+        self.issues = {i.slug: i for i in issues}
+        self.model = model
+        self.config = config or Config()
+        self._compiled = tuple(
+            _CompiledIssue(i, tuple((p.value, p.compile()) for p in i.patterns)) for i in issues
+        )
+        self._class_index = {c: k for k, c in enumerate(model.classes)} if model else {}
+        self.model_version = model.card.version if model else "patterns-only"
+
+    # ------------------------------------------------------------ construction
+
+    @classmethod
+    def from_dir(
+        cls,
+        data_dir: str | Path,
+        models_dir: str | Path,
+        *,
+        cache_dir: str | Path | None = None,
+        config: Config | None = None,
+    ) -> Triager:
+        """Known issues from data_dir/known_issues, training data from data_dir/training."""
+        data = Path(data_dir)
+        issues = load_dir(data / "known_issues")
+        examples = load_training_dir(data / "training")
+        model = ensure_model(issues, examples, models_dir, cache_dir or default_cache_dir())
+        return cls(issues, model, config)
+
+    @classmethod
+    def from_store(cls, store: object, config: Config) -> Triager:
+        """Known issues from the database (maintainers' edits), training data from files."""
+        issues = store.list_issues()  # type: ignore[attr-defined]
+        examples = load_training_dir(config.resolved_data_dir() / "training")
+        db_dir = Path(config.db_path).expanduser().resolve().parent
+        model = ensure_model(
+            issues, examples, config.resolved_models_dir(), db_dir / ".triagebot-models"
+        )
+        return cls(issues, model, config)
+
+    # ------------------------------------------------------------ deciding
+
+    def decide(self, thread: Thread) -> Decision:
+        return self.decide_many([thread])[0]
+
+    def decide_many(self, threads: Iterable[Thread]) -> list[Decision]:
+        """Decisions in input order; the models run once over the whole batch."""
+        prepared = [self._prepare(t) for t in threads]
+        if not prepared:
+            return []
+        if self.model is not None:
+            docs = [
+                make_doc(p.thread.title, p.own, [c.text for c in p.candidates]) for p in prepared
+            ]
+            issue_p, error_p = self.model.predict(docs)
+        else:
+            issue_p = np.zeros((len(prepared), 0))
+            error_p = np.array([0.9 if p.candidates else 0.1 for p in prepared])
+        return [self._finish(p, issue_p[i], float(error_p[i])) for i, p in enumerate(prepared)]
+
+    def _prepare(self, thread: Thread) -> _Prepared:
+        own, _quoted = split_own_words(thread.first_post)
+        own = own[:SCAN_CHARS]
+        candidates = extract_errors(own)
+        title = thread.title.strip()
+        if title and _TITLE_ERRORISH.search(title):
+            candidates.append(ErrorCandidate(title[:300], "title", 0.45))
+        scan = f"{title}\n{own}"
+        hits = self._pattern_hits(scan)
+        later_hits: dict[str, list[str]] = {}
+        if not hits and len(thread.posts) > 1:
+            later = "\n".join(split_own_words(p)[0][:4000] for p in thread.posts[1:4])
+            later_hits = self._pattern_hits(later)
+        provider = _OTHER_PROVIDER.search(scan)
+        return _Prepared(
+            thread,
+            own,
+            candidates,
+            hits,
+            later_hits,
+            provider.group(1).lower() if provider else None,
+        )
+
+    def _pattern_hits(self, text: str) -> dict[str, list[str]]:
+        hits: dict[str, list[str]] = {}
+        for compiled in self._compiled:
+            for value, regex in compiled.patterns:
+                if regex.search(text):
+                    hits.setdefault(compiled.issue.slug, []).append(value)
+        return hits
+
+    def _prob(self, row: np.ndarray, slug: str) -> float:
+        k = self._class_index.get(slug)
+        return float(row[k]) if k is not None else 0.0
+
+    def _finish(self, prep: _Prepared, row: np.ndarray, error_p: float) -> Decision:
+        reasons: list[str] = [f"error_p={error_p:.2f}"]
+        top_label, top_p = NOVEL, 0.0
+        if row.size:
+            k = int(np.argmax(row))
+            top_label, top_p = self.model.classes[k], float(row[k])  # type: ignore[union-attr]
+            reasons.append(f"top={top_label}:{top_p:.2f}")
+        strong = any(c.score >= STRONG_CANDIDATE for c in prep.candidates)
+        is_error = error_p >= ERROR_P or (strong and error_p >= MIN_ERROR_P / 2)
+
+        action: str
+        issue: str | None = None
+        confidence: float
+        if prep.hits:
+            issue = max(prep.hits, key=lambda s: (self._prob(row, s), len(prep.hits[s])))
+            for value in prep.hits[issue][:3]:
+                reasons.append(f"pattern:{issue}:{value}")
+            p_issue = self._prob(row, issue)
+            auto, review = self._thresholds(issue)
+            disagree = row.size and top_label != issue and top_p >= auto and p_issue < review
+            if len(prep.hits) > 1:
+                reasons.append("patterns of several issues hit")
+            if prep.lookalike:
+                reasons.append(f"lookalike:{prep.lookalike}")
+                action, confidence = "review", max(p_issue, 0.5)
+            elif disagree:
+                reasons.append(f"model prefers {top_label}")
+                action, confidence = "review", max(p_issue, 0.5)
+            else:
+                action, confidence = "reply", max(PATTERN_CONFIDENCE, p_issue)
+            is_error = True
+        elif top_label != NOVEL and error_p >= MIN_ERROR_P:
+            auto, review = self._thresholds(top_label)
+            if top_p >= auto and is_error and not prep.lookalike:
+                action, issue, confidence = "reply", top_label, top_p
+                reasons.append(f"p={top_p:.2f}>=auto {auto:.2f}")
+            elif top_p >= review or (top_label in prep.later_hits and top_p >= review / 2):
+                action, issue, confidence = "review", top_label, top_p
+                reasons.append(f"p={top_p:.2f}>=review {review:.2f}")
+                if top_label in prep.later_hits:
+                    reasons.append(f"later-post pattern:{top_label}")
+                if prep.lookalike:
+                    reasons.append(f"lookalike:{prep.lookalike}")
+            elif is_error:
+                action, confidence = "escalate", error_p
+            else:
+                action, confidence = "ignore", 1.0 - error_p
+        elif is_error:
+            action, confidence = "escalate", error_p
+        else:
+            action, confidence = "ignore", 1.0 - error_p
+
+        return self._decision(prep, action, issue, confidence, is_error, reasons)
+
+    def _thresholds(self, slug: str) -> tuple[float, float]:
+        if self.model is None:
+            return 1.0, 1.0
+        return self.model.thresholds(slug)
+
+    def _decision(
+        self,
+        prep: _Prepared,
+        action: str,
+        issue_slug: str | None,
+        confidence: float,
+        is_error: bool,
+        reasons: list[str],
+    ) -> Decision:
+        thread = prep.thread
+        ranked = [c for c in prep.candidates if c.kind != "title"] or prep.candidates
+        best = ranked[0] if ranked else None
+        norm = normalise(best.text) if best else None
+        error_strings = tuple(redact(c.text) for c in ranked[:MAX_ERROR_STRINGS])
+        secrets = bool(find_secrets(thread.first_post))
+        corrections: tuple[Correction, ...] = ()
+        reply: str | None = None
+        if issue_slug is not None and action in ("reply", "review"):
+            issue = self.issues[issue_slug]
+            corrections = tuple(find_corrections(list(thread.posts[1:]), issue))
+            reply = render_reply(
+                issue,
+                error_string=error_strings[0] if error_strings else None,
+                corrections=corrections,
+                secret_kinds=secret_kinds(thread.first_post) if secrets else (),
+            )
+        if secrets:
+            reasons.append("secret in post")
+        return Decision(
+            id=thread.id,
+            action=action,  # type: ignore[arg-type]
+            issue=issue_slug,
+            confidence=float(min(max(confidence, 0.0), 1.0)),
+            fingerprint=fingerprint_normalised(norm) if norm else None,
+            error_strings=error_strings,
+            corrections=corrections,
+            reply=reply,
+            normalised=norm,
+            is_error_report=is_error,
+            reasons=tuple(reasons),
+            secrets_found=secrets,
+            model_version=self.model_version,
+        )
+
+
+# ---------------------------------------------------------------- model freshness
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "triagebot" / "models"
+
+
+def ensure_model(
+    issues: Sequence[KnownIssue],
+    examples: Sequence[Example],
+    models_dir: str | Path,
+    cache_dir: str | Path,
+) -> TrainedModel | None:
+    """The model for exactly this data: loaded if a card's hash matches, else retrained.
+
+    A retrained model goes to models_dir, or to cache_dir when models_dir is
+    read-only (an installed package). With no issues there is nothing to learn.
+    """
+    if not issues:
+        return None
+    want = data_hash(issues, [e for e in examples if e.label in _labels(issues)])
+    for directory in (Path(models_dir), Path(cache_dir)):
+        card = classifier.read_card(directory)
+        if card is not None and card.data_hash == want:
+            try:
+                return classifier.load(directory)
+            except ModelError:
+                continue  # corrupt or untrusted: retrain below
+    model = classifier.train(issues, examples)
+    for directory in (Path(models_dir), Path(cache_dir)):
+        try:
+            classifier.save(model, directory)
+            return model
+        except ModelError:
+            continue
+    return model  # nowhere writable: use it for this run only
+
+
+def _labels(issues: Sequence[KnownIssue]) -> set[str]:
+    from bot.triage.training_data import SPECIAL_LABELS
+
+    return {i.slug for i in issues} | set(SPECIAL_LABELS)
+
+
+def load_triager(config: Config, *, use_store: bool = False, store: object = None) -> Triager:
+    """The triager the CLI uses: from the database when asked, else from data files."""
+    if use_store and store is not None:
+        return Triager.from_store(store, config)
+    return Triager.from_dir(
+        config.resolved_data_dir(),
+        config.resolved_models_dir(),
+        cache_dir=Path(config.db_path).expanduser().resolve().parent / ".triagebot-models",
+        config=config,
+    )

@@ -1,0 +1,238 @@
+"""Candidate error strings from a post's raw Markdown.
+
+Members quote errors in many shapes: fenced or inline code, blockquotes, JSON error
+bodies, tracebacks, HTTP status lines, `Error: ...` lines, or a plain sentence copied
+from the API. Each extractor yields candidates with a kind and a score (how sure we
+are that the text is an error string); the caller ranks by score.
+
+Quoted replies (`[quote=...]` blocks, e-mail style `On ... wrote:` quotes) are other
+people's words, so `split_own_words` keeps them apart from what the poster wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+MAX_CANDIDATES = 12
+MAX_CANDIDATE_LEN = 400
+# Long pasted logs should not make extraction slow; errors sit near the start or end.
+MAX_SCAN_CHARS = 20_000
+
+
+@dataclass(frozen=True)
+class ErrorCandidate:
+    text: str
+    kind: str  # json | json_code | traceback | http_status | error_line | code | quote | sentence
+    score: float  # 0..1: how sure we are this is an error string
+
+
+_QUOTE_BLOCK = re.compile(r"\[quote(?:=[^\]]*)?\](.*?)\[/quote\]", re.IGNORECASE | re.DOTALL)
+_EMAIL_QUOTE = re.compile(r"^On .{3,120} wrote:\s*\n((?:>.*(?:\n|$))+)", re.MULTILINE)
+_FENCE = re.compile(r"^[ \t]*(```+|~~~+)[^\n]*\n(.*?)(?:^[ \t]*\1[ \t]*$|\Z)", re.M | re.DOTALL)
+_INLINE = re.compile(r"(?<!`)`([^`\n]{6,400})`(?!`)")
+_BLOCKQUOTE = re.compile(r"(?:^[ \t]*>[^\n]*(?:\n|$))+", re.MULTILINE)
+_HTML = re.compile(r"<(?:/?(?:p|br|div|span|code|pre|b|i|strong|em)\b[^>]*)>", re.IGNORECASE)
+
+# JSON (or Python-dict) error bodies; tolerant of truncation and single quotes.
+_JSON_MESSAGE = re.compile(
+    r"""["']message["']\s*:\s*(?:"((?:[^"\\\n]|\\.){3,600})"|'((?:[^'\\\n]|\\.){3,600})')"""
+)
+_JSON_FIELD = re.compile(r"""["'](code|type|param)["']\s*:\s*["']([A-Za-z][\w.\-\[\]]{2,80})["']""")
+_EXCEPTION_LINE = re.compile(
+    r"^[ \t]*(?:Uncaught |Unhandled |raise )?"
+    r"((?:[A-Za-z_][\w]*\.)*[A-Za-z_]*(?:Error|Exception|Exceeded|Failure|Warning))"
+    r"(?:\s*[:\-]\s*(.{0,400}))?$",
+    re.MULTILINE,
+)
+_HTTP_STATUS = re.compile(
+    r"(?:\bHTTP(?:/\d(?:\.\d)?)?\s+|\bstatus(?:\s+code)?[:=\s]+|\berror\s+code[:=\s]+|\bcode[:=]\s*)"
+    r"([1-5]\d\d)\b(?:[ \t\-:]+([A-Za-z][A-Za-z ]{2,40}))?",
+    re.IGNORECASE,
+)
+_BARE_STATUS = re.compile(
+    r"\b(4\d\d|5\d\d)\s+(Too Many Requests|Unauthorized|Forbidden|Not Found|Bad Request|"
+    r"Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out|"
+    r"Failed Dependency|Unprocessable Entity|Request Timeout|Payment Required)\b",
+    re.IGNORECASE,
+)
+_ERROR_LINE = re.compile(
+    r"^[ \t>*\-]*(?:\[?(?:ERROR|Error|error|FATAL|Fatal|fatal|Exception|Failed|failed)\]?"
+    r"(?:\s+\w+){0,3}?\s*[:\-|]\s*)(.{4,400})$",
+    re.MULTILINE,
+)
+# Plain sentences the API (or SDK) writes: a few shapes, not thread-specific phrases.
+_API_SENTENCE = re.compile(
+    r"(you exceeded|exceeded your|rate limit|too many requests|quota|"
+    r"is not supported|not supported with|does not support|unsupported (?:parameter|value)|"
+    r"does not exist|do not have access|not found|incorrect api key|invalid (?:api key|"
+    r"parameter|value|schema|request|type|model)|missing (?:scopes?|required|parameter)|"
+    r"must be (?:a |an |one of |verified|provided|supplied)|is required|"
+    r"maximum context length|context length|overloaded|server had an error|"
+    r"insufficient (?:permissions|quota)|unauthori[sz]ed|permission denied|forbidden|"
+    r"not allowed|no api key|api key (?:not|was not|is not)|timed? ?out|connection (?:error|reset|"
+    r"closed|refused)|failed to|unable to|cannot|can't|could not|rejected|deactivated|"
+    r"expired|please (?:check|try|retry|reduce|contact|go to|include))",
+    re.IGNORECASE,
+)
+_ERRORISH = re.compile(
+    r"(error|exception|fail|invalid|unsupported|not supported|denied|exceed|refus|reject|"
+    r"unauthori[sz]ed|forbidden|not found|does not exist|missing|must be|is required|"
+    r"overloaded|timeout|timed out|expired|quota|rate limit|\b[45]\d\d\b)",
+    re.IGNORECASE,
+)
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'`(])|\n+")
+_WS = re.compile(r"\s+")
+
+
+def split_own_words(raw: str) -> tuple[str, str]:
+    """(the poster's own text, text quoted from others) for one post's raw Markdown.
+
+    Markdown `>` blockquotes stay in the poster's text: members use them to paste the
+    error they got. Discourse `[quote]` blocks and e-mail replies quote other posts.
+    """
+    quoted: list[str] = []
+
+    def take(match: re.Match[str]) -> str:
+        quoted.append(match.group(1).strip())
+        return "\n"
+
+    own = raw or ""
+    # Nested quotes: strip innermost first until none are left.
+    for _ in range(5):
+        new = _QUOTE_BLOCK.sub(take, own)
+        if new == own:
+            break
+        own = new
+    own = _EMAIL_QUOTE.sub(take, own)
+    quoted_text = "\n\n".join(q for q in quoted if q)
+    return own.strip(), quoted_text
+
+
+def _clean(text: str) -> str:
+    text = _HTML.sub(" ", text)
+    text = text.replace("\\n", " ").replace('\\"', '"')
+    return _WS.sub(" ", text).strip().strip("`").strip()
+
+
+def _cap(text: str) -> str:
+    return text if len(text) <= MAX_CANDIDATE_LEN else text[:MAX_CANDIDATE_LEN].rstrip() + "…"
+
+
+def _json_candidates(text: str) -> Iterator[ErrorCandidate]:
+    for m in _JSON_MESSAGE.finditer(text):
+        msg = _clean(m.group(1) if m.group(1) is not None else m.group(2))
+        if len(msg) >= 3:
+            yield ErrorCandidate(_cap(msg), "json", 0.95)
+    for m in _JSON_FIELD.finditer(text):
+        value = m.group(2)
+        if value.lower() in ("null", "none", "error", "string", "object"):
+            continue
+        yield ErrorCandidate(f"{m.group(1)}: {value}", "json_code", 0.55)
+
+
+def _traceback_candidates(text: str) -> Iterator[ErrorCandidate]:
+    for m in _EXCEPTION_LINE.finditer(text):
+        name, msg = m.group(1), (m.group(2) or "").strip()
+        if "." not in name and not re.search(r"(Error|Exception)$", name):
+            continue
+        if name.lower() in ("error", "exception"):
+            continue  # a bare `Error: ...` line is an error_line, not a traceback
+        line = f"{name}: {msg}" if msg else name
+        yield ErrorCandidate(_cap(_clean(line)), "traceback", 0.9 if msg else 0.6)
+
+
+def _http_candidates(text: str) -> Iterator[ErrorCandidate]:
+    for m in _HTTP_STATUS.finditer(text):
+        if m.group(1)[0] not in "45":
+            continue
+        reason = f" {m.group(2).strip()}" if m.group(2) else ""
+        yield ErrorCandidate(f"HTTP {m.group(1)}{reason}", "http_status", 0.5)
+    for m in _BARE_STATUS.finditer(text):
+        yield ErrorCandidate(f"HTTP {m.group(1)} {m.group(2)}", "http_status", 0.5)
+
+
+def _error_lines(text: str) -> Iterator[ErrorCandidate]:
+    for m in _ERROR_LINE.finditer(text):
+        line = _clean(m.group(0).lstrip(" \t>*-"))
+        if len(line) >= 8:
+            yield ErrorCandidate(_cap(line), "error_line", 0.75)
+
+
+def _sentences(text: str, kind: str, score: float) -> Iterator[ErrorCandidate]:
+    for sentence in _SENTENCE_SPLIT.split(text):
+        s = _clean(sentence)
+        if 12 <= len(s) <= MAX_CANDIDATE_LEN and _API_SENTENCE.search(s):
+            yield ErrorCandidate(s, kind, score)
+
+
+def _structured(text: str) -> list[ErrorCandidate]:
+    return [
+        *_json_candidates(text),
+        *_traceback_candidates(text),
+        *_error_lines(text),
+        *_http_candidates(text),
+    ]
+
+
+def extract_errors(raw: str) -> list[ErrorCandidate]:
+    """Candidate error strings in `raw`, best first, without duplicates."""
+    text = raw or ""
+    if len(text) > MAX_SCAN_CHARS:
+        half = MAX_SCAN_CHARS // 2
+        text = text[:half] + "\n" + text[-half:]
+    found: list[ErrorCandidate] = []
+
+    def code_block(body: str, kind: str) -> None:
+        inner = _structured(body)
+        found.extend(inner)
+        if not inner:
+            stripped = body.strip()
+            if 8 <= len(stripped) <= MAX_CANDIDATE_LEN and _ERRORISH.search(stripped):
+                found.append(ErrorCandidate(_cap(_clean(stripped)), kind, 0.7))
+            elif len(stripped) > MAX_CANDIDATE_LEN:
+                found.extend(_sentences(stripped, kind, 0.5))
+
+    def fence(m: re.Match[str]) -> str:
+        code_block(m.group(2), "code")
+        return "\n"
+
+    prose = _FENCE.sub(fence, text)
+    for m in _BLOCKQUOTE.finditer(prose):
+        body = re.sub(r"^[ \t]*>[ \t]?", "", m.group(0), flags=re.MULTILINE)
+        code_block(body, "quote")
+    for m in _INLINE.finditer(prose):
+        body = m.group(1).strip()
+        if _ERRORISH.search(body) or _API_SENTENCE.search(body):
+            inner = _structured(body)
+            found.extend(inner or [ErrorCandidate(_cap(_clean(body)), "code", 0.65)])
+    outside = _BLOCKQUOTE.sub("\n", _INLINE.sub(" ", prose))
+    found.extend(_structured(outside))
+    found.extend(_sentences(outside, "sentence", 0.4))
+    return _rank(found)
+
+
+def _rank(found: list[ErrorCandidate]) -> list[ErrorCandidate]:
+    best: dict[str, ErrorCandidate] = {}
+    order: list[str] = []
+    for cand in found:
+        key = cand.text.lower()
+        if key not in best:
+            order.append(key)
+            best[key] = cand
+        elif cand.score > best[key].score:
+            best[key] = cand
+    ranked = sorted(
+        (best[k] for k in order), key=lambda c: -c.score
+    )  # stable: ties keep document order
+    # A sentence contained in a stronger candidate adds nothing.
+    kept: list[ErrorCandidate] = []
+    for cand in ranked:
+        low = cand.text.lower()
+        if cand.kind in ("sentence", "error_line", "http_status") and any(
+            low in k.text.lower() and k.score >= cand.score and k is not cand for k in kept
+        ):
+            continue
+        kept.append(cand)
+    return kept[:MAX_CANDIDATES]
