@@ -258,7 +258,8 @@ async def topic_posts(request: Request, state: ForumState, user: UserRec | None)
             {
                 "post_stream": {
                     "posts": [
-                        ser.post_json(state, p, user, include_raw=include_raw) for p in chosen
+                        ser.post_json(state, p, user, include_raw=include_raw, in_stream=True)
+                        for p in chosen
                     ]
                 },
                 "id": topic.id,

@@ -79,6 +79,7 @@ def post_json(
     *,
     include_raw: bool = False,
     latest: bool = False,
+    in_stream: bool = False,
 ) -> dict[str, Any]:
     user = state.users[post.user_id]
     topic = state.topics[post.topic_id]
@@ -146,6 +147,9 @@ def post_json(
         "reviewable_score_pending_count": 0,
         "post_url": f"/t/{topic.slug}/{topic.id}/{post.post_number}",
     }
+    if in_stream:
+        data["read"] = True
+        data["link_counts"] = []
     if include_raw:
         data["raw"] = post.raw
     if latest:
@@ -229,7 +233,7 @@ def topic_json(
     staff_viewer = viewer is not None and viewer.staff
     return {
         "post_stream": {
-            "posts": [post_json(state, p, viewer) for p in posts[:chunk_size]],
+            "posts": [post_json(state, p, viewer, in_stream=True) for p in posts[:chunk_size]],
             "stream": [p.id for p in posts],
         },
         "timeline_lookup": [[1, 0]],
@@ -275,12 +279,40 @@ def topic_json(
             "notification_level": 1,
             "can_flag_topic": viewer is not None,
             "can_edit": staff_viewer,
+            "can_archive_topic": staff_viewer,
+            "can_close_topic": staff_viewer,
+            "can_convert_topic": staff_viewer,
+            "can_create_post": viewer is not None
+            and (staff_viewer or not (topic.closed or topic.archived)),
+            "can_delete": staff_viewer,
+            "can_edit_staff_notes": staff_viewer,
+            "can_moderate_category": staff_viewer,
+            "can_move_posts": staff_viewer,
+            "can_pin_unpin_topic": staff_viewer,
+            "can_remove_allowed_users": staff_viewer,
+            "can_remove_self_id": viewer.id if viewer is not None else 0,
+            "can_reply_as_new_topic": viewer is not None,
+            "can_review_topic": staff_viewer,
+            "can_split_merge_topic": staff_viewer,
+            "can_toggle_topic_visibility": staff_viewer,
         },
         "highest_post_number": max((p.post_number for p in posts), default=0),
         "deleted_by": None,
         "actions_summary": [],
         "chunk_size": chunk_size,
         "bookmarked": False,
+        "bookmarks": [],
+        "featured_link": None,
+        "has_deleted": any(p.deleted_at for p in posts),
+        "image_url": None,
+        "message_bus_last_id": 0,
+        "show_read_indicator": False,
+        "slow_mode_enabled_until": None,
+        "slow_mode_seconds": 0,
+        "suggested_topics": [],
+        "tags_descriptions": {},
+        "thumbnails": None,
+        "topic_timer": None,
     }
 
 
@@ -370,6 +402,28 @@ def site_json(state: ForumState) -> dict[str, Any]:
                 "permission": 1,
                 "notification_level": 1,
                 "parent_category_id": None,
+                "allow_global_tags": False,
+                "can_edit": False,
+                "default_list_filter": "all",
+                "default_top_period": "all",
+                "default_view": None,
+                "has_children": False,
+                "minimum_required_tags": 0,
+                "navigate_to_first_post_after_read": False,
+                "num_featured_topics": 3,
+                "read_only_banner": None,
+                "required_tag_groups": [],
+                "show_subcategory_list": False,
+                "sort_ascending": None,
+                "sort_order": None,
+                "subcategory_count": None,
+                "subcategory_list_style": "rows_with_featured_topics",
+                "topic_template": None,
+                "topic_title_placeholder": None,
+                "uploaded_background": None,
+                "uploaded_background_dark": None,
+                "uploaded_logo": None,
+                "uploaded_logo_dark": None,
             }
             for c in state.categories.values()
         ],
