@@ -62,6 +62,19 @@ class ScriptedTriager:
                 is_error_report=True,
                 reasons=("error report matching no known issue",),
             )
+        gadget = re.search(r"GadgetError: spline overflow", text)
+        if gadget:
+            return Decision(
+                id=thread.id,
+                action="escalate",
+                issue=None,
+                confidence=0.1,
+                fingerprint="gadgeterror:spline-overflow",
+                error_strings=(gadget.group(0),),
+                normalised="GadgetError: spline overflow",
+                is_error_report=True,
+                reasons=("error report matching no known issue",),
+            )
         if "insufficient_quota" in text:
             return Decision(
                 id=thread.id,
@@ -85,6 +98,7 @@ class Stack:
     store: Store
     services: Services
     widget_topics: list[int]
+    gadget_topic: int
     quota_topic: int
 
 
@@ -113,7 +127,7 @@ def _serve_in_thread(app, sock: socket.socket) -> tuple[_Server, threading.Threa
     return server, thread
 
 
-def _seed_forum(state: ForumState) -> tuple[list[int], int]:
+def _seed_forum(state: ForumState) -> tuple[list[int], int, int]:
     state.add_user("alice", admin=True, password=PASSWORD, name="Alice Admin")
     state.add_user("bob", password=PASSWORD, name="Bob Member")
     widget = [
@@ -122,10 +136,13 @@ def _seed_forum(state: ForumState) -> tuple[list[int], int]:
         )["topic_id"],
         state.create_topic("ben", XSS_TITLE, XSS_BODY)["topic_id"],
     ]
+    gadget = state.create_topic(
+        "dee", "Gadget trouble", "Our gadget job died with GadgetError: spline overflow"
+    )["topic_id"]
     quota = state.create_topic(
         "cid", "Quota error on a new account", "Every call returns insufficient_quota, help?"
     )["topic_id"]
-    return widget, quota
+    return widget, gadget, quota
 
 
 @pytest.fixture(scope="module")
@@ -134,9 +151,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package (make browser-deps)")
     state = ForumState()
     state.sso_secret = "local-forum-sso-secret-0123456789"
-    for name in ("ann", "ben", "cid"):
+    for name in ("ann", "ben", "cid", "dee"):
         state.add_user(name)
-    widget, quota = _seed_forum(state)
+    widget, gadget, quota = _seed_forum(state)
     api_key = state.add_api_key(BOT_USERNAME)
     with serve_forum(state) as forum_url:
         sock = _free_socket()
@@ -163,7 +180,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         app = create_app(config, store, services=services)
         server, thread = _serve_in_thread(app, sock)
         try:
-            yield Stack(forum_url, dashboard_url, state, store, services, widget, quota)
+            yield Stack(forum_url, dashboard_url, state, store, services, widget, gadget, quota)
         finally:
             server.should_exit = True
             thread.join(timeout=5)

@@ -53,6 +53,14 @@ def sign_in(browser: Any, stack: Stack, username: str) -> tuple[Any, Watch]:
     return page, watch
 
 
+@pytest.fixture(scope="module")
+def staff(browser: Any, stack: Stack) -> tuple[Any, Watch]:
+    """One signed-in staff tab shared by the tests that act (sign-in is tested on its own)."""
+    page, watch = sign_in(browser, stack, "alice")
+    assert page.url == stack.dashboard_url + "/"
+    return page, watch
+
+
 def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"dashboard-{name}.png"), full_page=True)
 
@@ -68,7 +76,7 @@ def test_staff_sign_in_through_the_local_forum(browser: Any, stack: Stack) -> No
     assert "alice (admin)" in page.locator("header").inner_text()
     assert page.locator("svg rect").count() >= 1  # the chart has the first poll's decisions
     assert page.locator("#drafts-waiting").inner_text() == "1"
-    assert page.locator("#open-clusters").inner_text() == "1"
+    assert page.locator("#open-clusters").inner_text() == "2"
     shot(page, "overview")
     assert watch.csp_errors == []
 
@@ -84,10 +92,10 @@ def test_non_staff_member_is_refused(browser: Any, stack: Stack) -> None:
     assert page.locator("#denied").count() == 1
 
 
-def test_xss_payload_in_a_post_is_shown_as_text(browser: Any, stack: Stack) -> None:
-    page, watch = sign_in(browser, stack, "alice")
+def test_xss_payload_in_a_post_is_shown_as_text(staff: tuple[Any, Watch], stack: Stack) -> None:
+    page, watch = staff
     page.goto(stack.dashboard_url + "/clusters")
-    card = page.locator("section.cluster").first
+    card = page.locator("section.cluster", has_text="WidgetError")
     assert XSS_BODY in card.inner_text()
     assert XSS_TITLE in card.inner_text()
     assert page.evaluate("window.__xss === undefined")
@@ -97,11 +105,13 @@ def test_xss_payload_in_a_post_is_shown_as_text(browser: Any, stack: Stack) -> N
     assert watch.csp_errors == []
 
 
-def test_promote_a_cluster_and_see_the_queued_posts_answered(browser: Any, stack: Stack) -> None:
+def test_promote_a_cluster_and_see_the_queued_posts_answered(
+    staff: tuple[Any, Watch], stack: Stack
+) -> None:
     assert all(bot_posts(stack, t) == [] for t in stack.widget_topics)
-    page, watch = sign_in(browser, stack, "alice")
+    page, watch = staff
     page.goto(stack.dashboard_url + "/clusters")
-    page.locator("section.cluster").first.get_by_role(
+    page.locator("section.cluster", has_text="WidgetError").get_by_role(
         "button", name="Promote to a new known issue"
     ).click()
     page.wait_for_load_state()
@@ -124,8 +134,27 @@ def test_promote_a_cluster_and_see_the_queued_posts_answered(browser: Any, stack
     assert watch.csp_errors == []
 
 
-def test_approve_a_draft_and_see_the_reply_on_the_forum(browser: Any, stack: Stack) -> None:
-    page, watch = sign_in(browser, stack, "alice")
+def test_link_a_cluster_to_a_known_issue_and_answer_it(
+    staff: tuple[Any, Watch], stack: Stack
+) -> None:
+    page, watch = staff
+    page.goto(stack.dashboard_url + "/clusters")
+    card = page.locator("section.cluster", has_text="GadgetError")
+    card.locator("select[name=slug]").select_option("engine_overloaded")
+    card.get_by_role("button", name="Link and answer").click()
+    page.wait_for_load_state()
+    assert "linked to engine_overloaded: 1 post(s) answered" in page.locator(".flash").inner_text()
+    assert page.locator("section.cluster", has_text="GadgetError").count() == 0
+    assert len(bot_posts(stack, stack.gadget_topic)) == 1
+    page.goto(stack.dashboard_url + "/clusters?status=linked")
+    assert page.locator("section.cluster", has_text="GadgetError").count() == 1
+    assert watch.csp_errors == []
+
+
+def test_approve_a_draft_and_see_the_reply_on_the_forum(
+    staff: tuple[Any, Watch], stack: Stack
+) -> None:
+    page, watch = staff
     page.goto(stack.dashboard_url + "/drafts")
     card = page.locator("section.draft").first
     assert "insufficient_quota" in card.locator("pre.post").inner_text()
@@ -147,12 +176,12 @@ def test_approve_a_draft_and_see_the_reply_on_the_forum(browser: Any, stack: Sta
 
 
 def test_invalid_edit_saves_nothing_then_a_valid_edit_is_in_the_history(
-    browser: Any, stack: Stack
+    staff: tuple[Any, Watch], stack: Stack
 ) -> None:
     slug = "insufficient_quota"
     before = stack.store.get_issue(slug)
     history_before = len(stack.store.history(slug))
-    page, watch = sign_in(browser, stack, "alice")
+    page, watch = staff
     page.goto(f"{stack.dashboard_url}/issues/{slug}/edit")
     blank = page.locator("input[name^=pattern_value_]").count() - 1  # a blank row is offered
     page.select_option(f"select[name=pattern_kind_{blank}]", "regex")
@@ -179,8 +208,8 @@ def test_invalid_edit_saves_nothing_then_a_valid_edit_is_in_the_history(
     assert watch.csp_errors == []
 
 
-def test_known_issues_search_and_audit_log(browser: Any, stack: Stack) -> None:
-    page, watch = sign_in(browser, stack, "alice")
+def test_known_issues_search_and_audit_log(staff: tuple[Any, Watch], stack: Stack) -> None:
+    page, watch = staff
     page.goto(stack.dashboard_url + "/issues?q=insufficient_quota")
     assert page.locator("#issues tbody tr").count() >= 1
     shot(page, "known-issues")
@@ -189,7 +218,7 @@ def test_known_issues_search_and_audit_log(browser: Any, stack: Stack) -> None:
     page.get_by_role("button", name="Filter").click()
     page.wait_for_load_state()
     rows = page.locator("#audit tbody tr")
-    assert rows.count() == 2
+    assert rows.count() == 3  # two WidgetError reports and one GadgetError report
     link = rows.first.locator("a").first.get_attribute("href")
     assert link is not None and link.startswith(stack.forum_url + "/p/")
     assert "error report matching no known issue" in rows.first.inner_text()
