@@ -2,10 +2,11 @@
 reports an error at all.
 
 Two linear models over word and character n-gram TF-IDF:
-- the issue model (classes: every known-issue slug plus `novel`), a linear SVM with
-  sigmoid-calibrated probabilities, trained on each issue's patterns, title, summary
-  and examples plus the training files;
-- the error model (error report vs `not_error`), a logistic regression.
+- the issue model (classes: every known-issue slug plus `novel`), a linear SVM trained
+  on each issue's patterns, title, summary and examples plus the training files;
+- the error model (error report vs `not_error`), a linear SVM.
+Both are calibrated by Platt scaling fitted on out-of-fold scores, so probabilities
+reflect posts the model has not seen.
 
 Per-issue thresholds are chosen from out-of-fold predictions so that replies meet a
 target precision (auto) and drafts a lower one (review); floors keep them sane when
@@ -19,6 +20,7 @@ import json
 import platform
 import re
 import time
+import warnings
 import zipfile
 from collections import Counter
 from collections.abc import Sequence
@@ -32,7 +34,6 @@ import scipy.sparse as sp
 import sklearn
 import skops
 import skops.io as sio
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
@@ -52,14 +53,13 @@ FORMAT_VERSION = 1
 AUTO_PRECISION = 0.98
 REVIEW_PRECISION = 0.80
 # Floors: with a handful of examples CV can justify almost any threshold.
-AUTO_FLOOR = 0.55
-REVIEW_FLOOR = 0.25
+AUTO_FLOOR = 0.7
+REVIEW_FLOOR = 0.35
 AUTO_CEIL = 0.95
 CV_FOLDS = 5
-CALIBRATION_FOLDS = 3
 
-WORD_CHARS = 4000  # long issue templates: the error is nearly always in the first part
-CHAR_CHARS = 1200
+WORD_CHARS = 2500  # long issue templates: the error is nearly always in the first part
+CHAR_CHARS = 400
 
 # Every type a model file may contain. skops refuses anything else.
 TRUSTED_TYPES: tuple[str, ...] = (
@@ -83,11 +83,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "scipy.sparse._csr.csr_matrix",
     "sklearn.feature_extraction.text.TfidfVectorizer",
     "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.linear_model._logistic.LogisticRegression",
     "sklearn.svm._classes.LinearSVC",
-    "sklearn.calibration.CalibratedClassifierCV",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
     "sklearn.preprocessing._label.LabelEncoder",
     "sklearn.utils._bunch.Bunch",
 )
@@ -147,12 +143,25 @@ class ModelCard:
             raise ModelError(f"model card: missing or bad field ({exc})") from None
 
 
+@dataclass(frozen=True)
+class Platt:
+    """p = 1 / (1 + exp(a * score + b)): a linear SVM's score as a probability."""
+
+    a: float
+    b: float
+
+    def __call__(self, scores: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(np.clip(self.a * scores + self.b, -50, 50)))
+
+
 @dataclass
 class TrainedModel:
     word_vec: TfidfVectorizer
     char_vec: TfidfVectorizer
-    issue_clf: Any  # CalibratedClassifierCV or LogisticRegression: both have predict_proba
-    error_clf: LogisticRegression | None
+    issue_clf: LinearSVC
+    error_clf: LinearSVC | None
+    issue_platt: Platt
+    error_platt: Platt
     card: ModelCard
     classes: tuple[str, ...] = field(init=False)
 
@@ -160,26 +169,44 @@ class TrainedModel:
         self.classes = tuple(str(c) for c in self.issue_clf.classes_)
 
     def vectorise(self, docs: Sequence[Doc]) -> sp.csr_matrix:
-        words = self.word_vec.transform([d.word for d in docs])
-        chars = self.char_vec.transform([d.char for d in docs])
-        return sp.hstack([words, chars], format="csr")
+        return _vectorise(self.word_vec, self.char_vec, docs)
 
     def predict(self, docs: Sequence[Doc]) -> tuple[np.ndarray, np.ndarray]:
         """(issue probabilities [n, classes], error-report probability [n])."""
         if not docs:
             return np.zeros((0, len(self.classes))), np.zeros(0)
-        x = self.vectorise(docs)
-        issue_p = self.issue_clf.predict_proba(x)
+        return self.predict_matrix(self.vectorise(docs))
+
+    def predict_matrix(self, x: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        issue_p = _issue_proba(self.issue_clf, self.issue_platt, x)
         if self.error_clf is None:
-            error_p = np.ones(len(docs))
+            error_p = np.ones(x.shape[0])
         else:
-            col = list(self.error_clf.classes_).index(1)
-            error_p = self.error_clf.predict_proba(x)[:, col]
+            error_p = self.error_platt(self.error_clf.decision_function(x))
         return issue_p, error_p
 
     def thresholds(self, slug: str) -> tuple[float, float]:
         t = self.card.thresholds.get(slug) or {}
         return float(t.get("auto", AUTO_CEIL)), float(t.get("review", 0.5))
+
+
+def _scores(clf: LinearSVC, x: sp.csr_matrix) -> np.ndarray:
+    d = clf.decision_function(x)
+    if d.ndim == 1:  # two classes: sklearn returns the positive class's score only
+        d = np.column_stack([-d, d])
+    return d
+
+
+def _issue_proba(clf: LinearSVC, platt: Platt, x: sp.csr_matrix) -> np.ndarray:
+    return _issue_proba_from_scores(_scores(clf, x), platt)
+
+
+def _vectorise(
+    word_vec: TfidfVectorizer, char_vec: TfidfVectorizer, docs: Sequence[Doc]
+) -> sp.csr_matrix:
+    words = word_vec.transform([d.word for d in docs])
+    chars = char_vec.transform([d.char for d in docs])
+    return sp.hstack([words, chars], format="csr")
 
 
 # ---------------------------------------------------------------- documents
@@ -266,60 +293,36 @@ def _vectorisers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
     return word, char
 
 
-def _issue_classifier(y: Sequence[str]) -> Any:
-    counts = Counter(y)
-    svm = LinearSVC(C=0.5, class_weight="balanced", max_iter=5000)
-    if len(counts) >= 2 and min(counts.values()) >= CALIBRATION_FOLDS:
-        return CalibratedClassifierCV(svm, method="sigmoid", cv=CALIBRATION_FOLDS)
-    # Too few documents per class to calibrate: logistic probabilities are next best.
-    return LogisticRegression(C=10.0, class_weight="balanced", max_iter=3000)
+def _svm() -> LinearSVC:
+    return LinearSVC(C=0.5, class_weight="balanced", max_iter=2000, tol=1e-3)
 
 
-def _error_classifier() -> LogisticRegression:
-    return LogisticRegression(C=4.0, class_weight="balanced", max_iter=3000)
+def _fit_issue(x: sp.csr_matrix, y: Sequence[str]) -> LinearSVC:
+    return _svm().fit(x, list(y))
 
 
-@dataclass
-class _Fitted:
-    word_vec: TfidfVectorizer
-    char_vec: TfidfVectorizer
-    issue_clf: Any
-    error_clf: LogisticRegression | None
+def _fit_error(x: sp.csr_matrix, y: Sequence[int]) -> LinearSVC | None:
+    if len(set(y)) < 2:
+        return None
+    return _svm().fit(x, list(y))
 
 
-def _fit(issue_docs: Sequence[tuple[Doc, str]], error_docs: Sequence[tuple[Doc, int]]) -> _Fitted:
-    word_vec, char_vec = _vectorisers()
-    all_docs = [d for d, _ in issue_docs] + [d for d, _ in error_docs]
-    word_vec.fit([d.word for d in all_docs])
-    char_vec.fit([d.char for d in all_docs])
-
-    def vec(docs: Sequence[Doc]) -> sp.csr_matrix:
-        return sp.hstack(
-            [
-                word_vec.transform([d.word for d in docs]),
-                char_vec.transform([d.char for d in docs]),
-            ],
-            format="csr",
-        )
-
-    y = [label for _, label in issue_docs]
-    issue_clf = _issue_classifier(y)
-    issue_clf.fit(vec([d for d, _ in issue_docs]), y)
-    error_clf = None
-    ey = [label for _, label in error_docs]
-    if len(set(ey)) == 2:
-        error_clf = _error_classifier()
-        error_clf.fit(vec([d for d, _ in error_docs]), ey)
-    return _Fitted(word_vec, char_vec, issue_clf, error_clf)
+def _fit_platt(scores: np.ndarray, truth: np.ndarray) -> Platt:
+    """Platt scaling fitted on out-of-fold scores (so it reflects unseen posts)."""
+    if scores.size < 4 or len(set(truth.tolist())) < 2:
+        return Platt(-4.0, 0.0)
+    lr = LogisticRegression(C=100.0, solver="lbfgs", max_iter=500)
+    lr.fit(scores.reshape(-1, 1), truth.astype(int))
+    return Platt(-float(lr.coef_[0, 0]), -float(lr.intercept_[0]))
 
 
 def _split(
     issues: Sequence[KnownIssue], examples: Sequence[Example]
-) -> tuple[list[tuple[Doc, str]], list[tuple[Doc, str]], list[tuple[Doc, int]]]:
-    """(anchor docs, held-out-able issue docs, not_error docs for the error model)."""
+) -> tuple[list[tuple[Doc, str]], list[tuple[Doc, str]], list[Doc]]:
+    """(anchor docs, post-shaped issue docs, not_error docs for the error model)."""
     anchors = [pair for issue in issues for pair in issue_documents(issue)]
     post_docs = example_documents(issues, [e for e in examples if e.label != NOT_ERROR])
-    negatives = [(make_doc(e.title, e.text), 0) for e in examples if e.label == NOT_ERROR]
+    negatives = [make_doc(e.title, e.text) for e in examples if e.label == NOT_ERROR]
     return anchors, post_docs, negatives
 
 
@@ -334,58 +337,65 @@ def _choose_threshold(scores: list[tuple[float, bool]], target: float, floor: fl
         correct += ok
         if correct / n >= target:
             best = p
-    # Above the top score nothing is predicted: keep the ceiling.
+    if best is not None and correct / len(ordered) >= target:
+        return floor  # every prediction met the target: nothing to cut
     chosen = best if best is not None else AUTO_CEIL
     return float(min(max(chosen, floor), AUTO_CEIL))
 
 
+@dataclass
+class _OutOfFold:
+    true: list[str]
+    issue_scores: np.ndarray  # [n_posts, classes] raw SVM scores
+    classes: tuple[str, ...]
+    error_scores: np.ndarray  # [n_posts + n_negatives]
+    error_truth: np.ndarray
+
+
 def _cross_validate(
-    anchors: list[tuple[Doc, str]],
-    post_docs: list[tuple[Doc, str]],
-    negatives: list[tuple[Doc, int]],
+    x_anchor: sp.csr_matrix,
+    y_anchor: list[str],
+    x_post: sp.csr_matrix,
+    y_post: list[str],
+    x_neg: sp.csr_matrix,
+    classes: tuple[str, ...],
     seed: int = 0,
-) -> tuple[list[str], list[str], list[float], list[float], list[int]]:
-    """Out-of-fold (true, predicted, p, error p, error truth) for post-shaped docs."""
-    labels = [label for _, label in post_docs]
-    all_docs: list[tuple[Doc, str | None]] = [*post_docs, *((d, None) for d, _ in negatives)]
-    strat = [label if label is not None else NOT_ERROR for _, label in all_docs]
+) -> _OutOfFold | None:
+    """Out-of-fold scores for every post-shaped document (anchors always trained on)."""
+    n_post, n_neg = x_post.shape[0], x_neg.shape[0]
+    strat = y_post + [NOT_ERROR] * n_neg
     counts = Counter(strat)
     folds = min(CV_FOLDS, max(counts.values())) if counts else 0
-    if folds < 2 or len(labels) < 4:
-        return [], [], [], [], []
-    # Labels seen fewer times than folds still get predicted, just not in every fold.
+    if folds < 2 or n_post < 4:
+        return None
+    x_all = sp.vstack([x_post, x_neg], format="csr")
+    issue_scores = np.zeros((n_post, len(classes)))
+    error_scores = np.zeros(n_post + n_neg)
+    index = {c: k for k, c in enumerate(classes)}
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    true: list[str] = []
-    pred: list[str] = []
-    prob: list[float] = []
-    err_p: list[float] = []
-    err_true: list[int] = []
-    import warnings
-
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # few members per class in a fold is expected
         for train_idx, test_idx in skf.split(np.zeros(len(strat)), strat):
-            train = [all_docs[i] for i in train_idx]
-            test = [all_docs[i] for i in test_idx]
-            issue_train = anchors + [(d, lab) for d, lab in train if lab is not None]
-            error_train = [(d, 1) for d, _ in issue_train] + [
-                (d, 0) for d, lab in train if lab is None
-            ]
-            fitted = _fit(issue_train, error_train)
-            model = TrainedModel(
-                fitted.word_vec, fitted.char_vec, fitted.issue_clf, fitted.error_clf, _EMPTY_CARD
-            )
-            issue_p, error_p = model.predict([d for d, _ in test])
-            for (_, lab), row, ep in zip(test, issue_p, error_p, strict=True):
-                err_p.append(float(ep))
-                err_true.append(0 if lab is None else 1)
-                if lab is None:
-                    continue
-                k = int(np.argmax(row))
-                true.append(lab)
-                pred.append(model.classes[k])
-                prob.append(float(row[k]))
-    return true, pred, prob, err_p, err_true
+            tr_post = train_idx[train_idx < n_post]
+            tr_neg = train_idx[train_idx >= n_post]
+            x_tr = sp.vstack([x_anchor, x_post[tr_post]], format="csr")
+            y_tr = y_anchor + [y_post[i] for i in tr_post]
+            clf = _fit_issue(x_tr, y_tr)
+            te_post = test_idx[test_idx < n_post]
+            if te_post.size:
+                fold_scores = _scores(clf, x_post[te_post])
+                # A class missing from this fold's training set scores very low.
+                full = np.full((te_post.size, len(classes)), -10.0)
+                for j, c in enumerate(clf.classes_):
+                    full[:, index[str(c)]] = fold_scores[:, j]
+                issue_scores[te_post] = full
+            x_err = sp.vstack([x_tr, x_all[tr_neg]], format="csr")
+            y_err = [1] * x_tr.shape[0] + [0] * tr_neg.size
+            err = _fit_error(x_err, y_err)
+            if err is not None:
+                error_scores[test_idx] = err.decision_function(x_all[test_idx])
+    truth = np.array([1] * n_post + [0] * n_neg)
+    return _OutOfFold(list(y_post), issue_scores, classes, error_scores, truth)
 
 
 _EMPTY_CARD = ModelCard(FORMAT_VERSION, "", (), {}, {}, {}, "", 0.0, 0, {})
@@ -426,59 +436,92 @@ def _metrics(
 def train(
     issues: Sequence[KnownIssue], examples: Sequence[Example], *, cross_validate: bool = True
 ) -> TrainedModel:
-    """Train both models and choose per-issue thresholds from cross-validation."""
+    """Train both models, calibrate them and choose per-issue thresholds, all from
+    cross-validation over the post-shaped examples."""
     if not issues:
         raise ModelError("no known issues to train on")
     started = time.perf_counter()
     examples = known_labels(examples, issues)
     anchors, post_docs, negatives = _split(issues, examples)
+    y_anchor = [label for _, label in anchors]
+    y_post = [label for _, label in post_docs]
+    if len(set(y_anchor + y_post)) < 2:
+        raise ModelError("need at least two labels to train (add data/training/novel.yml)")
 
+    # Vectorisers are unsupervised: fitting them once on everything keeps CV cheap.
+    word_vec, char_vec = _vectorisers()
+    all_docs = [d for d, _ in anchors] + [d for d, _ in post_docs] + negatives
+    word_vec.fit([d.word for d in all_docs])
+    char_vec.fit([d.char for d in all_docs])
+    x_all = _vectorise(word_vec, char_vec, all_docs)
+    na, npost = len(anchors), len(post_docs)
+    x_anchor, x_post, x_neg = x_all[:na], x_all[na : na + npost], x_all[na + npost :]
+
+    issue_clf = _fit_issue(sp.vstack([x_anchor, x_post], format="csr"), y_anchor + y_post)
+    classes = tuple(str(c) for c in issue_clf.classes_)
+    error_clf = _fit_error(x_all, [1] * (na + npost) + [0] * len(negatives))
+
+    oof = (
+        _cross_validate(x_anchor, y_anchor, x_post, y_post, x_neg, classes)
+        if cross_validate
+        else None
+    )
     thresholds: dict[str, dict[str, float]] = {}
     true: list[str] = []
     pred: list[str] = []
     prob: list[float] = []
-    err_p: list[float] = []
-    err_true: list[int] = []
-    if cross_validate:
-        true, pred, prob, err_p, err_true = _cross_validate(anchors, post_docs, negatives)
+    issue_platt, error_platt = Platt(-4.0, 0.0), Platt(-4.0, 0.0)
+    cv: dict[str, Any] = {"note": "not cross-validated"}
+    if oof is not None:
+        onehot = np.array([[c == t for c in classes] for t in oof.true], dtype=int)
+        issue_platt = _fit_platt(oof.issue_scores.ravel(), onehot.ravel())
+        error_platt = _fit_platt(oof.error_scores, oof.error_truth)
+        p = _issue_proba_from_scores(oof.issue_scores, issue_platt)
+        top = p.argmax(axis=1)
+        true = oof.true
+        pred = [classes[k] for k in top]
+        prob = [float(p[i, k]) for i, k in enumerate(top)]
     for issue in issues:
         scored = [
-            (p, t == issue.slug)
-            for t, pr, p in zip(true, pred, prob, strict=True)
-            if pr == issue.slug
+            (pr, t == issue.slug)
+            for t, pd, pr in zip(true, pred, prob, strict=True)
+            if pd == issue.slug
         ]
         thresholds[issue.slug] = {
             "auto": round(_choose_threshold(scored, AUTO_PRECISION, AUTO_FLOOR), 4),
             "review": round(_choose_threshold(scored, REVIEW_PRECISION, REVIEW_FLOOR), 4),
         }
     error_threshold = 0.5
-    cv = _metrics(true, pred, prob, thresholds)
-    if err_true:
-        ok = sum((p >= error_threshold) == bool(t) for p, t in zip(err_p, err_true, strict=True))
-        negs = [p for p, t in zip(err_p, err_true, strict=True) if t == 0]
-        cv["error_model_accuracy"] = round(ok / len(err_true), 3)
+    if oof is not None:
+        cv = _metrics(true, pred, prob, thresholds)
+        ep = error_platt(oof.error_scores)
+        ok = ((ep >= error_threshold) == oof.error_truth.astype(bool)).mean()
+        cv["error_model_accuracy"] = round(float(ok), 3)
+        negs = ep[oof.error_truth == 0]
         cv["not_error_ignored"] = (
-            round(sum(p < error_threshold for p in negs) / len(negs), 3) if negs else None
+            round(float((negs < error_threshold).mean()), 3) if negs.size else None
         )
 
-    issue_docs = anchors + post_docs
-    error_docs = [(d, 1) for d, _ in issue_docs] + negatives
-    fitted = _fit(issue_docs, error_docs)
-    labels = Counter(label for _, label in post_docs)
+    labels = Counter(y_post)
     labels[NOT_ERROR] = len(negatives)
     card = ModelCard(
         format_version=FORMAT_VERSION,
         data_hash=data_hash(issues, examples),
-        classes=tuple(str(c) for c in fitted.issue_clf.classes_),
+        classes=classes,
         thresholds={**thresholds, "_error": {"report": error_threshold}},
         cv_metrics=cv,
         library_versions=library_versions(),
         trained_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         train_seconds=round(time.perf_counter() - started, 2),
-        n_documents=len(issue_docs) + len(negatives),
+        n_documents=len(all_docs),
         n_examples_by_label=dict(sorted(labels.items())),
     )
-    return TrainedModel(fitted.word_vec, fitted.char_vec, fitted.issue_clf, fitted.error_clf, card)
+    return TrainedModel(word_vec, char_vec, issue_clf, error_clf, issue_platt, error_platt, card)
+
+
+def _issue_proba_from_scores(scores: np.ndarray, platt: Platt) -> np.ndarray:
+    p = platt(scores)
+    return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
 
 
 def library_versions() -> dict[str, str]:
@@ -515,6 +558,12 @@ def save(model: TrainedModel, models_dir: str | Path) -> Path:
         "char_vec": model.char_vec,
         "issue_clf": model.issue_clf,
         "error_clf": model.error_clf,
+        "platt": [
+            model.issue_platt.a,
+            model.issue_platt.b,
+            model.error_platt.a,
+            model.error_platt.b,
+        ],
     }
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -563,6 +612,15 @@ def load(models_dir: str | Path) -> TrainedModel:
         word_vec, char_vec = payload["word_vec"], payload["char_vec"]
         word_vec.vocabulary_ = {str(t): i for i, t in enumerate(payload["word_terms"])}
         char_vec.vocabulary_ = {str(t): i for i, t in enumerate(payload["char_terms"])}
-        return TrainedModel(word_vec, char_vec, payload["issue_clf"], payload["error_clf"], card)
+        pa, pb, ea, eb = (float(v) for v in payload["platt"])
+        return TrainedModel(
+            word_vec,
+            char_vec,
+            payload["issue_clf"],
+            payload["error_clf"],
+            Platt(pa, pb),
+            Platt(ea, eb),
+            card,
+        )
     except (KeyError, AttributeError, TypeError) as exc:
         raise ModelError(f"{path}: model file is incomplete ({exc})") from None

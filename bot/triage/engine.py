@@ -40,10 +40,12 @@ except ImportError:  # pragma: no cover - only while the advice module is missin
 
 
 PATTERN_CONFIDENCE = 0.97
-# Below this error-report probability (and with no pattern hit) a post is not an
-# error report, whatever the issue model says.
-MIN_ERROR_P = 0.35
+# Error-report probability needed, with quoted error text, with a strong structured
+# error (JSON body, traceback), and with no error text at all.
 ERROR_P = 0.5
+WEAK_ERROR_P = 0.2
+NO_TEXT_ERROR_P = 0.9
+EVIDENCE_SCORE = 0.5
 # A confident structured error (JSON body, traceback) is an error report by itself.
 STRONG_CANDIDATE = 0.9
 MAX_ERROR_STRINGS = 5
@@ -179,15 +181,20 @@ class Triager:
         k = self._class_index.get(slug)
         return float(row[k]) if k is not None else 0.0
 
-    def _finish(self, prep: _Prepared, row: np.ndarray, error_p: float) -> Decision:
+    def _finish(
+        self, prep: _Prepared, row: np.ndarray, error_p: float, evidence: str | None = None
+    ) -> Decision:
         reasons: list[str] = [f"error_p={error_p:.2f}"]
-        top_label, top_p = NOVEL, 0.0
+        top_label, top_p = self._top(row)
         if row.size:
-            k = int(np.argmax(row))
-            top_label, top_p = self.model.classes[k], float(row[k])  # type: ignore[union-attr]
             reasons.append(f"top={top_label}:{top_p:.2f}")
+        has_text = _has_error_text(prep.candidates)
         strong = any(c.score >= STRONG_CANDIDATE for c in prep.candidates)
-        is_error = error_p >= ERROR_P or (strong and error_p >= MIN_ERROR_P / 2)
+        if has_text:
+            is_error = error_p >= ERROR_P or (strong and error_p >= WEAK_ERROR_P)
+        else:
+            # Nothing quoted: only a clearly error-shaped post counts as a report.
+            is_error = error_p >= NO_TEXT_ERROR_P
 
         action: str
         issue: str | None = None
@@ -210,28 +217,34 @@ class Triager:
             else:
                 action, confidence = "reply", max(PATTERN_CONFIDENCE, p_issue)
             is_error = True
-        elif top_label != NOVEL and error_p >= MIN_ERROR_P:
+        elif top_label != NOVEL and is_error and not prep.lookalike:
             auto, review = self._thresholds(top_label)
-            if top_p >= auto and is_error and not prep.lookalike:
+            later = top_label in prep.later_hits
+            if top_p >= auto and has_text and evidence == top_label:
                 action, issue, confidence = "reply", top_label, top_p
                 reasons.append(f"p={top_p:.2f}>=auto {auto:.2f}")
-            elif top_p >= review or (top_label in prep.later_hits and top_p >= review / 2):
+                reasons.append("error strings agree")
+            elif top_p >= review or (later and top_p >= review / 2):
                 action, issue, confidence = "review", top_label, top_p
                 reasons.append(f"p={top_p:.2f}>=review {review:.2f}")
-                if top_label in prep.later_hits:
+                if later:
                     reasons.append(f"later-post pattern:{top_label}")
-                if prep.lookalike:
-                    reasons.append(f"lookalike:{prep.lookalike}")
-            elif is_error:
-                action, confidence = "escalate", error_p
             else:
-                action, confidence = "ignore", 1.0 - error_p
+                action, confidence = "escalate", error_p
         elif is_error:
+            if prep.lookalike:
+                reasons.append(f"lookalike:{prep.lookalike}")
             action, confidence = "escalate", error_p
         else:
             action, confidence = "ignore", 1.0 - error_p
 
         return self._decision(prep, action, issue, confidence, is_error, reasons)
+
+    def _top(self, row: np.ndarray) -> tuple[str, float]:
+        if not row.size or self.model is None:
+            return NOVEL, 0.0
+        k = int(np.argmax(row))
+        return self.model.classes[k], float(row[k])
 
     def _thresholds(self, slug: str) -> tuple[float, float]:
         if self.model is None:
@@ -281,6 +294,10 @@ class Triager:
             secrets_found=secrets,
             model_version=self.model_version,
         )
+
+
+def _has_error_text(candidates: Sequence[ErrorCandidate]) -> bool:
+    return any(c.kind != "title" and c.score >= EVIDENCE_SCORE for c in candidates)
 
 
 # ---------------------------------------------------------------- model freshness
