@@ -444,3 +444,29 @@ async def test_overview_figures_and_chart(client: httpx.AsyncClient, store: Stor
     assert '<strong id="drafts-waiting">1</strong>' in page
     assert '<strong id="open-clusters">1</strong>' in page
     assert page.count('class="bar-') >= 3 and "<svg" in page
+
+
+async def test_saving_a_promoted_cluster_under_another_slug_follows_it(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    cid = add_cluster(store, "Renamed", "RenamedError: 1 failed", recent=1, old=0)
+    token = await csrf_of(client)
+    page = (await client.post(f"/clusters/{cid}/promote", data={"csrf_token": token})).text
+    proposed = re.search(r'id="slug" name="slug" value="([^"]+)"', page)
+    assert proposed and proposed.group(1) != "better_slug"
+    form = editor_form(token, slug="better_slug", title="Renamed", cluster_id=str(cid))
+    r = await client.post("/issues/new", data=form, follow_redirects=True)
+    assert store.get_cluster(cid)["linked_slug"] == "better_slug"  # type: ignore[index]
+    # No forum here (the client factory fails): the entry is saved and the page says so.
+    assert "better_slug created." in r.text
+    assert "1 could not be answered now" in r.text
+    # A second, stale form for the same cluster cannot re-point it.
+    form = editor_form(token, slug="third_slug", title="Again", cluster_id=str(cid))
+    r = await client.post("/issues/new", data=form, follow_redirects=True)
+    assert "belongs to better_slug" in r.text
+    assert store.get_cluster(cid)["linked_slug"] == "better_slug"  # type: ignore[index]
+    # The retry button on the promoted list tries again (and fails the same way here).
+    r = await client.post(
+        f"/clusters/{cid}/answer", data={"csrf_token": token}, follow_redirects=True
+    )
+    assert "better_slug: 0 queued post(s) answered, 0 skipped. 1 could not be answered" in r.text

@@ -2,29 +2,43 @@
 
 from __future__ import annotations
 
+import logging
+
 from starlette.requests import Request
 
 from bot.errors import UserError
 from bot.web.common import current_user, web
 
+log = logging.getLogger(__name__)
+
 
 async def answer_promoted_cluster(request: Request, cluster_id: int, slug: str) -> str:
     """Answer each queued report through the runner's normal action path.
 
-    `promote_cluster` has already marked the cluster promoted to `slug`; only
-    that pairing is answered, so a stale form cannot answer for another issue.
+    `promote_cluster` marked the cluster promoted to a proposed slug; the saved
+    entry may use another slug, but once one entry exists for the cluster a
+    stale form cannot answer its posts again for a different issue (and the
+    runner's intents never post the same issue twice in a topic).
     Returns a sentence for the flash message.
     """
     ctx = web(request)
     row = ctx.store.get_cluster(cluster_id)
-    if row is None or row["status"] != "promoted" or row["linked_slug"] != slug:
-        return f"Cluster {cluster_id} was not promoted to {slug}; its posts were left alone."
+    if row is None or row["status"] != "promoted":
+        return f"Cluster {cluster_id} was not promoted; its posts were left alone."
+    proposed = row["linked_slug"] or ""
+    if proposed != slug:
+        # The maintainer chose a better slug than the proposed one; follow it,
+        # unless the proposed entry was already written (then the form is stale).
+        if proposed and ctx.store.get_issue(proposed) is not None:
+            return f"Cluster {cluster_id} belongs to {proposed}; its posts were left alone."
+        with ctx.store.transaction():
+            ctx.store.update_cluster(cluster_id, linked_slug=slug)
     if ctx.services is None:
         return "The runner is not available here, so the queued posts were not answered."
     from bot.runner.pipeline import answer_for_issue
 
     author = current_user(request).username
-    answered = skipped = 0
+    answered = skipped = failed = 0
     for report in ctx.store.cluster_reports(cluster_id):
         try:
             outcome = await answer_for_issue(
@@ -36,8 +50,17 @@ async def answer_promoted_cluster(request: Request, cluster_id: int, slug: str) 
             )
         except UserError as exc:
             outcome = str(exc)
+        except Exception:  # the entry is saved; one unreachable post must not lose that
+            log.exception("answering post %s for %s failed", report["post_id"], slug)
+            failed += 1
+            continue
         if outcome in ("replied", "drafted", "recorded"):
             answered += 1
         else:
             skipped += 1
-    return f"{answered} queued post(s) answered, {skipped} skipped."
+    message = f"{answered} queued post(s) answered, {skipped} skipped."
+    if failed:
+        message += (
+            f" {failed} could not be answered now (see the log; retry from the promoted clusters)."
+        )
+    return message

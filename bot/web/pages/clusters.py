@@ -22,6 +22,7 @@ from bot.web.common import (
     text,
     web,
 )
+from bot.web.pages.answering import answer_promoted_cluster
 from bot.web.pages.issue_form import EditorState, render_editor
 
 STATUSES = ("open", "promoted", "linked", "dismissed")
@@ -121,6 +122,18 @@ async def resume_promotion(request: Request) -> Response:
     )
 
 
+async def answer_again(request: Request, form: FormData) -> Response:
+    """Retry answering a promoted cluster's posts (already-answered topics are skipped)."""
+    cluster_id = _cluster_id(request)
+    row = web(request).store.get_cluster(cluster_id)
+    slug = (row or {}).get("linked_slug") or ""
+    if row is None or row["status"] != "promoted" or web(request).store.get_issue(slug) is None:
+        flash(request, f"Cluster {cluster_id} has no saved known issue to answer with.", "error")
+        return redirect("/clusters?status=promoted")
+    flash(request, f"{slug}: " + await answer_promoted_cluster(request, cluster_id, slug))
+    return redirect("/clusters?status=promoted")
+
+
 ROUTES = [
     Route("/clusters", cluster_list, methods=["GET"]),
     Route(
@@ -135,4 +148,9 @@ ROUTES = [
         methods=["POST"],
     ),
     Route("/clusters/{cluster_id:int}/new-issue", resume_promotion, methods=["GET"]),
+    Route(
+        "/clusters/{cluster_id:int}/answer",
+        form_action(answer_again, back="/clusters?status=promoted"),
+        methods=["POST"],
+    ),
 ]
