@@ -60,6 +60,12 @@ def _logging(verbose: bool) -> None:
     help="Seconds between polls (default: poll_interval from the config).",
 )
 @click.option("--once", is_flag=True, help="Poll once, deliver pending writes, and exit.")
+@click.option(
+    "--triager",
+    "triager_path",
+    default=None,
+    help="Use another triager, given as module:Class (a plug-in or a test double).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every poll and forum write.")
 @click.pass_obj
 def run(
@@ -69,6 +75,7 @@ def run(
     since: str | None,
     interval: float | None,
     once: bool,
+    triager_path: str | None,
     verbose: bool,
 ) -> None:
     """Watch the forum by polling /posts.json and act on each new post exactly once.
@@ -83,12 +90,26 @@ def run(
     if since is not None:
         parse_since(since)
     config = _configure(app, mode=mode, poll_interval=interval)
-    services = build_services(config, app.store)
+    services = build_services(config, app.store, triager=load_triager_class(triager_path))
     stats = asyncio.run(_run(services, StartSpec(backfill, since), once))
     click.echo(
         f"Stopped after {stats.polls} poll(s): {stats.decided} post(s) decided, "
         f"{stats.failed} failure(s) to retry."
     )
+
+
+def load_triager_class(path: str | None):  # type: ignore[no-untyped-def]
+    """An instance of `module:Class`, or None for the default engine."""
+    if not path:
+        return None
+    import importlib
+
+    module_name, _, attr = path.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise UserError(f"--triager: cannot load {path!r}: {exc}") from None
+    return cls()
 
 
 async def _run(services: Services, start: StartSpec, once: bool) -> PollStats:
