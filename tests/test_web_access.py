@@ -324,3 +324,17 @@ def test_missing_secrets_are_one_clear_error(store) -> None:  # type: ignore[no-
 def test_provider_payload_is_a_base64_query_string() -> None:
     payload = encode_payload({"nonce": "n", "groups": "a,b"})
     assert parse_qs(base64.b64decode(payload).decode()) == {"nonce": ["n"], "groups": ["a,b"]}
+
+
+async def test_serve_wiring_keeps_the_webhook_open_and_the_dashboard_closed(store) -> None:  # type: ignore[no-untyped-def]
+    from bot.commands.bot_cmds import build_asgi
+
+    config = make_config(webhook_secret="webhook-secret-0123456789")
+    services = Services(config=config, store=store, client_factory=no_client, triager=NoTriager())
+    asgi, _, has_dashboard = build_asgi(services)
+    assert has_dashboard
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=asgi), base_url=BASE) as c:
+        r = await c.post("/webhooks/discourse", content=b"{}")
+        # The webhook's own signature check answers, not the staff gate.
+        assert r.status_code == 400 and "signature" in r.text.lower()
+        assert (await c.get("/")).status_code == 303
