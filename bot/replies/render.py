@@ -96,9 +96,8 @@ class EscalationSummary:
 # --- filters ---------------------------------------------------------------------------
 
 _FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
-_INLINE_CODE_RE = re.compile(r"(`+)(.+?)\1", re.DOTALL)
 # Mentions and hashtags start after a non-word character; e-mail addresses stay intact.
-_MENTION_RE = re.compile(r"(?<![\w.+-])([@#])(?=[\w])", re.UNICODE)
+_MENTION_RE = re.compile(r"(?:(?<!\w)@|(?<![\w/&])#)(?=\w)", re.UNICODE)
 _QUOTE_PREFIX_RE = re.compile(r"^(\s*(?:>\s?)*)")
 _IMAGE_RE = re.compile(r"!\[")
 _SCHEMES_OK = ("http", "https")
@@ -108,10 +107,47 @@ def _safe_segment(text: str) -> str:
     """Prose outside code: no mentions, hashtags, HTML or image embeds; links stay."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _IMAGE_RE.sub("!\\[", text)
-    text = _MENTION_RE.sub(lambda m: m.group(1) + ZWJ, text)
+    text = _MENTION_RE.sub(lambda m: m.group(0) + ZWJ, text)
+    # Links stay only when they go to http(s); anything else (upload://, javascript:)
+    # is shown as text.
+    text = re.sub(r"\]\((?!\s*https?://)", "]\\(", text)
     # Discourse BBCode that embeds or hides content.
     text = re.sub(r"\[(/?)(img|quote|details|poll|spoiler|wrap)", r"\\[\1\2", text, flags=re.I)
     return text
+
+
+def split_code(line: str) -> list[tuple[bool, str]]:
+    """Split a line into (is_code, text) parts the way CommonMark pairs backtick runs.
+
+    A code span opens at a maximal run of n unescaped backticks and closes at the next
+    maximal run of exactly n; an unmatched run is literal text.
+    """
+    parts: list[tuple[bool, str]] = []
+    text_start = 0
+    pos = 0
+    while pos < len(line):
+        ch = line[pos]
+        if ch == "\\":
+            pos += 2
+            continue
+        if ch != "`":
+            pos += 1
+            continue
+        run_end = pos
+        while run_end < len(line) and line[run_end] == "`":
+            run_end += 1
+        n = run_end - pos
+        close = re.compile(rf"(?<!`)`{{{n}}}(?!`)").search(line, run_end)
+        if close is None:
+            pos = run_end
+            continue
+        if pos > text_start:
+            parts.append((False, line[text_start:pos]))
+        parts.append((True, line[pos : close.end()]))
+        pos = text_start = close.end()
+    if text_start < len(line):
+        parts.append((False, line[text_start:]))
+    return parts
 
 
 def _safe_line(line: str) -> str:
@@ -121,14 +157,9 @@ def _safe_line(line: str) -> str:
     if rest.startswith("#") and re.match(r"#{1,6}\s", rest):
         # Headings inside a reply would shout on a phone: keep the text, drop the level.
         rest = rest.lstrip("#").lstrip()
-    out: list[str] = []
-    pos = 0
-    for match in _INLINE_CODE_RE.finditer(rest):
-        out.append(_safe_segment(rest[pos : match.start()]))
-        out.append(match.group(0))
-        pos = match.end()
-    out.append(_safe_segment(rest[pos:]))
-    return lead + "".join(out)
+    return lead + "".join(
+        part if is_code else _safe_segment(part) for is_code, part in split_code(rest)
+    )
 
 
 def safe_markdown(text: str, max_chars: int | None = None) -> str:

@@ -66,7 +66,7 @@ _ATTRIBUTION_RES: tuple[re.Pattern[str], ...] = tuple(
         rf"\b{_PRODUCT}(?:'s|’s)?\s+(?:chat\s+)?{_ANSWER_NOUN}\b",
         rf"\b{_MODEL}(?:'s|’s)\s+{_ANSWER_NOUN}\b",
         rf"\b{_ANY_AI}[^.\n]{{0,30}}\b{_ANSWER_NOUN}\s*:",
-        rf"\b(?:from|by)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}\b[^.\n]{{0,40}}:\s*$",
+        rf"(?m)\b(?:from|by)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}\b[^.\n]{{0,40}}:\s*$",
         r"\b(?:ai|llm|gpt)[- ]generated\b",
         rf"\bgenerated\s+(?:by|with|using)\s+(?:an?\s+|the\s+)?{_ANY_AI}",
         rf"\b(?:pasted|copied)\s+(?:from|what)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}",
@@ -92,7 +92,19 @@ _STYLE_PHRASES = re.compile(
     r"i\s+apologi[sz]e\s+for\s+the\s+confusion|as\s+an\s+ai\b)",
     re.IGNORECASE | re.MULTILINE,
 )
+# Bug-report templates (GitHub issue forms) are full of headings too; they are the
+# member's own report, not an assistant's answer.
+_TEMPLATE_HEADINGS = re.compile(
+    r"^(?:describe\s+the\s+bug|bug\s+description|to\s+reproduce|steps\s+to\s+reproduce|"
+    r"expected\s+(?:behaviou?r|result)|actual\s+(?:behaviou?r|result)|current\s+behaviou?r|"
+    r"environment|screenshots?|(?:relevant\s+)?logs?(?:\s+output)?|additional\s+(?:context|info\w*)|"
+    r"what\s+happened\??|(?:os|python|library|node|sdk|package)\s+version|versions?|"
+    r"description|reproduction|code\s+snippet|system\s+info\w*|platform)\s*:?$",
+    re.IGNORECASE,
+)
 STYLE_THRESHOLD = 2.0
+GENERIC_HEADING_WEIGHT = 0.5
+GENERIC_HEADING_CAP = 1.0
 
 # --- negation and refutation -----------------------------------------------------------
 
@@ -127,7 +139,82 @@ _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘'(\[*_]*[
 _CODEISH = re.compile(r"[{};=]|^\s*(?:\$|>>>|import |from |def |class |curl )|\(\)")
 _WORD = re.compile(r"[a-z0-9]+(?:[.'’-][a-z0-9]+)*")
 _STOP = frozenset(
-    ["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "for", "with", "by", "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "you", "your", "we", "our", "they", "their", "i", "my", "me", "he", "she", "his", "her", "them", "do", "does", "did", "so", "than", "then", "there", "here", "can", "could", "would", "should", "will", "just", "also", "very", "really", "which", "who", "what", "when", "where", "how", "why", "into", "about", "over", "under", "up", "out"]
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "by",
+        "from",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "you",
+        "your",
+        "we",
+        "our",
+        "they",
+        "their",
+        "i",
+        "my",
+        "me",
+        "he",
+        "she",
+        "his",
+        "her",
+        "them",
+        "do",
+        "does",
+        "did",
+        "so",
+        "than",
+        "then",
+        "there",
+        "here",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "just",
+        "also",
+        "very",
+        "really",
+        "which",
+        "who",
+        "what",
+        "when",
+        "where",
+        "how",
+        "why",
+        "into",
+        "about",
+        "over",
+        "under",
+        "up",
+        "out",
+    ]
 )
 
 
@@ -232,6 +319,8 @@ def split_sentences(text: str) -> list[str]:
 
 
 def _is_heading_line(line: str) -> bool:
+    if _BULLET.match(line) and not re.match(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+\*\*", line):
+        return False
     stripped = _clean_line(line)
     if not stripped or len(stripped) > 70 or stripped.endswith((".", ",", ";")):
         return False
@@ -247,18 +336,35 @@ def _is_heading_line(line: str) -> bool:
 
 
 def style_score(text: str) -> float:
-    """How much a post reads like an assistant's answer (headings, stock closers)."""
-    score = 0.0
+    """How much a post reads like an assistant's answer (headings, stock closers).
+
+    Assistant headings and closers count 1 each; other headings count a little (capped)
+    and only add to specific evidence; a bug-report template scores 0.
+    """
+    specific = 0.0
+    generic = 0.0
+    template = 0
+    seen: set[str] = set()
     for line in text.splitlines():
-        cleaned = _clean_line(line)
-        if not cleaned:
+        cleaned = _clean_line(line).strip(" :*_#").lower()
+        cleaned = re.sub(r"^[^\w]+", "", cleaned)
+        if not cleaned or cleaned in seen:
+            continue
+        if _TEMPLATE_HEADINGS.match(cleaned):
+            template += 1
             continue
         if _STYLE_HEADINGS.match(cleaned) and len(cleaned) <= 70:
-            score += 1.0
+            seen.add(cleaned)
+            specific += 1.0
         elif _is_heading_line(line):
-            score += 0.5
-    score += len(_STYLE_PHRASES.findall(text))
-    return score
+            seen.add(cleaned)
+            generic += GENERIC_HEADING_WEIGHT
+    if template >= 2:
+        return 0.0
+    specific += len(_STYLE_PHRASES.findall(text))
+    if not specific:
+        return 0.0
+    return specific + min(generic, GENERIC_HEADING_CAP)
 
 
 def _attribution(text: str) -> re.Match[str] | None:

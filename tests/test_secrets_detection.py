@@ -1,0 +1,105 @@
+"""Secrets: detection, placeholders left alone, redaction, and never leaking the value."""
+
+from __future__ import annotations
+
+import random
+import string
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.triage.secrets import find_secrets, has_secret, redact, secret_kinds
+
+# Built at run time so that no key-shaped literal sits in the repository.
+BODY = "A1b2C3d4E5f6G7h8J9k0LmNoPqRsTuVwXyZ12345"
+
+
+def key(prefix: str, body: str = BODY) -> str:
+    return prefix + body
+
+
+def test_finds_each_kind() -> None:
+    cases = {
+        "openai_project_key": key("sk-proj-"),
+        "openai_service_key": key("sk-svcacct-"),
+        "openai_admin_key": key("sk-admin-"),
+        "openai_key": key("sk-"),
+        "session_token": key("sess-"),
+        "bearer_token": "Authorization: Bearer " + BODY,
+        "github_token": key("ghp_"),
+        "google_api_key": key("AIza"),
+        "aws_access_key": "AKIA" + "Q7ZB3XK2M9PLR4TE",
+        "slack_token": key("xoxb-"),
+        "jwt": "eyJ" + BODY[:20] + ".eyJ" + BODY[:20] + "." + BODY[:20],
+    }
+    for kind, text in cases.items():
+        found = find_secrets(f"my config: {text} thanks")
+        assert [m.kind for m in found] == [kind], kind
+
+
+def test_span_covers_the_key_and_repr_hides_it() -> None:
+    text = "use " + key("sk-proj-") + " now"
+    (match,) = find_secrets(text)
+    assert text[match.start : match.end] == key("sk-proj-")
+    assert BODY not in repr(match) and BODY not in str(match)
+
+
+def test_masked_and_placeholder_keys_are_not_secrets() -> None:
+    for text in (
+        "sk-proj-****************************abcd",
+        "sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "sk-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+        "sk-...abcd",
+        "sk-your-api-key-goes-here-please",
+        "OPENAI_API_KEY=sk-<your key>",
+        "org-AbCdEf123456",
+        "request id req_1234567890abcdef",
+        "Bearer $OPENAI_API_KEY",
+        "Authorization: Bearer <token>",
+    ):
+        assert not has_secret(text), text
+
+
+def test_redact_replaces_every_secret_and_keeps_the_rest() -> None:
+    text = f"key {key('sk-proj-')} and header Bearer {BODY[::-1]} end"
+    out = redact(text)
+    assert BODY not in out and BODY[::-1] not in out
+    assert out.startswith("key sk-proj-…[redacted] and header Bearer …[redacted] end")
+    assert secret_kinds(text) == ["openai_project_key", "bearer_token"]
+
+
+def test_bearer_around_an_openai_key_is_one_secret() -> None:
+    found = find_secrets("Authorization: Bearer " + key("sk-proj-"))
+    assert [m.kind for m in found] == ["openai_project_key"]
+
+
+def test_text_without_secrets_is_unchanged() -> None:
+    text = "Request includes unauthorized scopes: api.all.read (task-force sk-8)"
+    assert redact(text) == text
+
+
+_ALNUM = string.ascii_letters + string.digits
+
+
+@st.composite
+def real_keys(draw: st.DrawFn) -> str:
+    """Keys as providers issue them: a prefix and a random body (a seeded PRNG, so that
+    shrinking cannot turn the body into a placeholder such as all zeros)."""
+    prefix = draw(st.sampled_from(["sk-", "sk-proj-", "sk-svcacct-", "sess-", "sk-ant-"]))
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    body = "".join(rng.choices(_ALNUM + "_-", k=draw(st.integers(24, 120))))
+    return prefix + body
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    before=st.text(max_size=60),
+    secret=real_keys(),
+    after=st.text(max_size=60),
+)
+def test_property_redact_removes_any_real_key(before: str, secret: str, after: str) -> None:
+    text = f"{before} {secret} {after}"
+    out = redact(text)
+    assert secret not in out
+    assert has_secret(text)
+    assert not has_secret(out)
