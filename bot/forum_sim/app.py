@@ -145,7 +145,8 @@ async def latest_posts(request: Request, state: ForumState, user: UserRec | None
     before_id = _int_param(before, "before") if before not in (None, "") else None
     with state._lock:
         posts = []
-        for post in sorted(state.posts.values(), key=lambda p: p.id, reverse=True):
+        # Post ids are allocated in increasing order, so the dict is already id-sorted.
+        for post in reversed(state.posts.values()):
             if before_id is not None and post.id >= before_id:
                 continue
             topic = state.topics.get(post.topic_id)
@@ -293,7 +294,7 @@ async def update_topic(request: Request, state: ForumState, user: UserRec | None
             if cid not in state.categories:
                 raise invalid_access()
             topic.category_id = cid
-        count = sum(1 for p in state.posts.values() if p.topic_id == topic.id)
+        count = len(state.posts_in_topic(topic.id))
         return _json(
             {
                 "basic_topic": {
@@ -342,7 +343,7 @@ async def search(request: Request, state: ForumState, user: UserRec | None) -> R
     terms = [t.lower() for t in q.split() if ":" not in t and not t.startswith(("@", "#"))]
     with state._lock:
         hits = []
-        for post in sorted(state.posts.values(), key=lambda p: p.id, reverse=True):
+        for post in reversed(state.posts.values()):
             topic = state.topics.get(post.topic_id)
             if topic is None or topic.archetype == "private_message":
                 continue
@@ -381,7 +382,7 @@ async def search(request: Request, state: ForumState, user: UserRec | None) -> R
                     "title": t.title,
                     "fancy_title": t.title,
                     "slug": t.slug,
-                    "posts_count": sum(1 for p in state.posts.values() if p.topic_id == t.id),
+                    "posts_count": len(state.posts_in_topic(t.id)),
                     "archetype": t.archetype,
                     "closed": t.closed,
                     "archived": t.archived,

@@ -86,11 +86,8 @@ def post_json(
     cooked = _cooked(post)
     staff_viewer = viewer is not None and viewer.staff
     yours = viewer is not None and viewer.id == user.id
-    reply_count = sum(
-        1
-        for p in state.posts.values()
-        if p.topic_id == post.topic_id and p.reply_to_post_number == post.post_number
-    )
+    siblings = state.posts_in_topic(post.topic_id)
+    reply_count = sum(1 for p in siblings if p.reply_to_post_number == post.post_number)
     groups = state.user_groups(user)
     primary = "staff" if "staff" in groups else None
     data: dict[str, Any] = {
@@ -102,7 +99,7 @@ def post_json(
         "cooked": cooked,
         "post_number": post.post_number,
         "post_type": post.post_type,
-        "posts_count": _posts_count(state, topic),
+        "posts_count": sum(1 for p in siblings if p.deleted_at is None),
         "updated_at": post.updated_at,
         "reply_count": reply_count,
         "reply_to_post_number": post.reply_to_post_number,
@@ -185,7 +182,7 @@ def webhook_post_json(state: ForumState, post: PostRec) -> dict[str, Any]:
             del data[key]
     topic = state.topics[post.topic_id]
     category = state.categories.get(topic.category_id) if topic.category_id else None
-    visible = [p for p in state.posts.values() if p.topic_id == topic.id]
+    visible = state.posts_in_topic(topic.id)
     data.update(
         {
             "topic_title": topic.title,
@@ -197,10 +194,6 @@ def webhook_post_json(state: ForumState, post: PostRec) -> dict[str, Any]:
         }
     )
     return data
-
-
-def _posts_count(state: ForumState, topic: TopicRec) -> int:
-    return sum(1 for p in state.posts.values() if p.topic_id == topic.id and p.deleted_at is None)
 
 
 def _basic_user(user: UserRec) -> dict[str, Any]:
@@ -215,10 +208,7 @@ def _basic_user(user: UserRec) -> dict[str, Any]:
 def visible_topic_posts(
     state: ForumState, topic: TopicRec, viewer: UserRec | None
 ) -> list[PostRec]:
-    posts = sorted(
-        (p for p in state.posts.values() if p.topic_id == topic.id), key=lambda p: p.post_number
-    )
-    return [p for p in posts if state.can_see_post(viewer, p)]
+    return [p for p in state.posts_in_topic(topic.id) if state.can_see_post(viewer, p)]
 
 
 def topic_json(

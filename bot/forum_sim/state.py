@@ -217,6 +217,8 @@ class ForumState:
         self.rate_limited_count = 0
         self.request_log: list[tuple[str, str, int]] = []
         self._memo: dict[str, tuple[float, int]] = {}
+        # topic id -> its post ids in post_number order (serialising must not scan every post)
+        self.topic_post_ids: dict[int, list[int]] = {}
         self._recent_raw: dict[tuple[int, str], float] = {}
         self._ids = {"user": 0, "group": 0, "category": 0, "topic": 0, "post": 0, "webhook": 0}
         self._event_ids = 0
@@ -569,8 +571,7 @@ class ForumState:
                     403, ["You are not permitted to whisper."], "invalid_whisper_access"
                 )
             if reply_to_post_number is not None and not any(
-                p.topic_id == topic.id and p.post_number == int(reply_to_post_number)
-                for p in self.posts.values()
+                p.post_number == int(reply_to_post_number) for p in self.posts_in_topic(topic.id)
             ):
                 reply_to_post_number = None  # Discourse silently drops a dangling reply target
             if check_unique:
@@ -590,9 +591,8 @@ class ForumState:
         post_type: int,
         reply_to_post_number: int | None,
     ) -> PostRec:
-        number = 1 + max(
-            (p.post_number for p in self.posts.values() if p.topic_id == topic.id), default=0
-        )
+        ids = self.topic_post_ids.setdefault(topic.id, [])
+        number = 1 + (self.posts[ids[-1]].post_number if ids else 0)
         post = PostRec(
             id=self._next("post"),
             topic_id=topic.id,
@@ -603,7 +603,13 @@ class ForumState:
             reply_to_post_number=reply_to_post_number,
         )
         self.posts[post.id] = post
+        ids.append(post.id)
         return post
+
+    def posts_in_topic(self, topic_id: int) -> list[PostRec]:
+        """All posts of a topic (deleted and whispers included), in post_number order."""
+        with self._lock:
+            return [self.posts[i] for i in self.topic_post_ids.get(int(topic_id), [])]
 
     def create_via_api(self, user: UserRec, params: dict[str, Any]) -> dict[str, Any]:
         """POST /posts.json semantics, including the 120 s memoizer for identical creates."""
@@ -736,10 +742,7 @@ class ForumState:
 
     def topic_posts(self, topic_id: int, *, include_deleted: bool = False) -> list[dict[str, Any]]:
         with self._lock:
-            posts = sorted(
-                (p for p in self.posts.values() if p.topic_id == int(topic_id)),
-                key=lambda p: p.post_number,
-            )
+            posts = self.posts_in_topic(topic_id)
             return [self.post_dict(p) for p in posts if include_deleted or p.deleted_at is None]
 
     def posts_by(self, username: str) -> list[dict[str, Any]]:
