@@ -492,8 +492,22 @@ def match_misconception(sentence: str, misconception: Misconception) -> bool:
     return False
 
 
+_LEAD_IN = re.compile(
+    r"^\s*(?:(?:me|us)\b\s*)?(?:[,:;—-]\s*)?(?:(?:and|so)\s+)?(?:(?:it|they|he|she)\s+(?:also\s+)?"
+    rf"{_TELL}(?:\s+me)?\s*)?(?:that\s+|[:,]\s*)?",
+    re.IGNORECASE,
+)
+
+
 def quote_claim(sentence: str) -> str:
-    """The member-facing quote of a claim: redacted, one line, short."""
+    """The member-facing quote of a claim: the claim itself (an attribution that opens
+    the sentence is dropped), redacted, one line, short."""
+    opening = _attribution(sentence)
+    if opening is not None and opening.start() <= 3:
+        rest = sentence[opening.end() :]
+        rest = _LEAD_IN.sub("", rest, count=1).strip()
+        if len(rest.split()) >= 3:
+            sentence = rest[:1].upper() + rest[1:]
     return clean_quote(sentence, CLAIM_QUOTE_CHARS)
 
 

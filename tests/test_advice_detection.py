@@ -1,0 +1,230 @@
+"""AI-advice detection and misconception corrections.
+
+Threads here are written for the tests: attributed and unattributed AI advice, control
+threads whose pasted advice is correct (must get no correction), negations, the bot's
+own posts and quotes of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.known_issues import KnownIssue, Misconception, load_file
+from bot.replies.render import render_reply
+from bot.triage.advice import find_ai_advice, find_corrections, split_sentences, style_score
+from bot.triage.types import Correction
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "known_issues"
+SEED = DATA / "unauthorized_scopes_readonly_key.yml"
+ERROR = "Request includes unauthorized scopes: api.all.read"
+
+# A local entry so that these tests do not depend on how the seed data is worded.
+ISSUE = KnownIssue(
+    slug="readonly_key_scope_error",
+    title="Read-only key creation fails with unauthorized scopes",
+    status="investigating",
+    summary="Creating a read-only key fails; full-access keys work.",
+    workaround="Create a Restricted key and pick Read on each resource.",
+    misconceptions=(
+        Misconception(
+            claim="Read-only keys are reserved for Enterprise plans",
+            patterns=(
+                r"(read[- ]only|scoped|restricted)\s+(api\s+)?keys?\b.{0,120}\b(enterprise|organi[sz]ation(al)?)\s+(plans?|accounts?|tiers?)",
+                r"(only|exclusively|reserved)\b.{0,60}\b(enterprise|organi[sz]ation(al)?)\s+(plans?|accounts?|tiers?)",
+                r"(not available|unavailable)\b.{0,80}\b(individual|free|personal)\s+(accounts?|plans?|users?)",
+            ),
+            correction="Read-only keys are not tied to a plan; the error is a reported problem.",
+        ),
+        Misconception(
+            claim="Waiting a day makes the error go away",
+            patterns=(r"\bwait(ing)?\b.{0,30}\b(24 hours|a day|overnight)\b",),
+            correction="Waiting does not change it; use the workaround.",
+        ),
+    ),
+)
+REPORT = f"Creating a read only key fails with `{ERROR}`. Full access keys work. Bug?"
+
+
+def corrections(*later: str, issue: KnownIssue = ISSUE) -> list[Correction]:
+    return find_corrections([REPORT, *later], issue)
+
+
+# --- attributed advice -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "post",
+    [
+        "ChatGPT says read-only keys are reserved for Enterprise plans.",
+        "GPT-4o told me: read-only API keys only exist on organization accounts.",
+        "I asked Claude and it said scoped keys are only for enterprise plans.",
+        "According to AI, read-only keys are reserved for organisational tiers.",
+        "Gemini's answer:\n\nRead-only keys are currently unavailable for individual accounts.",
+        "From an AI assistant I use:\n\n> Restricted keys require an enterprise plan or tier.",
+        "copilot chat explanation: scoped keys are exclusively for Enterprise accounts",
+    ],
+)
+def test_attributed_ai_advice_with_a_misconception_is_corrected(post: str) -> None:
+    found = corrections(post)
+    assert len(found) == 1
+    assert found[0].correction.startswith("Read-only keys are not tied to a plan")
+    assert found[0].claim  # the member's words, quoted
+    assert len(found[0].claim) <= 200
+
+
+def test_attribution_kinds_and_block_extent() -> None:
+    posts = [
+        REPORT,
+        "Same here.",
+        "I asked ChatGPT about it. It said:\n\n- Read-only keys need an Enterprise plan.",
+    ]
+    blocks = find_ai_advice(posts)
+    assert [(b.post_index, b.kind) for b in blocks] == [(2, "attributed")]
+    assert "asked ChatGPT" in blocks[0].attribution
+    assert "Enterprise plan" in blocks[0].text
+
+
+def test_each_misconception_is_corrected_once_in_thread_order() -> None:
+    found = corrections(
+        "ChatGPT says read-only keys are reserved for Enterprise plans.",
+        "Claude told me the same: read-only keys only work on organization accounts. "
+        "It also said waiting 24 hours fixes it.",
+    )
+    assert [f.correction.split(";")[0] for f in found] == [
+        "Read-only keys are not tied to a plan",
+        "Waiting does not change it",
+    ]
+    assert "ChatGPT" not in found[0].claim and "Enterprise plans" in found[0].claim
+
+
+# --- unattributed assistant-style advice ------------------------------------------------
+
+STYLED = """Why the Error Occurs
+- Keys for individual users always get full permissions.
+- Read-only keys are reserved for Enterprise plans and organisation accounts.
+
+Workaround
+1. Use a normal key and only call read endpoints.
+
+Final Note
+This is a limitation of personal accounts. Does this help?"""
+
+
+def test_unattributed_assistant_style_is_advice() -> None:
+    blocks = find_ai_advice([REPORT, STYLED])
+    assert [(b.post_index, b.kind) for b in blocks] == [(1, "styled")]
+    assert len(corrections(STYLED)) == 1
+
+
+def test_bug_report_templates_and_plain_posts_are_not_advice() -> None:
+    template = (
+        "### Describe the bug\nKey creation fails.\n### To Reproduce\n1. Open settings\n"
+        "### Expected behavior\nA key.\n### Screenshots\nnone"
+    )
+    human = "Workaround: I just made a full access key for now. Hope someone fixes it."
+    api_talk = "gpt-4o returned a 429 and then the response was empty."
+    assert style_score(template) == 0
+    assert find_ai_advice([template, human, api_talk]) == []
+
+
+# --- things that must be left alone -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "post",
+    [
+        # Correct pasted advice (control threads).
+        "ChatGPT says: this looks like a platform bug. Create a Restricted key and choose "
+        "Read for each resource; read-only access does not depend on your plan.",
+        "I asked GPT-4o. It told me restricted keys are available on every plan, including "
+        "free accounts, and that the error is not about billing.",
+        # Negated or refuted claims.
+        "ChatGPT said read-only keys are not reserved for Enterprise plans, which matches "
+        "the docs.",
+        "GPT-4o claims read-only keys are exclusive to enterprise plans, but that's wrong.",
+        "Claude told me the enterprise-plan thing was a hallucination.",
+        "ChatGPT says you can create read-only keys without an enterprise plan.",
+        # Questions are not claims.
+        "ChatGPT mentioned plans. Are read-only keys reserved for enterprise plans?",
+        # The entry's correction repeated.
+        "According to AI: read-only keys are not tied to a plan; the error is a reported problem.",
+    ],
+)
+def test_true_negated_or_questioning_advice_gets_no_correction(post: str) -> None:
+    assert corrections(post) == []
+
+
+def test_a_members_own_claim_is_not_corrected() -> None:
+    # Policy: only AI-generated advice is corrected, never a member's own opinion.
+    assert corrections("I'm fairly sure read-only keys are reserved for Enterprise plans.") == []
+
+
+def test_advice_matching_no_listed_misconception_is_left_alone() -> None:
+    post = "ChatGPT says the scopes error comes from an expired session; log out and in again."
+    assert find_ai_advice([REPORT, post])  # it is AI advice...
+    assert corrections(post) == []  # ...but contradicts nothing the entry lists
+
+
+def test_issue_without_misconceptions_never_corrects() -> None:
+    bare = KnownIssue(slug="bare_issue", title="t", status="identified", summary="s")
+    assert corrections("ChatGPT says read-only keys need an Enterprise plan.", issue=bare) == []
+
+
+def test_the_bots_own_reply_and_quotes_of_it_are_never_corrected() -> None:
+    claim = "ChatGPT says read-only keys are reserved for Enterprise plans."
+    reply = render_reply(
+        ISSUE,
+        error_string=ERROR,
+        corrections=[Correction(claim, ISSUE.misconceptions[0].correction)],
+    )
+    quoted = "\n".join("> " + line for line in reply.splitlines())
+    bbquote = f'[quote="triagebot, post:3, topic:1"]\n{reply}\n[/quote]\nThanks, that helped.'
+    assert corrections(reply) == []
+    assert corrections(quoted + "\n\nThanks!") == []
+    assert corrections(bbquote) == []
+    # ...while the original advice earlier in the thread is still corrected once.
+    assert len(corrections(claim, reply, quoted)) == 1
+
+
+def test_secrets_in_quoted_claims_are_redacted() -> None:
+    key = "sk-proj-" + "Ab3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY"
+    found = corrections(f"ChatGPT says read-only keys like {key} need an Enterprise plan.")
+    assert len(found) == 1
+    assert key not in found[0].claim and "[redacted]" in found[0].claim
+
+
+def test_sentence_splitting_handles_markdown() -> None:
+    text = "**Why:** First point. Second point!\n\n- bullet one\n- bullet two\n```\nx = 1\n```"
+    assert split_sentences(text) == [
+        "Why: First point.",
+        "Second point!",
+        "bullet one",
+        "bullet two",
+    ]
+
+
+# --- the seed case through the real entry --------------------------------------------------
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="seed entry not present")
+def test_seed_case_reply_states_status_workaround_and_correction() -> None:
+    issue = load_file(SEED)
+    thread = [
+        f"Trying to create a read only key and the dialog says `{ERROR}`. All keys work.",
+        "Same error here. GPT-4o tells me:\n\nWhy the Error Occurs\n"
+        "- Scoped permissions such as api.all.read are reserved for organizational accounts "
+        "or Enterprise plans.\n- Individual users can only create full-access keys.\n\n"
+        "Final Note\nUpgrade your plan to get read-only keys.",
+        "That makes no sense, why would they offer the option then?",
+    ]
+    found = find_corrections(thread[1:], issue)
+    assert len(found) == 1
+    reply = render_reply(issue, error_string=ERROR, corrections=found)
+    assert "investigating" in reply.lower()
+    assert "no fix has been announced" in reply
+    assert "Restricted" in reply  # the workaround
+    assert "not accurate" in reply and "not tied to a plan" in reply
+    assert ERROR in reply
+    assert "fixed" not in reply.lower().replace("no fix", "")
