@@ -61,7 +61,7 @@ class FakeTriager:
             )
         m = re.search(r"ERR_NEW_(\w+)", text)
         if m:
-            err = f"Error ERR_NEW_{m.group(1)} while calling the endpoint"
+            err = f"ERR_NEW_{m.group(1)}"
             return Decision(
                 id=thread.id,
                 action="escalate",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from bot.store import Store, utcnow
 
-DEFAULT_THRESHOLD = 0.55
+DEFAULT_THRESHOLD = 0.7
 _TOKEN = re.compile(r"[a-z][a-z0-9_.]+")
 
 
@@ -114,7 +114,6 @@ def assign_report(
             "error_string": error_string[:500],
         }
     )
-    reached = [
-        lv for lv in notify_levels(sizes) if lv <= count and lv > (chosen["notified_size"] or 0)
-    ]
-    return Assignment(chosen["id"], created, count, max(reached) if reached else None)
+    # Levels crossed by this one report: each is announced once, never per post.
+    crossed = [lv for lv in notify_levels(sizes) if count - 1 < lv <= count]
+    return Assignment(chosen["id"], created, count, crossed[0] if crossed else None)
