@@ -229,3 +229,58 @@ async def test_client_refuses_http_without_timeouts():
     async with httpx.AsyncClient(timeout=None) as http:
         with pytest.raises(DiscourseError):
             DiscourseClient(http, api_key="k", api_username="u")
+
+
+async def test_per_action_429_delays_only_that_call():
+    # One-off edge case (respx): a per-user posting limit must not stall the shared limiter.
+    import respx
+
+    clock = FakeClock()
+    with respx.mock(base_url="http://forum.test") as mock:
+        mock.post("/posts.json").side_effect = [
+            httpx.Response(
+                429,
+                json={
+                    "errors": ["slow down"],
+                    "error_type": "rate_limit",
+                    "extras": {"wait_seconds": 4},
+                },  # fmt: skip
+                headers={"Retry-After": "4", "Discourse-Rate-Limit-Error-Code": "create_post"},
+            ),
+            httpx.Response(200, json={"id": 9, "topic_id": 1, "post_number": 2}),
+        ]
+        async with httpx.AsyncClient(base_url="http://forum.test", timeout=5) as http:
+            from bot.discourse.client import DiscourseClient
+
+            limiter = RateLimiter(per_minute=1000, clock=clock, sleep=clock.sleep)
+            client = DiscourseClient(
+                http, api_key="k", api_username="bot", limiter=limiter, retry=POLICY,
+                sleep=clock.sleep,
+            )  # fmt: skip
+            post = await client.create_post(1, "hello there")
+    assert post.id == 9 and post.raw == "hello there"
+    assert len(clock.sleeps) == 1 and 4.0 <= clock.sleeps[0] <= 4.4
+    assert limiter.waited_seconds == 0  # the shared limiter was not paused
+
+
+async def test_retry_after_http_date_falls_back_to_default():
+    import respx
+
+    clock = FakeClock()
+    with respx.mock(base_url="http://forum.test") as mock:
+        mock.get("/posts.json").side_effect = [
+            httpx.Response(
+                429, text="busy", headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}
+            ),
+            httpx.Response(200, json={"latest_posts": []}),
+        ]
+        async with httpx.AsyncClient(base_url="http://forum.test", timeout=5) as http:
+            from bot.discourse.client import DiscourseClient
+
+            limiter = RateLimiter(per_minute=1000, clock=clock, sleep=clock.sleep)
+            client = DiscourseClient(
+                http, api_key="k", api_username="bot", limiter=limiter, retry=POLICY,
+                sleep=clock.sleep,
+            )  # fmt: skip
+            assert await client.latest_posts() == []
+    assert 5.0 <= clock.sleeps[0] <= 5.5

@@ -31,6 +31,7 @@ from bot.discourse.ratelimit import RateLimiter, Sleep
 LATEST_PAGE_SIZE = 50
 TOPIC_POSTS_BATCH = 20
 USER_AGENT = "triagebot (+discourse client)"
+SITE_WIDE_429_CODES = frozenset({"admin_api_key_rate_limit", "global_rate_limit"})
 DEFAULT_FLAG_IDS = {
     "off_topic": 3,
     "inappropriate": 4,
@@ -202,9 +203,14 @@ class DiscourseClient:
                     code=code,
                 )
                 if attempt < policy.max_attempts:
-                    # A site-wide limit applies to every worker sharing this limiter.
-                    self.limiter.pause_for(wait)
-                    self.stats.waited_seconds += wait
+                    if code is None or code in SITE_WIDE_429_CODES or code.startswith("ip_"):
+                        # Site-wide (or unknown, e.g. nginx) limits stall every worker that
+                        # shares this limiter, not just this call.
+                        self.limiter.pause_for(wait)
+                        self.stats.waited_seconds += wait
+                    else:
+                        # A per-user/per-action limit (e.g. posting too fast) delays this call only.
+                        await self._pause(wait)
                 continue
             if status >= 500:
                 self.stats.server_errors += 1
