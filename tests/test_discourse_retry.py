@@ -284,3 +284,15 @@ async def test_retry_after_http_date_falls_back_to_default():
             )  # fmt: skip
             assert await client.latest_posts() == []
     assert 5.0 <= clock.sleeps[0] <= 5.5
+
+
+async def test_html_429_flag_shapes_the_burst(forum):
+    forum.state.seed([{"title": "A seeded topic", "posts": ["first post"]}])
+    forum.state.faults.burst_429 = 1
+    forum.state.faults.html_429 = True
+    async with forum.http() as http:
+        r = await http.get("/posts.json", headers={"Api-Key": forum.api_key})
+        assert r.status_code == 429 and "nginx" in r.text and "retry-after" not in r.headers
+        assert (
+            await http.get("/posts.json", headers={"Api-Key": forum.api_key})
+        ).status_code == 200

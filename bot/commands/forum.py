@@ -51,7 +51,16 @@ def forum() -> None:
     "--staff-password",
     default=None,
     envvar="FORUM_STAFF_PASSWORD",
-    help="Create a moderator 'staff1' with this password for the login page (env FORUM_STAFF_PASSWORD).",
+    help=(
+        "Password for the login page for every staff user, plus a moderator 'staff1' "
+        "(env FORUM_STAFF_PASSWORD)."
+    ),
+)
+@click.option(
+    "--member-password",
+    default=None,
+    envvar="FORUM_MEMBER_PASSWORD",
+    help="Create a non-staff member 'member1' with this password (env FORUM_MEMBER_PASSWORD).",
 )
 @click.option(
     "--rate-limit",
@@ -69,6 +78,7 @@ def serve_cmd(
     sso_secret: str | None,
     api_key: str | None,
     staff_password: str | None,
+    member_password: str | None,
     rate_limit: int,
 ) -> None:
     """Serve the local forum until Ctrl-C; prints its base URL and the bot's API key."""
@@ -86,7 +96,12 @@ def serve_cmd(
     else:
         key = state.add_api_key(BOT_USERNAME)
     if staff_password:
-        state.add_user("staff1", moderator=True, trust_level=4, password=staff_password)
+        state.add_user("staff1", moderator=True, trust_level=4)
+        for user in list(state.users.values()):
+            if user.staff and user.username != "system":
+                user.password = staff_password
+    if member_password:
+        state.add_user("member1", trust_level=2, password=member_password)
     state.sso_secret = sso_secret
     for url in webhooks:
         state.add_webhook(url, webhook_secret or "")
@@ -94,6 +109,10 @@ def serve_cmd(
         click.echo(f"Forum: {base_url}")
         click.echo(f"API key ({BOT_USERNAME}): {key}")
         click.echo(f"Api-Username: {BOT_USERNAME}")
+        if sso_secret:
+            click.echo(
+                f"DiscourseConnect: {base_url}/session/sso_provider (login: {base_url}/login)"
+            )
         try:
             while True:
                 time.sleep(1)

@@ -12,15 +12,17 @@ class Faults:
 
     `burst_429` answers the next N API requests with a JSON 429 (Retry-After and
     `extras.wait_seconds` = `burst_wait_seconds`); `html_429` answers the next N with the nginx
-    shape (HTML, no Retry-After); `text_429` with the middleware's text/plain shape. Counters
-    decrement as they fire. `rng` is seeded so a failing test replays exactly.
+    shape (HTML, no Retry-After), or, set to True, turns the `burst_429` responses into that
+    shape; `text_429` answers the next N with the middleware's text/plain shape. Counters
+    decrement as they fire. `timeout_paths` + `timeout_seconds` stall matching paths (to test
+    client timeouts over loopback). `rng` is seeded so a failing test replays exactly.
     """
 
     latency: float = 0.0
     error_rate_5xx: float = 0.0
     burst_429: int = 0
     burst_wait_seconds: int = 1
-    html_429: int = 0
+    html_429: int | bool = 0
     text_429: int = 0
     drop_connections: float = 0.0
     malformed_json: float = 0.0

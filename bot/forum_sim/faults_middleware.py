@@ -51,6 +51,11 @@ class FaultMiddleware:
             scope["path"].startswith(p) for p in faults.timeout_paths
         ):
             await asyncio.sleep(faults.timeout_seconds)
+        if faults.burst_429 > 0 and faults.html_429 is True:
+            # html_429 as a flag: the burst comes from nginx (HTML, no Retry-After).
+            faults.burst_429 -= 1
+            await _send_simple(send, 429, NGINX_429, [(b"content-type", b"text/html")])
+            return
         if faults.burst_429 > 0:
             faults.burst_429 -= 1
             wait = int(faults.burst_wait_seconds)
@@ -93,7 +98,7 @@ class FaultMiddleware:
                 ],
             )
             return
-        if faults.html_429 > 0:
+        if faults.html_429 is not True and faults.html_429 > 0:
             faults.html_429 -= 1
             await _send_simple(send, 429, NGINX_429, [(b"content-type", b"text/html")])
             return
