@@ -24,6 +24,7 @@ from bot.config import Config
 from bot.known_issues import KnownIssue, load_dir
 from bot.replies.render import render_reply
 from bot.triage import classifier
+from bot.triage.advice import find_corrections
 from bot.triage.classifier import ModelError, TrainedModel, make_doc
 from bot.triage.extract import ErrorCandidate, extract_errors, split_own_words
 from bot.triage.fingerprint import fingerprint_normalised, normalise
@@ -31,19 +32,9 @@ from bot.triage.secrets import find_secrets, redact, secret_kinds
 from bot.triage.training_data import NOVEL, Example, data_hash, load_training_dir
 from bot.triage.types import Correction, Decision, Thread
 
-try:  # written alongside this module; until it lands, threads carry no corrections
-    from bot.triage.advice import find_corrections
-except ImportError:  # pragma: no cover - only while the advice module is missing
-
-    def find_corrections(later_posts: Sequence[str], issue: KnownIssue) -> list[Correction]:
-        return []
-
-
 PATTERN_CONFIDENCE = 0.97
-# Error-report probability needed, with quoted error text, with a strong structured
-# error (JSON body, traceback), and with no error text at all.
+# Error-report probability needed with quoted error text, and with none at all.
 ERROR_P = 0.5
-WEAK_ERROR_P = 0.2
 NO_TEXT_ERROR_P = 0.9
 EVIDENCE_SCORE = 0.5
 # A confident structured error (JSON body, traceback) is an error report by itself.
@@ -190,11 +181,9 @@ class Triager:
             reasons.append(f"top={top_label}:{top_p:.2f}")
         has_text = _has_error_text(prep.candidates)
         strong = any(c.score >= STRONG_CANDIDATE for c in prep.candidates)
-        if has_text:
-            is_error = error_p >= ERROR_P or (strong and error_p >= WEAK_ERROR_P)
-        else:
-            # Nothing quoted: only a clearly error-shaped post counts as a report.
-            is_error = error_p >= NO_TEXT_ERROR_P
+        # A traceback or JSON error body is a report whatever the wording around it; with
+        # nothing quoted, only a clearly error-shaped post counts as a report.
+        is_error = (error_p >= ERROR_P or strong) if has_text else error_p >= NO_TEXT_ERROR_P
 
         action: str
         issue: str | None = None

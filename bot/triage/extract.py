@@ -28,7 +28,10 @@ class ErrorCandidate:
     score: float  # 0..1: how sure we are this is an error string
 
 
-_QUOTE_BLOCK = re.compile(r"\[quote(?:=[^\]]*)?\](.*?)\[/quote\]", re.IGNORECASE | re.DOTALL)
+# Innermost first: the body may not open another quote.
+_QUOTE_BLOCK = re.compile(
+    r"\[quote(?:=[^\]]*)?\]((?:(?!\[quote[=\]]).)*?)\[/quote\]", re.IGNORECASE | re.DOTALL
+)
 _EMAIL_QUOTE = re.compile(r"^On .{3,120} wrote:\s*\n((?:>.*(?:\n|$))+)", re.MULTILINE)
 _FENCE = re.compile(r"^[ \t]*(```+|~~~+)[^\n]*\n(.*?)(?:^[ \t]*\1[ \t]*$|\Z)", re.M | re.DOTALL)
 _INLINE = re.compile(r"(?<!`)`([^`\n]{6,400})`(?!`)")
@@ -46,17 +49,22 @@ _EXCEPTION_LINE = re.compile(
     r"(?:\s*[:\-]\s*(.{0,400}))?$",
     re.MULTILINE,
 )
+_REASONS = (
+    r"Too Many Requests|Unauthorized|Forbidden|Not Found|Bad Request|"
+    r"Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out|"
+    r"Failed Dependency|Unprocessable Entity|Request Timeout|Payment Required"
+)
+_PY_TRACEBACK = re.compile(
+    r"Traceback \(most recent call last\):[ \t]*\n(?:[ \t]+[^\n]*\n|[ \t]*\n)*?"
+    r"((?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*(?::[ \t]*[^\n]{0,400})?)[ \t]*$",
+    re.MULTILINE,
+)
 _HTTP_STATUS = re.compile(
     r"(?:\bHTTP(?:/\d(?:\.\d)?)?\s+|\bstatus(?:\s+code)?[:=\s]+|\berror\s+code[:=\s]+|\bcode[:=]\s*)"
-    r"([1-5]\d\d)\b(?:[ \t\-:]+([A-Za-z][A-Za-z ]{2,40}))?",
+    rf"([1-5]\d\d)\b(?:[ \t\-:]+({_REASONS})\b)?",
     re.IGNORECASE,
 )
-_BARE_STATUS = re.compile(
-    r"\b(4\d\d|5\d\d)\s+(Too Many Requests|Unauthorized|Forbidden|Not Found|Bad Request|"
-    r"Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out|"
-    r"Failed Dependency|Unprocessable Entity|Request Timeout|Payment Required)\b",
-    re.IGNORECASE,
-)
+_BARE_STATUS = re.compile(rf"\b(4\d\d|5\d\d)\s+({_REASONS})\b", re.IGNORECASE)
 _ERROR_LINE = re.compile(
     r"^[ \t>*\-]*(?:\[?(?:ERROR|Error|error|FATAL|Fatal|fatal|Exception|Failed|failed)\]?"
     r"(?:\s+\w+){0,3}?\s*[:\-|]\s*)(.{4,400})$",
@@ -133,6 +141,10 @@ def _json_candidates(text: str) -> Iterator[ErrorCandidate]:
 
 
 def _traceback_candidates(text: str) -> Iterator[ErrorCandidate]:
+    # In a Python traceback the exception line is the first unindented line after the
+    # frames, whatever the exception is called (BadZipFile, StopIteration...).
+    for m in _PY_TRACEBACK.finditer(text):
+        yield ErrorCandidate(_cap(_clean(m.group(1))), "traceback", 0.9)
     for m in _EXCEPTION_LINE.finditer(text):
         name, msg = m.group(1), (m.group(2) or "").strip()
         if "." not in name and not re.search(r"(Error|Exception)$", name):

@@ -1,0 +1,199 @@
+"""The Triager: actions, evidence rules, secrets, corrections, retrain-on-edit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.triage import classifier, engine
+from bot.triage.engine import Triager
+from bot.triage.types import Correction, Thread
+from tests.test_triage_data import make_data_dir
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_data_dir(tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="module")
+def triager(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Triager:
+    models = tmp_path_factory.mktemp("models")
+    return Triager.from_dir(data_dir, models, cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+def decide(t: Triager, title: str, *posts: str) -> engine.Decision:
+    return t.decide(Thread("t1", title, tuple(posts)))
+
+
+def test_pattern_hit_replies_with_the_issue(triager: Triager) -> None:
+    d = decide(
+        triager,
+        "API stopped working",
+        "Since today every call fails:\n```\nYou exceeded your current quota, please check "
+        "your plan and billing details.\n```",
+    )
+    assert d.action == "reply"
+    assert d.issue == "quota_exceeded"
+    assert d.confidence >= 0.9
+    assert any(r.startswith("pattern:quota_exceeded:") for r in d.reasons)
+    assert d.reply and "Add credit on the billing page" in d.reply
+    assert d.error_strings[0].startswith("You exceeded your current quota")
+    assert d.fingerprint and d.normalised
+    assert d.is_error_report
+
+
+def test_other_provider_lookalike_is_only_a_draft(triager: Triager) -> None:
+    d = decide(
+        triager,
+        "Azure deployment quota",
+        "On our Azure OpenAI resource: `You exceeded your current quota` for the deployment.",
+    )
+    assert d.action == "review"
+    assert d.issue == "quota_exceeded"
+    assert any(r.startswith("lookalike:azure") for r in d.reasons)
+    assert d.reply  # the draft for staff
+
+
+def test_pattern_only_in_someone_elses_quote_is_not_evidence(triager: Triager) -> None:
+    d = decide(
+        triager,
+        "Thanks for the help",
+        '[quote="bob, post:1, topic:9"]\nYou exceeded your current quota\n[/quote]\n'
+        "Thanks, that explains it. Have a nice weekend!",
+    )
+    assert d.action != "reply"
+
+
+def test_non_error_post_is_ignored(triager: Triager) -> None:
+    d = decide(
+        triager,
+        "Show and tell: recipe generator",
+        "I made a recipe generator with the API this weekend and wanted to share it with you.",
+    )
+    assert d.action == "ignore"
+    assert d.issue is None
+    assert d.reply is None
+
+
+def test_unknown_error_is_escalated_with_a_fingerprint(triager: Triager) -> None:
+    d = decide(
+        triager,
+        "Crash when uploading audio",
+        '```\nTraceback (most recent call last):\n  File "a.py", line 1\n'
+        "zipfile.BadZipFile: File is not a zip file\n```",
+    )
+    assert d.action == "escalate"
+    assert d.issue is None
+    assert d.fingerprint
+    assert d.error_strings[0] == "zipfile.BadZipFile: File is not a zip file"
+
+
+def test_secrets_are_flagged_and_never_echoed(triager: Triager) -> None:
+    key = "sk-proj-" + "Ab3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF"
+    d = decide(
+        triager,
+        "quota error",
+        f"My key {key} gets: Error: You exceeded your current quota, please check your plan.",
+    )
+    assert d.secrets_found
+    assert key not in (d.reply or "")
+    assert all(key not in s for s in d.error_strings)
+
+
+def test_corrections_come_from_later_posts(
+    triager: Triager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, ...]] = []
+
+    def fake(later_posts: list[str], issue: object) -> list[Correction]:
+        seen.append(tuple(later_posts))
+        return [Correction(claim="upgrade your plan", correction="No plan change is needed.")]
+
+    monkeypatch.setattr(engine, "find_corrections", fake)
+    d = decide(
+        triager, "quota", "Error: You exceeded your current quota", "AI says: upgrade your plan"
+    )
+    assert seen == [("AI says: upgrade your plan",)]
+    assert d.corrections[0].correction == "No plan change is needed."
+    assert "No plan change is needed." in (d.reply or "")
+
+
+def test_batch_keeps_order_and_ids(triager: Triager) -> None:
+    threads = [
+        Thread(str(i), "t", ("Error: You exceeded your current quota" if i % 2 else "hello",))
+        for i in range(7)
+    ]
+    decisions = triager.decide_many(threads)
+    assert [d.id for d in decisions] == [str(i) for i in range(7)]
+    assert [d.issue for d in decisions][1::2] == ["quota_exceeded"] * 3
+    assert triager.decide_many([]) == []
+
+
+def test_empty_thread_is_ignored(triager: Triager) -> None:
+    d = triager.decide(Thread("e", "", ()))
+    assert d.action == "ignore"
+    assert d.fingerprint is None
+
+
+def test_retrains_when_known_issues_change(tmp_path: Path) -> None:
+    data = make_data_dir(tmp_path / "data")
+    models = tmp_path / "models"
+    first = Triager.from_dir(data, models, cache_dir=tmp_path / "cache")
+    card1 = classifier.read_card(models)
+    assert card1 is not None and first.model is not None
+    post = Thread("x", "odd", ("Error: Quota gremlin detected in workspace",))
+    assert first.decide(post).issue != "quota_exceeded"
+
+    # Loading again without edits reuses the saved model (same hash, no retraining).
+    again = Triager.from_dir(data, models, cache_dir=tmp_path / "cache")
+    assert again.model is not None
+    assert again.model.card.trained_at == card1.trained_at
+
+    path = data / "known_issues" / "quota_exceeded.yml"
+    entry = yaml.safe_load(path.read_text())
+    entry["patterns"].append({"kind": "literal", "value": "Quota gremlin detected"})
+    path.write_text(yaml.safe_dump(entry))
+    second = Triager.from_dir(data, models, cache_dir=tmp_path / "cache")
+    card2 = classifier.read_card(models)
+    assert card2 is not None and card2.data_hash != card1.data_hash
+    d = second.decide(post)
+    assert (d.action, d.issue) == ("reply", "quota_exceeded")
+
+
+def test_read_only_models_dir_falls_back_to_cache(tmp_path: Path) -> None:
+    data = make_data_dir(tmp_path / "data")
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the models directory should be")
+    cache = tmp_path / "cache"
+    t = Triager.from_dir(data, blocker / "models", cache_dir=cache)
+    assert t.model is not None
+    assert (cache / classifier.MODEL_FILE).is_file()
+    # The next start finds the cached model.
+    t2 = Triager.from_dir(data, blocker / "models", cache_dir=cache)
+    assert t2.model is not None and t2.model.card.trained_at == t.model.card.trained_at
+
+
+def test_from_store_uses_the_database_issues(tmp_path: Path) -> None:
+    from bot.config import Config
+    from bot.known_issues import load_dir
+    from bot.store import Store
+
+    data = make_data_dir(tmp_path / "data")
+    (tmp_path / "db").mkdir()
+    store = Store.open(tmp_path / "db" / "t.db")
+    try:
+        for issue in load_dir(data / "known_issues")[:2]:
+            store.save_issue(issue, author="test")
+        config = Config(
+            db_path=str(tmp_path / "db" / "t.db"),
+            data_dir=str(data),
+            models_dir=str(tmp_path / "models"),
+        )
+        t = Triager.from_store(store, config)
+    finally:
+        store.close()
+    assert set(t.issues) == {"max_tokens_unsupported", "quota_exceeded"}
+    assert t.model is not None and "thread_run_active" not in t.model.classes
