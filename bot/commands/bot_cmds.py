@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import logging
 import signal
+import time
 
 import click
 
@@ -241,4 +242,184 @@ async def serve_forever(
     await services.aclose()
 
 
-COMMANDS: list[click.Command] = [run, serve]
+@click.command()
+@click.option(
+    "--threads",
+    "threads_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Demo threads JSONL (default: the packaged data/demo/threads.jsonl).",
+)
+@click.option(
+    "--keep-running",
+    is_flag=True,
+    help="Leave the forum, the bot (webhooks + catch-up poll) and the dashboard up until Ctrl-C.",
+)
+@click.option(
+    "--port",
+    default=0,
+    type=click.IntRange(0, 65535),
+    help="Port for the bot's web app with --keep-running (0 picks a free port).",
+)
+@click.option(
+    "--patterns-only",
+    is_flag=True,
+    help="Match known-issue patterns only (no trained classifier; starts faster).",
+)
+@click.option(
+    "--triager",
+    "triager_path",
+    default=None,
+    help="Use another triager, given as module:Class (a plug-in or a test double).",
+)
+@click.pass_obj
+def demo(
+    app: AppContext,
+    threads_path: str | None,
+    keep_running: bool,
+    port: int,
+    patterns_only: bool,
+    triager_path: str | None,
+) -> None:
+    """Run the bot against a local forum seeded with demo threads and show what it did.
+
+    Starts the local Discourse-compatible forum on loopback, seeds it, runs the
+    bot over HTTP in auto mode until every post is decided, then prints a table
+    per thread, the replies it posted and the escalation queue.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from bot.forum_sim.server import serve as serve_forum
+    from bot.runner import demo as demo_lib
+
+    console = Console()
+    base = app.config
+    path = Path(threads_path) if threads_path else demo_lib.default_threads_path(base)
+    state, rows, topics, key = demo_lib.make_forum(path)
+    workdir = Path(tempfile.mkdtemp(prefix="triagebot-demo-"))
+    db_path = app.db_path or str(workdir / "demo.db")
+    store = demo_lib.prepare_store(db_path, base)
+    sso_secret, session_secret = demo_lib.new_secret(), demo_lib.new_secret()
+    staff_password = demo_lib.new_secret()[:12]
+    state.sso_secret = sso_secret
+    state.add_user(demo_lib.STAFF_USER, moderator=True, trust_level=4, password=staff_password)
+    with serve_forum(state) as forum_url:
+        config = demo_lib.demo_config(
+            base, forum_url=forum_url, api_key=key, db_path=db_path,
+            sso_secret=sso_secret, session_secret=session_secret,
+            webhook_secret=demo_lib.new_secret(),
+        )  # fmt: skip
+        console.print(f"[bold]Local forum[/] {forum_url}: seeded {len(topics)} threads from {path}")
+        triager = load_triager_class(triager_path)
+        if triager is None:
+            with console.status("Loading the triage engine (trains the model if data changed)..."):
+                from bot.triage.engine import Triager
+
+                triager = (
+                    Triager(store.list_issues(), None, config)
+                    if patterns_only
+                    else Triager.from_store(store, config)
+                )
+        services = build_services(config, store, triager=triager)
+        started = time.monotonic()
+        with console.status("The bot is reading the forum over HTTP (auto mode)..."):
+            asyncio.run(_demo_run(services, state))
+        report = demo_lib.collect(services, state, rows, topics)
+        report.seconds = time.monotonic() - started
+        _print_report(console, report, config)
+        if keep_running:
+            asyncio.run(_keep_running(services, state, console, port, staff_password))
+    store.close()
+
+
+async def _demo_run(services: Services, state) -> None:  # type: ignore[no-untyped-def]
+    from bot.runner.demo import run_until_decided
+
+    try:
+        await run_until_decided(services, state)
+    finally:
+        await services.aclose()
+
+
+async def _keep_running(services, state, console, port: int, staff_password: str) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    bot_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    services.config = dataclasses.replace(services.config, public_url=bot_url)
+    state.add_webhook(f"{bot_url}/webhooks/discourse", services.config.webhook_secret)
+    _, _, has_dashboard = build_asgi(services)
+    started, stop = asyncio.Event(), asyncio.Event()
+    _install_stop(stop)
+    task = asyncio.create_task(
+        serve_forever(
+            services, host="127.0.0.1", port=0, interval=5.0, started=started, stop=stop,
+            sockets=[sock],
+        )
+    )  # fmt: skip
+    await started.wait()
+    console.print()
+    console.print(f"[bold]Forum[/]      {services.config.forum_url}  (API key user: triagebot)")
+    console.print(f"[bold]Webhook[/]    {bot_url}/webhooks/discourse")
+    if has_dashboard:
+        console.print(
+            f"[bold]Dashboard[/]  {bot_url}/  (sign in on the forum as "
+            f"{STAFF_LOGIN} / {staff_password})"
+        )
+    console.print(f"[bold]Database[/]   {services.config.db_path}")
+    console.print("New posts on the forum are answered through the webhook. Ctrl-C stops.")
+    await task
+
+
+STAFF_LOGIN = "staff1"
+
+
+def _why(reasons: list[str]) -> str:
+    """The runner's own reasons, plus 'pattern match' when the engine matched one."""
+    engine = ("error_p", "issue_p", "model", "pattern:", "p=")
+    own = [r for r in reasons if not r.startswith(engine)]
+    if any(r.startswith("pattern:") for r in reasons):
+        own.insert(0, "pattern match")
+    return "; ".join(own) or "-"
+
+
+def _print_report(console, report, config: Config) -> None:  # type: ignore[no-untyped-def]
+    from rich.markdown import Markdown
+    from rich.panel import Panel
+    from rich.table import Table
+
+    table = Table(title=f"What the bot did ({report.seconds:.1f}s, mode {config.mode})")
+    for col in ("#", "thread", "author", "action", "issue", "conf", "why"):
+        table.add_column(col, overflow="fold")
+    for n, t in enumerate(report.threads, 1):
+        why = _why(t.reasons)
+        table.add_row(
+            str(n), t.title[:48], t.author, t.action, t.issue or "-",
+            f"{t.confidence:.2f}", why[:90],
+        )  # fmt: skip
+    console.print(table)
+    for t in report.threads:
+        for raw in t.bot_posts:
+            body = raw.split("<!-- triagebot:intent:")[0].strip()
+            console.print(Panel(Markdown(body), title=f"Reply in: {t.title}", expand=True))
+    queue = Table(title="Escalation queue")
+    for col in ("cluster", "status", "reports", "members", "error"):
+        queue.add_column(col, overflow="fold")
+    for c in report.clusters:
+        queue.add_row(str(c.id), c.status, str(c.count), str(len(c.reporters)), c.title[:80])
+    console.print(queue)
+    for pm in report.staff_messages:
+        console.print(f"Staff message: [bold]{pm['topic_title']}[/]")
+    if report.flags:
+        console.print(f"Posts flagged for moderators (secrets): {len(report.flags)}")
+    pending = [d for d in report.drafts if d.status == "pending"]
+    if pending:
+        console.print(f"Drafts waiting for review: {len(pending)}")
+
+
+COMMANDS: list[click.Command] = [run, serve, demo]
