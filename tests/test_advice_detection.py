@@ -228,3 +228,12 @@ def test_seed_case_reply_states_status_workaround_and_correction() -> None:
     assert "not accurate" in reply and "not tied to a plan" in reply
     assert ERROR in reply
     assert "fixed" not in reply.lower().replace("no fix", "")
+
+
+def test_pathological_posts_stay_fast() -> None:
+    import time
+
+    started = time.perf_counter()
+    for post in ("\n" * 30000, "> \n" * 20000, "Certainly! " * 5000, "ChatGPT says " * 3000):
+        find_corrections([post], ISSUE)
+    assert time.perf_counter() - started < 5.0

@@ -103,3 +103,22 @@ def test_property_redact_removes_any_real_key(before: str, secret: str, after: s
     assert secret not in out
     assert has_secret(text)
     assert not has_secret(out)
+
+
+def test_private_key_with_and_without_end_line() -> None:
+    body = "\n".join(BODY for _ in range(3))
+    pem = f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----"
+    text = f"my key:\n{pem}\nthanks"
+    (match,) = find_secrets(text)
+    assert match.kind == "private_key" and text[match.start : match.end] == pem
+    cut = f"-----BEGIN PRIVATE KEY-----\n{body}"  # pasted without its END line
+    assert BODY not in redact(cut)
+    assert not has_secret("-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----")
+
+
+def test_pathological_input_stays_fast() -> None:
+    import time
+
+    started = time.perf_counter()
+    redact("-----BEGIN PRIVATE KEY-----\n" * 5000 + "sk-" + "a-" * 20000)
+    assert time.perf_counter() - started < 2.0

@@ -86,7 +86,7 @@ _STYLE_HEADINGS = re.compile(
 )
 _STYLE_PHRASES = re.compile(
     r"(?:does\s+this\s+help\s*\?|let\s+me\s+know\s+if\b|i\s+hope\s+this\s+helps|"
-    r"hope\s+this\s+helps|feel\s+free\s+to\s+(?:ask|reach)|^\s*certainly[!,]|"
+    r"hope\s+this\s+helps|feel\s+free\s+to\s+(?:ask|reach)|^[ \t]*certainly[!,]|"
     r"great\s+question|here(?:'s|’s|\s+is)\s+(?:how|what)\s+you\s+can|"
     r"by\s+following\s+these\s+steps|if\s+you\s+need\s+further\s+assistance|"
     r"i\s+apologi[sz]e\s+for\s+the\s+confusion|as\s+an\s+ai\b)",
@@ -258,12 +258,19 @@ def _strip_bot_quotes(raw: str, bot_usernames: Sequence[str]) -> str:
     return "\n".join(out)
 
 
+_QUOTE_MARKS = re.compile(r"^\s*(?:>\s?)+")
+_QUOTE_TAGS = re.compile(r"\[/?quote[^\]]*\]", re.IGNORECASE)
+_EMPHASIS = re.compile(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))")
+
+
 def _clean_line(line: str) -> str:
-    line = re.sub(r"^\s*(?:>\s?)+", "", line)
+    if not line.strip():
+        return ""
+    line = _QUOTE_MARKS.sub("", line)
     line = _HEADING.sub("", line)
     line = _BULLET.sub("", line)
-    line = re.sub(r"\[/?quote[^\]]*\]", " ", line, flags=re.IGNORECASE)
-    line = re.sub(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))", "", line)
+    line = _QUOTE_TAGS.sub(" ", line)
+    line = _EMPHASIS.sub("", line)
     return line.strip()
 
 

@@ -20,14 +20,6 @@ from dataclasses import dataclass
 # shape decides whether the value is a real key or a placeholder.
 _RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     (
-        "private_key",
-        "-----BEGIN PRIVATE KEY-----[redacted]",
-        re.compile(
-            r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----(?P<body>[\s\S]{16,}?)"
-            r"-----END (?:[A-Z]+ )*PRIVATE KEY-----"
-        ),
-    ),
-    (
         "openai_project_key",
         "sk-proj-…[redacted]",
         re.compile(r"(?<![A-Za-z0-9_-])sk-proj-(?P<body>[A-Za-z0-9_-]{20,})"),
@@ -92,8 +84,18 @@ _RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ),
 )
 
-KINDS: tuple[str, ...] = tuple(kind for kind, _, _ in _RULES)
-PLACEHOLDERS: dict[str, str] = {kind: placeholder for kind, placeholder, _ in _RULES}
+# Private keys are found by their armour lines rather than one regex, so that a post
+# with many BEGIN lines and no END stays linear. A paste cut before its END line is
+# still a leak: it runs to the next BEGIN line or PRIVATE_KEY_MAX_CHARS.
+_PEM_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
+_PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----")
+PRIVATE_KEY_MAX_CHARS = 8000
+
+KINDS: tuple[str, ...] = ("private_key", *(kind for kind, _, _ in _RULES))
+PLACEHOLDERS: dict[str, str] = {
+    "private_key": "-----BEGIN PRIVATE KEY-----[redacted]",
+    **{kind: placeholder for kind, placeholder, _ in _RULES},
+}
 
 # Human wording for the notice to the member, by kind.
 KIND_LABELS: dict[str, str] = {
@@ -127,8 +129,6 @@ class SecretMatch:
 
 def _looks_real(kind: str, body: str) -> bool:
     """False for masked and placeholder values, which are safe to echo and not worth a flag."""
-    if kind == "private_key":
-        return True
     core = body.replace("-", "").replace("_", "")
     if not core:
         return False
@@ -156,8 +156,8 @@ def _looks_real(kind: str, body: str) -> bool:
 
 def find_secrets(text: str) -> list[SecretMatch]:
     """Every real-looking credential in `text`, in order, without overlaps."""
-    found: list[SecretMatch] = []
-    taken: list[tuple[int, int]] = []
+    found: list[SecretMatch] = list(_private_keys(text))
+    taken: list[tuple[int, int]] = [(m.start, m.end) for m in found]
     for kind, _placeholder, regex in _RULES:
         for match in regex.finditer(text):
             start, end = match.span()
@@ -168,6 +168,24 @@ def find_secrets(text: str) -> list[SecretMatch]:
             taken.append((start, end))
             found.append(SecretMatch(kind=kind, start=start, end=end))
     found.sort(key=lambda m: m.start)
+    return found
+
+
+def _private_keys(text: str) -> list[SecretMatch]:
+    found: list[SecretMatch] = []
+    begins = list(_PEM_BEGIN.finditer(text))
+    for i, begin in enumerate(begins):
+        if found and begin.start() < found[-1].end:
+            continue
+        limit = min(
+            begins[i + 1].start() if i + 1 < len(begins) else len(text),
+            begin.end() + PRIVATE_KEY_MAX_CHARS,
+        )
+        end = _PEM_END.search(text, begin.end(), limit)
+        stop = end.end() if end else limit
+        body = text[begin.end() : end.start() if end else stop]
+        if len("".join(body.split())) >= 16:
+            found.append(SecretMatch(kind="private_key", start=begin.start(), end=stop))
     return found
 
 
