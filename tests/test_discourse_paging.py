@@ -5,6 +5,11 @@ from __future__ import annotations
 import pytest
 
 
+@pytest.fixture(params=["inprocess", pytest.param("loopback", marks=pytest.mark.e2e)])
+def any_forum(request):
+    return request.getfixturevalue("forum" if request.param == "inprocess" else "live_forum")
+
+
 def _build(state, n_regular: int) -> list[int]:
     """A forum with regular posts interleaved with posts the feed must skip."""
     state.add_user("mod", moderator=True)
@@ -30,7 +35,8 @@ def _build(state, n_regular: int) -> list[int]:
 
 
 @pytest.mark.parametrize("after_fraction", [0.0, 0.3, 0.97])
-async def test_posts_since_walks_back_across_pages(forum, after_fraction):
+async def test_posts_since_walks_back_across_pages(any_forum, after_fraction):
+    forum = any_forum
     public = _build(forum.state, 180)
     after_id = public[int(len(public) * after_fraction)] if after_fraction else 0
     expected = [i for i in public if i > after_id]
@@ -64,7 +70,8 @@ async def test_posts_since_current_mark_yields_nothing_in_one_request(forum):
     assert client.stats.requests == 1
 
 
-async def test_get_topic_fetches_long_topics_in_batches(forum):
+async def test_get_topic_fetches_long_topics_in_batches(any_forum):
+    forum = any_forum
     forum.state.create_topic("alice", "A very long topic", "post zero")
     for i in range(1, 65):
         forum.state.create_post("bob", 1, f"post {i}")

@@ -15,6 +15,7 @@ import re
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -215,7 +216,8 @@ class ForumState:
         self.enforce_rate_limit = True
         self.admin_api_limiter = SlidingWindow(rate_limit_per_minute, rate_limit_window, clock)
         self.rate_limited_count = 0
-        self.request_log: list[tuple[str, str, int]] = []
+        # (method, path, status) of API requests, newest last; bounded for long demo runs.
+        self.request_log: deque[tuple[str, str, int]] = deque(maxlen=100_000)
         self._memo: dict[str, tuple[float, int]] = {}
         # topic id -> its post ids in post_number order (serialising must not scan every post)
         self.topic_post_ids: dict[int, list[int]] = {}
