@@ -296,3 +296,21 @@ async def test_html_429_flag_shapes_the_burst(forum):
         assert (
             await http.get("/posts.json", headers={"Api-Key": forum.api_key})
         ).status_code == 200
+
+
+async def test_per_user_create_limit_waits_and_posts_once(forum):
+    # Stock Discourse makes a non-staff user wait between posts; the 429 names `create_post`.
+    clock = FakeClock()
+    forum.state.clock = clock
+    forum.state.rate_limit_create_post = 5.0
+    forum.state.create_topic("alice", "A seeded topic", "first post")
+    async with forum.http() as http:
+        client = make_client(forum, http, clock)
+        await client.create_post(1, "first answer from the bot")
+        await client.create_post(1, "second answer from the bot")
+    assert client.stats.rate_limited_429s == 1
+    assert 5.0 <= clock.sleeps[0] <= 5.5
+    assert [p["raw"] for p in forum.state.posts_by("triagebot")] == [
+        "first answer from the bot",
+        "second answer from the bot",
+    ]

@@ -38,7 +38,7 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 
 def _error(exc: ForumError) -> JSONResponse:
-    return _json(exc.body(), exc.status)
+    return _json(exc.body(), exc.status, exc.headers or None)
 
 
 def rate_limit_response(wait: int) -> JSONResponse:

@@ -46,6 +46,7 @@ class ForumError(UserError):
         *,
         action: str | None = None,
         extras: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__("; ".join(errors))
         self.status = status
@@ -53,6 +54,7 @@ class ForumError(UserError):
         self.error_type = error_type
         self.action = action
         self.extras = extras
+        self.headers = dict(headers or {})
 
     def body(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -213,6 +215,10 @@ class ForumState:
         self.sso_secret: str | None = None
         self.cookie_secret: str = secrets.token_hex(16)
         self.unique_posts_mins: float = 5.0
+        # Discourse's per-user `rate_limit_create_post` (seconds between posts, staff exempt).
+        # Off by default so tests post freely; set to 5 to match a stock forum.
+        self.rate_limit_create_post: float = 0.0
+        self._last_create: dict[int, float] = {}
         self.enforce_rate_limit = True
         self.admin_api_limiter = SlidingWindow(rate_limit_per_minute, rate_limit_window, clock)
         self.rate_limited_count = 0
@@ -620,6 +626,7 @@ class ForumState:
             earlier = self._memo_get(signature)
             if earlier is not None:
                 return self.post_dict(earlier)
+            self._check_create_rate(user)
             raw = params.get("raw")
             if not isinstance(raw, str) or not raw.strip():
                 raise ForumError(
@@ -664,7 +671,31 @@ class ForumState:
                     check_unique=True,
                 )
             self._memo[signature] = (self.clock(), result["id"])
+            self._last_create[user.id] = self.clock()
             return result
+
+    def _check_create_rate(self, user: UserRec) -> None:
+        if user.staff or self.rate_limit_create_post <= 0:
+            return
+        last = self._last_create.get(user.id)
+        if last is None:
+            return
+        left = last + self.rate_limit_create_post - self.clock()
+        if left > 0:
+            wait = max(1, int(left + 0.999))
+            raise ForumError(
+                429,
+                [
+                    "You\u2019re creating posts too quickly. "
+                    f"Please wait {wait} seconds before trying again."
+                ],
+                "rate_limit",
+                extras={"wait_seconds": wait, "time_left": f"{wait} seconds"},
+                headers={
+                    "Retry-After": str(wait),
+                    "Discourse-Rate-Limit-Error-Code": "create_post",
+                },
+            )
 
     def edit_post(
         self, post_id: int, raw: str, *, edit_reason: str | None = None
