@@ -1,0 +1,1 @@
+"""The staff dashboard (Starlette + jinja2, server-rendered): see `bot.web.app.create_app`."""
