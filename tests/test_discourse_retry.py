@@ -314,3 +314,23 @@ async def test_per_user_create_limit_waits_and_posts_once(forum):
         "first answer from the bot",
         "second answer from the bot",
     ]
+
+
+async def test_redirects_and_unusable_urls_fail_fast_with_one_line_errors():
+    import respx
+
+    from bot.discourse.client import DiscourseClient
+    from bot.discourse.errors import DiscourseError
+
+    with respx.mock(base_url="http://forum.test") as mock:
+        mock.get("/posts.json").respond(302, headers={"Location": "http://forum.test/login"})
+        async with httpx.AsyncClient(base_url="http://forum.test", timeout=5) as http:
+            client = DiscourseClient(http, api_key="k", api_username="bot", retry=POLICY)
+            with pytest.raises(DiscourseError, match="redirected"):
+                await client.latest_posts()
+            assert client.stats.requests == 1
+    async with httpx.AsyncClient(base_url="forum.test", timeout=5) as http:
+        client = DiscourseClient(http, api_key="k", api_username="bot", retry=POLICY)
+        with pytest.raises(DiscourseError, match="not usable"):
+            await client.latest_posts()
+        assert client.stats.retries == 0

@@ -175,7 +175,11 @@ class DiscourseClient:
                     response = await self._http.request(
                         method, path, params=params, content=content, headers=headers
                     )
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+                raise DiscourseError(
+                    f"Discourse URL is not usable for {method} {path}: {exc}"
+                ) from None
+            except httpx.RequestError as exc:
                 self.stats.transport_errors += 1
                 kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
                 last_error = TransportError(
@@ -226,10 +230,17 @@ class DiscourseClient:
                 if attempt < policy.max_attempts:
                     await self._pause(policy.backoff(attempt, self._rng))
                 continue
+            if 300 <= status < 400:
+                raise DiscourseError(
+                    f"Discourse {method} {path} redirected (HTTP {status}) to "
+                    f"{response.headers.get('location', '?')}: wrong forum URL or a login wall",
+                    status=status,
+                )
             if status >= 400:
                 errors, error_type, extras = _error_body(response)
                 cls = error_for_status(status)
                 detail = "; ".join(errors) if errors else (error_type or "no details")
+                detail = detail if len(detail) <= 300 else detail[:297] + "..."
                 raise cls(
                     f"Discourse {method} {path} returned HTTP {status}: {detail}",
                     status=status,
