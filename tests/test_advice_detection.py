@@ -146,6 +146,8 @@ def test_bug_report_templates_and_plain_posts_are_not_advice() -> None:
         "GPT-4o claims read-only keys are exclusive to enterprise plans, but that's wrong.",
         "Claude told me the enterprise-plan thing was a hallucination.",
         "ChatGPT says you can create read-only keys without an enterprise plan.",
+        "ChatGPT says read-only keys work on personal and enterprise accounts alike.",
+        "GPT-4o told me restricted keys can be created on any plan, enterprise plans too.",
         # Questions are not claims.
         "ChatGPT mentioned plans. Are read-only keys reserved for enterprise plans?",
         # The entry's correction repeated.
@@ -228,6 +230,22 @@ def test_seed_case_reply_states_status_workaround_and_correction() -> None:
     assert "not accurate" in reply and "not tied to a plan" in reply
     assert ERROR in reply
     assert "fixed" not in reply.lower().replace("no fix", "")
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="seed entry not present")
+@pytest.mark.parametrize(
+    "advice",
+    [
+        "GPT-4o says: read-only keys are not an Enterprise feature; any project can create "
+        "Restricted keys with Read scopes.",
+        "ChatGPT told me this is NOT an enterprise-only feature and to use a Restricted key.",
+        "Claude says read-only keys work on personal and enterprise accounts alike.",
+        "According to ChatGPT, upgrading your plan will not fix it; use a Restricted key.",
+    ],
+)
+def test_seed_entry_leaves_correct_advice_alone(advice: str) -> None:
+    issue = load_file(SEED)
+    assert find_corrections([advice], issue) == []
 
 
 def test_pathological_posts_stay_fast() -> None:

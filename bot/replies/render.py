@@ -227,13 +227,20 @@ def _link_url(url: str) -> str:
 
 
 def _link_label(url: str) -> str:
+    """A short, readable label for a maintainer link (the URL itself stays the target)."""
     parts = urlsplit(url.strip())
-    host = parts.netloc.removeprefix("www.")
-    path = parts.path.strip("/")
-    if "docs" in path.split("/")[:1] or "docs" in host:
-        label = f"{host} docs"
-    elif path.startswith("t/"):
+    host = parts.netloc.lower().removeprefix("www.")
+    segments = [s for s in parts.path.split("/") if s]
+    if host == "github.com" and "issues" in segments:
+        label = "GitHub issue"
+    elif host == "github.com" and "pull" in segments:
+        label = "GitHub pull request"
+    elif segments[:1] == ["t"]:
         label = f"{host} thread"
+    elif "docs" in segments[:1] or host.startswith("docs."):
+        label = f"{host} docs"
+    elif host.startswith("help.") or "articles" in segments:
+        label = f"{host} help article"
     else:
         label = host or "link"
     return re.sub(r"[^A-Za-z0-9.\- ]", "", label)[:60] or "link"

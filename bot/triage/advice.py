@@ -10,7 +10,9 @@ Policy (what gets corrected):
 - A sentence yields a correction only when a misconception pattern of the matched
   issue finds the claim in it (a high-bar word-overlap similarity with the entry's
   claim is a secondary signal), and the sentence does not negate or refute the claim
-  ("read-only keys are NOT reserved for Enterprise plans", "that's a hallucination").
+  ("read-only keys are NOT reserved for Enterprise plans", "that's a hallucination"),
+  or says it holds for everyone ("on every plan", "personal and enterprise accounts
+  alike") when the pattern does not need those words.
 - The bot's own posts, quotes of them, and sentences that restate an entry's
   correction are never checked.
 - Advice that matches no listed misconception is left alone.
@@ -121,6 +123,15 @@ _REFUTATION = re.compile(
     r"\bdon[’']?t\s+believe\b|\bdo\s+not\s+believe\b|\bdoes(?:n[’']t|\s+not)\s+make\s+sense\b|"
     r"\bmade\s+(?:that|this|it)\s+up\b|\buntrue\b|\bisn[’']t\s+true\b|\bwrongly\b|"
     r"\bmistakenly\b|\bincorrectly\b|\bfalsely\b|\bis\s+not\s+accurate\b)",
+    re.IGNORECASE,
+)
+# "on every plan", "regardless of tier", "personal and enterprise accounts alike": the
+# sentence says something holds for everyone, which is the opposite of the restrictive
+# claims (plan-, tier- or account-gated) that misconceptions usually are. Only an extra
+# universal phrase that the pattern itself does not need counts (see match_misconception).
+_UNIVERSAL = re.compile(
+    r"\b(?:every|all|any)\s+(?:\w+\s+)?(?:plans?|accounts?|tiers?|projects?|users?|"
+    r"organi[sz]ations?|customers?)\b|\bregardless\s+of\b|\balike\b|\bno\s+matter\b",
     re.IGNORECASE,
 )
 _QUESTION_START = re.compile(
@@ -490,8 +501,11 @@ def match_misconception(sentence: str, misconception: Misconception) -> bool:
     for pattern in misconception.compiled():
         for match in pattern.finditer(sentence):
             matched_any = True
-            if not is_negated(sentence, pattern, match):
-                return True
+            if is_negated(sentence, pattern, match):
+                continue
+            if _UNIVERSAL.search(sentence) and pattern.search(_UNIVERSAL.sub(" ", sentence)):
+                continue
+            return True
     if matched_any:
         return False  # the pattern saw the claim and it was negated: trust that
     if similarity(sentence, misconception.claim) >= SIMILARITY_BAR:
