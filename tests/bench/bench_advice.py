@@ -13,7 +13,9 @@ import time
 from pathlib import Path
 
 from bot.known_issues import load_dir
+from bot.replies.render import render_reply
 from bot.triage.advice import find_ai_advice, find_corrections
+from bot.triage.secrets import find_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,6 +28,9 @@ def main() -> None:
     tp = fn = fp = tn = 0
     advice_hits = advice_total = advice_false = 0
     verbose = "-v" in sys.argv
+    lengths: list[int] = []
+    render_time = 0.0
+    leaks = 0
     started = time.perf_counter()
     for row in rows:
         posts = [row["text"], *row.get("later_posts", [])]
@@ -44,6 +49,14 @@ def main() -> None:
             fp += 1
         else:
             tn += 1
+        if issue:
+            t0 = time.perf_counter()
+            reply = render_reply(
+                issue, error_string=row.get("error_string") or None, corrections=corrections
+            )
+            render_time += time.perf_counter() - t0
+            lengths.append(len(reply))
+            leaks += bool(find_secrets(reply))
         if verbose and (should or corrections or bool(blocks) != row["ai_advice"]):
             print(
                 f"--- {row['label']} should={should} advice={row['ai_advice']} blocks="
@@ -59,6 +72,13 @@ def main() -> None:
     )
     print(f"threads needing a correction: {tp + fn}, corrected: {tp}, missed: {fn}")
     print(f"threads corrected without a listed false claim: {fp}; left alone: {tn}")
+    if lengths:
+        lengths.sort()
+        print(
+            f"replies rendered: {len(lengths)}, chars median {lengths[len(lengths) // 2]}, "
+            f"max {lengths[-1]}, mean render {render_time / len(lengths) * 1000:.2f} ms, "
+            f"replies containing a secret: {leaks}"
+        )
 
 
 if __name__ == "__main__":
