@@ -334,3 +334,15 @@ async def test_redirects_and_unusable_urls_fail_fast_with_one_line_errors():
         with pytest.raises(DiscourseError, match="not usable"):
             await client.latest_posts()
         assert client.stats.retries == 0
+
+
+async def test_latency_fault_delays_responses(forum):
+    import time
+
+    forum.state.seed([{"title": "A seeded topic", "posts": ["first post"]}])
+    forum.state.faults.latency = 0.15
+    async with forum.http() as http:
+        client = forum.client(http)
+        started = time.perf_counter()
+        await client.latest_posts()
+        assert time.perf_counter() - started >= 0.15

@@ -714,11 +714,13 @@ class ForumState:
         return payload
 
     def delete_post(self, post_id: int) -> None:
+        """Soft-delete (fires post_destroyed to hooks subscribed to it); post 1 trashes the topic."""
         with self._lock:
             post = self.post(post_id)
             post.deleted_at = _now_iso()
             if post.post_number == 1:
                 self.topics[post.topic_id].deleted_at = post.deleted_at
+        self._emit("post_destroyed", post)
 
     def close_topic(self, topic_id: int, closed: bool = True) -> None:
         with self._lock:
