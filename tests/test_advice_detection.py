@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.known_issues import KnownIssue, Misconception, load_file
 from bot.replies.render import render_reply
@@ -255,3 +257,62 @@ def test_pathological_posts_stay_fast() -> None:
     for post in ("\n" * 30000, "> \n" * 20000, "Certainly! " * 5000, "ChatGPT says " * 3000):
         find_corrections([post], ISSUE)
     assert time.perf_counter() - started < 5.0
+
+
+# --- combinations: any attribution x any phrasing ----------------------------------------
+
+ATTRIBUTIONS = (
+    "ChatGPT says {}.",
+    "GPT-4o told me that {}.",
+    "I asked Claude and it said {}.",
+    "According to Gemini, {}.",
+    "Copilot's answer: {}.",
+    "An AI assistant suggested that {}.",
+    "I asked ChatGPT.\n\n> {}.",
+)
+CLAIMS = (
+    "read-only keys are reserved for Enterprise plans",
+    "scoped keys are only available on organization accounts",
+    "restricted API keys are exclusive to enterprise tiers",
+    "read-only keys are not available for individual accounts",
+)
+NOT_CLAIMS = (
+    "read-only keys are not reserved for Enterprise plans",
+    "scoped keys aren't only for organization accounts",
+    "read-only keys are never limited to enterprise plans",
+    "it is a myth that read-only keys are reserved for enterprise plans",
+    "nothing says read-only keys are reserved for enterprise plans",
+    "read-only keys are available on every plan, not just enterprise plans",
+    "the idea that scoped keys are only for enterprise accounts is wrong",
+)
+FILLER = ("", "Hope that helps.", "The dialog is buggy.", "Check the project settings first.")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    attribution=st.sampled_from(ATTRIBUTIONS),
+    claim=st.sampled_from(CLAIMS),
+    before=st.sampled_from(FILLER),
+    after=st.sampled_from(FILLER),
+)
+def test_property_stated_claims_are_corrected(
+    attribution: str, claim: str, before: str, after: str
+) -> None:
+    post = f"{before}\n\n{attribution.format(claim)} {after}".strip()
+    found = corrections(post)
+    assert len(found) == 1, post
+    assert "ChatGPT" not in found[0].claim or "ChatGPT" in claim
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    attribution=st.sampled_from(ATTRIBUTIONS),
+    claim=st.sampled_from(NOT_CLAIMS),
+    before=st.sampled_from(FILLER),
+    after=st.sampled_from(FILLER),
+)
+def test_property_denied_claims_are_left_alone(
+    attribution: str, claim: str, before: str, after: str
+) -> None:
+    post = f"{before}\n\n{attribution.format(claim)} {after}".strip()
+    assert corrections(post) == [], post
