@@ -186,3 +186,12 @@ def test_forum_serve_bad_seed_is_one_line_error(tmp_path):
     assert result.exit_code == 2
     assert "Seed file not found" in result.output
     assert "Traceback" not in result.output
+
+
+def test_seed_errors_from_forum_rules_name_the_row():
+    state = ForumState()
+    with pytest.raises(UserError, match="Seed row w: .*whisper"):
+        state.seed([{"id": "w", "title": "Whisper by a member", "posts": [
+            "question", {"raw": "secret note", "author": "member", "post_type": 4}]}])  # fmt: skip
+    with pytest.raises(UserError, match="Seed row 1: Title is too short"):
+        state.seed([{"title": "x", "posts": ["body text"]}])

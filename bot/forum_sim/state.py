@@ -861,63 +861,68 @@ class ForumState:
         """
         created: list[int] = []
         for index, row in enumerate(threads, start=1):
-            label = row.get("id", index) if isinstance(row, dict) else index
-            if not isinstance(row, dict):
-                raise UserError(f"Seed row {index}: expected a JSON object")
-            posts = row.get("posts")
-            title = row.get("title")
-            if not isinstance(title, str) or not title.strip():
-                raise UserError(f"Seed row {label}: missing 'title'")
-            if not isinstance(posts, list) or not posts:
-                raise UserError(f"Seed row {label}: 'posts' must be a non-empty list")
-            authors = row.get("authors") or []
-            if not isinstance(authors, list):
-                raise UserError(f"Seed row {label}: 'authors' must be a list")
-            staff_authors = set(row.get("staff_authors") or [])
-            with self._lock:
-                category_id = None
-                if row.get("category"):
-                    category_id = self.add_category(str(row["category"])).id
-                topic_id: int | None = None
-                for n, item in enumerate(posts):
-                    if isinstance(item, str):
-                        item = {"raw": item}
-                    if not isinstance(item, dict) or not isinstance(item.get("raw"), str):
-                        raise UserError(f"Seed row {label}: post {n + 1} has no raw text")
-                    author = item.get("author") or (
-                        authors[n] if n < len(authors) else f"user{n + 1}"
-                    )
-                    author = str(author)
-                    self.add_user(author, moderator=author in staff_authors)
-                    raw = item["raw"] if len(item["raw"].strip()) >= 2 else item["raw"] + " ."
-                    if topic_id is None:
-                        archetype = row.get("archetype") or "regular"
-                        recipients = row.get("recipients") or [STAFF_GROUP]
-                        first = self.create_topic(
-                            author,
-                            str(title),
-                            raw,
-                            category_id,
-                            row.get("tags") or (),
-                            archetype,
-                            recipients if archetype == "private_message" else (),
-                        )
-                        topic_id = first["topic_id"]
-                    else:
-                        self.create_post(
-                            author,
-                            topic_id,
-                            raw,
-                            int(item.get("post_type", 1)),
-                            item.get("reply_to_post_number"),
-                            enforce_closed=False,
-                        )
-                assert topic_id is not None
-                topic = self.topics[topic_id]
-                topic.closed = bool(row.get("closed", False))
-                topic.archived = bool(row.get("archived", False))
-                created.append(topic_id)
+            try:
+                created.append(self._seed_row(index, row))
+            except ForumError as exc:
+                label = row.get("id", index) if isinstance(row, dict) else index
+                raise UserError(f"Seed row {label}: {exc}") from None
         return created
+
+    def _seed_row(self, index: int, row: Any) -> int:
+        label = row.get("id", index) if isinstance(row, dict) else index
+        if not isinstance(row, dict):
+            raise UserError(f"Seed row {index}: expected a JSON object")
+        posts = row.get("posts")
+        title = row.get("title")
+        if not isinstance(title, str) or not title.strip():
+            raise UserError(f"Seed row {label}: missing 'title'")
+        if not isinstance(posts, list) or not posts:
+            raise UserError(f"Seed row {label}: 'posts' must be a non-empty list")
+        authors = row.get("authors") or []
+        if not isinstance(authors, list):
+            raise UserError(f"Seed row {label}: 'authors' must be a list")
+        staff_authors = set(row.get("staff_authors") or [])
+        with self._lock:
+            category_id = None
+            if row.get("category"):
+                category_id = self.add_category(str(row["category"])).id
+            topic_id: int | None = None
+            for n, item in enumerate(posts):
+                if isinstance(item, str):
+                    item = {"raw": item}
+                if not isinstance(item, dict) or not isinstance(item.get("raw"), str):
+                    raise UserError(f"Seed row {label}: post {n + 1} has no raw text")
+                author = item.get("author") or (authors[n] if n < len(authors) else f"user{n + 1}")
+                author = str(author)
+                self.add_user(author, moderator=author in staff_authors)
+                raw = item["raw"] if len(item["raw"].strip()) >= 2 else item["raw"] + " ."
+                if topic_id is None:
+                    archetype = row.get("archetype") or "regular"
+                    recipients = row.get("recipients") or [STAFF_GROUP]
+                    first = self.create_topic(
+                        author,
+                        str(title),
+                        raw,
+                        category_id,
+                        row.get("tags") or (),
+                        archetype,
+                        recipients if archetype == "private_message" else (),
+                    )
+                    topic_id = first["topic_id"]
+                else:
+                    self.create_post(
+                        author,
+                        topic_id,
+                        raw,
+                        int(item.get("post_type", 1)),
+                        item.get("reply_to_post_number"),
+                        enforce_closed=False,
+                    )
+            assert topic_id is not None
+            topic = self.topics[topic_id]
+            topic.closed = bool(row.get("closed", False))
+            topic.archived = bool(row.get("archived", False))
+            return topic_id
 
     def seed_from_jsonl(self, path: str | Path) -> list[int]:
         p = Path(path)
