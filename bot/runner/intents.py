@@ -184,9 +184,15 @@ async def _execute(services: Services, intent_id: int) -> IntentResult:
     return IntentResult(intent_id, "done", getattr(post, "id", None))
 
 
-async def reconcile_pending(services: Services) -> list[IntentResult]:
-    """Run every pending intent (oldest first); used on start and periodically."""
+async def reconcile_pending(services: Services, *, min_age: float = 0.0) -> list[IntentResult]:
+    """Run pending intents (oldest first): all of them on start, stale ones periodically.
+
+    `min_age` leaves alone intents touched in the last seconds: another process
+    (a staff command, the dashboard) may be executing them right now.
+    """
     results = []
     for intent in services.store.pending_intents():
+        if min_age and _age(intent) < min_age:
+            continue
         results.append(await execute_intent(services, intent["id"]))
     return results

@@ -24,6 +24,7 @@ from bot.runner.services import Services
 
 log = logging.getLogger(__name__)
 CURSOR_KEY = "poll.cursor"
+STALE_INTENT = 20.0  # seconds before the loop retries a pending write it did not start
 MAX_FAILURES = 5  # a post failing this often is recorded as an error, not retried forever
 
 
@@ -136,7 +137,7 @@ async def poll_once(
                 return
             try:
                 outcome = await process_post(services, post)
-            except (DiscourseError, OSError) as exc:
+            except Exception as exc:  # noqa: BLE001 - one bad post must not stop the bot
                 fails = stats.failures.get(post.id, 0) + 1
                 stats.failures[post.id] = fails
                 stats.failed += 1
@@ -182,10 +183,12 @@ async def run_loop(
     while not stop.is_set():
         try:
             await poll_once(services, stats, stop=stop)
-            await reconcile_pending(services)
+            await reconcile_pending(services, min_age=STALE_INTENT)
             await run_followups(services)
         except (DiscourseError, OSError) as exc:
             log.warning("poll failed: %s", exc)
+        except Exception:  # noqa: BLE001 - keep watching; the next poll retries
+            log.exception("poll failed")
         if on_poll is not None:
             on_poll(stats)
         with contextlib.suppress(TimeoutError):
