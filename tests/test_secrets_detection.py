@@ -122,3 +122,13 @@ def test_pathological_input_stays_fast() -> None:
     started = time.perf_counter()
     redact("-----BEGIN PRIVATE KEY-----\n" * 5000 + "sk-" + "a-" * 20000)
     assert time.perf_counter() - started < 2.0
+
+
+def test_assigned_secret_keeps_the_name_and_hides_the_value() -> None:
+    value = BODY[::-1]
+    for text in (f"OPENAI_API_KEY={value}", f'"client_secret": "{value}"', f"password = {value}"):
+        out = redact(text)
+        assert value not in out and "[redacted]" in out
+        assert out.split("…")[0].rstrip("=:\"' ") in text  # the name is still readable
+    assert not has_secret("API_KEY=your-api-key-goes-here-xxxxxxxx")
+    assert not has_secret("max_tokens=1000000000000000000000")

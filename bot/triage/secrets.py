@@ -75,6 +75,17 @@ _RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         re.compile(r"(?<![A-Za-z0-9_-])xox[abposr]-(?P<body>[A-Za-z0-9-]{20,})"),
     ),
     (
+        # An unrecognised shape assigned to a secret-looking name: OPENAI_API_KEY=...,
+        # "api_key": "...", password: ... (the name stays, only the value is replaced).
+        "assigned_secret",
+        "…[redacted]",
+        re.compile(
+            r"(?i)(?<![A-Za-z0-9])(?:[A-Z0-9_]*_)?(?:api[_-]?key|secret(?:[_-]?key)?|"
+            r"access[_-]?token|auth[_-]?token|password|passwd|client[_-]?secret)"
+            r"[\"']?\s*[:=]\s*[\"']?(?P<body>[A-Za-z0-9_\-./+=]{20,})"
+        ),
+    ),
+    (
         "jwt",
         "eyJ…[redacted]",
         re.compile(
@@ -112,6 +123,7 @@ KIND_LABELS: dict[str, str] = {
     "aws_access_key": "an AWS access key",
     "slack_token": "a Slack token",
     "jwt": "an access token (JWT)",
+    "assigned_secret": "a secret value",
 }
 
 _PLACEHOLDER_CHARS = set("xX*.…#")
@@ -165,6 +177,8 @@ def find_secrets(text: str) -> list[SecretMatch]:
                 continue
             if not _looks_real(kind, match.group("body")):
                 continue
+            if kind == "assigned_secret":
+                start = match.start("body")  # keep the variable name readable
             taken.append((start, end))
             found.append(SecretMatch(kind=kind, start=start, end=end))
     found.sort(key=lambda m: m.start)
