@@ -321,3 +321,29 @@ def test_secret_notice_never_quotes_the_key() -> None:
 def test_review_note_neutralises_reasons() -> None:
     text = render_review_note(None, confidence=0.5, reasons=["@admin <b>", "`x`"])
     assert not live_problems(text)
+
+
+def test_a_pasted_key_never_reaches_the_reply_by_any_path() -> None:
+    from bot.triage.advice import find_corrections
+    from bot.triage.secrets import secret_kinds
+
+    key = "sk-proj-" + "Qm4nR8sT2vW6xY0zA3bC5dE7fG9hJ1kL3mN5pQ7"
+    first = f"Calling with {key} gives `quota error for key {key}`"
+    advice = f"ChatGPT says you need a new key: {key} is old."
+    issue = KnownIssue(
+        slug="quota_example",
+        title="Quota errors",
+        status="identified",
+        summary=f"Members paste keys like {key} here.",
+        workaround=f"Rotate {key}.",
+        misconceptions=(
+            Misconception("Needs a new key", (r"need a new key",), f"No: {key} is fine."),
+        ),
+    )
+    corrections = find_corrections([first, advice], issue)
+    assert corrections and all(key not in c.claim for c in corrections)
+    reply = render_reply(
+        issue, error_string=first, corrections=corrections, secret_kinds=secret_kinds(first)
+    )
+    assert key not in unescaped(reply) and key[-10:] not in unescaped(reply)
+    assert "Your post contains an API key" in reply
