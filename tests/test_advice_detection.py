@@ -88,6 +88,11 @@ def test_attribution_kinds_and_block_extent() -> None:
     assert "Enterprise plan" in blocks[0].text
 
 
+def test_attribution_after_the_advice_covers_the_whole_post() -> None:
+    post = "Read-only keys are reserved for Enterprise plans.\n\nThat's what ChatGPT said."
+    assert len(corrections(post)) == 1
+
+
 def test_each_misconception_is_corrected_once_in_thread_order() -> None:
     found = corrections(
         "ChatGPT says read-only keys are reserved for Enterprise plans.",

@@ -418,6 +418,9 @@ def find_ai_advice(
         match = _attribution(text)
         if match:
             start = _line_start(text, match.start())
+            if len(text[match.end() :].strip()) < 40:
+                # "... (that's what ChatGPT told me)": the advice came before its source.
+                start = 0
             blocks.append(
                 AdviceBlock(
                     post_index=index,
