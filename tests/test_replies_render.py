@@ -175,3 +175,9 @@ def test_missing_template_value_is_an_error_not_a_blank(monkeypatch: pytest.Monk
     monkeypatch.setattr(env, "get_template", lambda name: env.from_string("{{ not_given.field }}"))
     with pytest.raises(RuntimeError, match="template reply.md.j2"):
         render_reply(ISSUE, error_string=None)
+
+
+@pytest.mark.parametrize("status", ["wont_fix", "expected_behaviour", "investigating"])
+def test_no_pointer_to_a_missing_workaround(status: str) -> None:
+    text = render_reply(replace(ISSUE, status=status, workaround=""), error_string=None)
+    assert "below" not in text and "what to change" not in text

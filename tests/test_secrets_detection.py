@@ -91,7 +91,7 @@ def real_keys(draw: st.DrawFn) -> str:
     return prefix + body
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(
     before=st.text(max_size=60),
     secret=real_keys(),
