@@ -48,7 +48,7 @@ class SlidingWindow:
 
 
 class RateLimiter:
-    """Client-side pacing: at most `per_minute` requests per `window` seconds.
+    """Client-side pacing: at most `per_minute` requests per `window` seconds (one event loop).
 
     A slot's time is taken when its response *arrives*, not when the request leaves, so the
     server (which counts on arrival) can never see more than the budget in its own window,

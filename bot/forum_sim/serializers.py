@@ -69,7 +69,11 @@ def _excerpt(cooked: str, limit: int = 300) -> tuple[str, bool]:
 def _cooked(post: PostRec) -> str:
     from bot.forum_sim.state import cook
 
-    return cook(post.raw)
+    # Cache keyed on raw: edits (state or direct assignment) re-render automatically.
+    if post.cooked_for != post.raw:
+        post.cooked = cook(post.raw)
+        post.cooked_for = post.raw
+    return post.cooked
 
 
 def post_json(

@@ -163,6 +163,8 @@ class PostRec:
     hidden: bool = False
     deleted_at: str | None = None
     edit_reason: str | None = None
+    cooked: str = field(default="", repr=False)
+    cooked_for: str | None = field(default=None, repr=False)
 
 
 @dataclass
