@@ -204,6 +204,14 @@ def test_secrets_in_quoted_claims_are_redacted() -> None:
     assert key not in found[0].claim and "[redacted]" in found[0].claim
 
 
+def test_hard_wrapped_list_items_are_one_sentence() -> None:
+    post = (
+        "GPT-4o told me:\n\n- Read-only keys are reserved for\n  Enterprise plans and org\n"
+        "  accounts.\n- Another point."
+    )
+    assert len(corrections(post)) == 1
+
+
 def test_sentence_splitting_handles_markdown() -> None:
     text = "**Why:** First point. Second point!\n\n- bullet one\n- bullet two\n```\nx = 1\n```"
     assert split_sentences(text) == [

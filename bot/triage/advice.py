@@ -315,8 +315,12 @@ def _units(text: str) -> list[str]:
         if not raw_line.strip():
             flush()
             continue
-        standalone = bool(_BULLET.match(raw_line) or _HEADING.match(raw_line))
-        if standalone or _is_heading_line(raw_line):
+        if _BULLET.match(raw_line):
+            # A list item starts a unit; wrapped continuation lines join it.
+            flush()
+            current.append(_clean_line(raw_line))
+            continue
+        if _HEADING.match(raw_line) or _is_heading_line(raw_line):
             flush()
             current.append(_clean_line(raw_line))
             flush()
