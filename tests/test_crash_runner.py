@@ -45,7 +45,7 @@ def _start_bot(db: Path, base_url: str, key: str, log) -> subprocess.Popen:  # t
     }
     cmd = [
         sys.executable, "-m", "bot.runner", "--db", str(db), "run", "--mode", "auto",
-        "--interval", "0.05", "--triager", "tests.runner_support:FakeTriager",
+        "--interval", "0.05", "--triager", "tests.runner_support:FakeTriager", "--verbose",
     ]  # fmt: skip
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
 
@@ -63,6 +63,9 @@ def test_sigkill_at_random_moments_never_duplicates_or_skips(tmp_path):
     rng = random.Random(20261128)
     state = make_forum()
     key = state.add_api_key("triagebot")
+    # Every request waits a little before the forum handles it, so kills often land
+    # while a write is in flight: the forum may create the post after the bot died.
+    state.faults.latency = 0.03
     store = make_store(tmp_path)
     store.set_state(CURSOR_KEY, "0")  # decide everything from the forum's first post
     store.close()
@@ -94,7 +97,15 @@ def test_sigkill_at_random_moments_never_duplicates_or_skips(tmp_path):
         started = time.monotonic()
         while kills < 22:
             proc = _start_bot(db, base_url, key, log)
-            time.sleep(rng.uniform(0.3, 1.6))
+            if kills % 2:
+                time.sleep(rng.uniform(0.3, 1.6))  # anywhere: start-up, polling, deciding
+            else:
+                # Right after a bot write lands, when the next one is likely in flight.
+                before = len(state.posts_by("triagebot"))
+                deadline = time.monotonic() + 3
+                while len(state.posts_by("triagebot")) == before and time.monotonic() < deadline:
+                    time.sleep(0.005)
+                time.sleep(rng.uniform(0.0, 0.05))
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=10)
             kills += 1
@@ -148,7 +159,9 @@ def test_sigkill_at_random_moments_never_duplicates_or_skips(tmp_path):
             print(
                 f"\n{kills} kills in {time.monotonic() - started:.1f}s; "
                 f"{len(expected)} member posts decided; {len(bot)} bot posts; "
-                f"intents {Counter(r['status'] for r in check.list_intents())}"
+                f"intents {Counter(r['status'] for r in check.list_intents())}; "
+                f"{log_path.read_text().count('settled without posting again')} writes "
+                "found on the forum after a kill instead of being posted again"
             )
         finally:
             check.close()

@@ -156,6 +156,7 @@ async def _execute(services: Services, intent_id: int) -> IntentResult:
             store.update_intent(intent_id, error=f"reconcile: {exc}")
             return IntentResult(intent_id, "pending", error=str(exc))
         if post is not None:
+            log.info("intent %s: found on the forum, settled without posting again", intent_id)
             _settle(services, intent, post)
             return IntentResult(intent_id, "done", getattr(post, "id", None), reconciled=True)
         if not checked and intent["kind"] in ("pm", "topic") and _age(intent) > MEMO_SAFE:
