@@ -381,7 +381,7 @@ STAFF_LOGIN = "staff1"
 
 def _why(reasons: list[str]) -> str:
     """The runner's own reasons, plus 'pattern match' when the engine matched one."""
-    engine = ("error_p", "issue_p", "model", "pattern:", "p=")
+    engine = ("error_p", "issue_p", "model", "pattern:", "p=", "top=")
     own = [r for r in reasons if not r.startswith(engine)]
     if any(r.startswith("pattern:") for r in reasons):
         own.insert(0, "pattern match")
@@ -394,13 +394,13 @@ def _print_report(console, report, config: Config) -> None:  # type: ignore[no-u
     from rich.table import Table
 
     table = Table(title=f"What the bot did ({report.seconds:.1f}s, mode {config.mode})")
-    for col in ("#", "thread", "author", "action", "issue", "conf", "why"):
+    for col in ("#", "thread", "author", "action", "issue", "conf", "posted", "why"):
         table.add_column(col, overflow="fold")
     for n, t in enumerate(report.threads, 1):
         why = _why(t.reasons)
         table.add_row(
             str(n), t.title[:48], t.author, t.action, t.issue or "-",
-            f"{t.confidence:.2f}", why[:90],
+            f"{t.confidence:.2f}", str(len(t.bot_posts)), why[:90],
         )  # fmt: skip
     console.print(table)
     for t in report.threads:
