@@ -66,6 +66,10 @@ def corrections(*later: str, issue: KnownIssue = ISSUE) -> list[Correction]:
         "Gemini's answer:\n\nRead-only keys are currently unavailable for individual accounts.",
         "From an AI assistant I use:\n\n> Restricted keys require an enterprise plan or tier.",
         "copilot chat explanation: scoped keys are exclusively for Enterprise accounts",
+        "Asked ChatGPT, it said read-only keys are reserved for enterprise plans.",
+        "I pasted the error into Gemini and got: restricted keys need an enterprise plan.",
+        "Here is the answer from Claude: read-only keys are only for organization accounts.",
+        "Read-only keys are reserved for enterprise plans (that is what GPT said).",
     ],
 )
 def test_attributed_ai_advice_with_a_misconception_is_corrected(post: str) -> None:

@@ -45,7 +45,7 @@ _PRODUCT = (
 # Model names are also API models in error reports ("gpt-4o returned 429"), so they
 # only count with a verb of telling.
 _MODEL = (
-    r"(?:gpt[- ]?\d(?:\.\d)?(?:[- ]?(?:o|turbo|mini|pro))*|claude(?:\s+\d(?:\.\d)?)?(?:\s+"
+    r"(?:gpt(?:[- ]?\d(?:\.\d)?(?:[- ]?(?:o|turbo|mini|pro))*)?|cursor|claude(?:\s+\d(?:\.\d)?)?(?:\s+"
     r"(?:sonnet|opus|haiku))?|gemini(?:\s+\d(?:\.\d)?)?(?:\s+(?:pro|flash))?|llama|mistral|"
     r"deepseek|grok|qwen|o[134](?:-mini|-pro)?)"
 )
@@ -56,13 +56,19 @@ _TELL = (
     r"thinks|wrote|writes|gave\s+me|gives\s+me|came\s+back\s+with|is\s+saying|"
     r"keeps\s+saying|generated|spat\s+out)"
 )
-_ANSWER_NOUN = r"(?:answer|response|reply|explanation|output|suggestion|advice|solution)"
+_ANSWER_NOUN = (
+    r"(?:answer|response|reply|explanation|output|suggestion|advice|solution|take|verdict)"
+)
 _ATTRIBUTION_RES: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p, re.IGNORECASE)
     for p in (
-        rf"\b(?:i|we)\s+(?:also\s+|then\s+|just\s+)?(?:asked|checked\s+with|consulted|"
-        rf"queried|prompted|ran\s+(?:it|this)\s+(?:by|through)|pasted\s+(?:it|this)\s+into)"
+        rf"\b(?:(?:i|we)\s+)?(?:also\s+|then\s+|just\s+)?(?:asked|checked\s+with|consulted|"
+        rf"queried|prompted|ran\s+(?:it|this)\s+(?:by|through))"
         rf"\s+(?:the\s+|my\s+)?{_ANY_AI}",
+        rf"\b(?:pasted|put|threw|dropped|fed|copied)\b[^.\n]{{0,40}}\binto\s+(?:the\s+|my\s+)?"
+        rf"{_ANY_AI}",
+        rf"\b{_ANSWER_NOUN}\s+(?:from|by|of)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}",
+        rf"\bper\s+{_PRODUCT}\s*[:,]",
         rf"\b{_ANY_AI}(?:'s|’s)?\s+(?:chat\s+)?(?:also\s+|just\s+)?{_TELL}\b",
         rf"\baccording\s+to\s+(?:the\s+|my\s+)?{_ANY_AI}",
         rf"\b{_PRODUCT}(?:'s|’s)?\s+(?:chat\s+)?{_ANSWER_NOUN}\b",
@@ -81,7 +87,7 @@ _STYLE_HEADINGS = re.compile(
     r"^(?:why\s+(?:the|this)\s+(?:error\s+)?(?:occurs|happens)|why\s+this\s+happens|"
     r"workaround(?:s)?(?:\s+for\b.*)?|solution(?:s)?|possible\s+(?:causes|solutions|fixes)|"
     r"common\s+causes|steps\s+to\s+(?:fix|resolve)|how\s+to\s+(?:fix|resolve)(?:\s+it)?|"
-    r"final\s+notes?|key\s+points|summary|in\s+summary|next\s+steps|conclusion|"
+    r"final\s+notes?|key\s+(?:points|takeaways)|summary|in\s+summary|next\s+steps|conclusion|"
     r"troubleshooting(?:\s+steps)?|root\s+cause|recommendations?|explanation|"
     r"what\s+you\s+can\s+do|can\s+you\s+.{3,40}\?)\s*:?$",
     re.IGNORECASE,
@@ -90,6 +96,7 @@ _STYLE_PHRASES = re.compile(
     r"(?:does\s+this\s+help\s*\?|let\s+me\s+know\s+if\b|i\s+hope\s+this\s+helps|"
     r"hope\s+this\s+helps|feel\s+free\s+to\s+(?:ask|reach)|^[ \t]*certainly[!,]|"
     r"great\s+question|here(?:'s|’s|\s+is)\s+(?:how|what)\s+you\s+can|"
+    r"here(?:'s|’s|\s+is)\s+a\s+(?:breakdown|step-by-step|quick\s+summary)|"
     r"by\s+following\s+these\s+steps|if\s+you\s+need\s+further\s+assistance|"
     r"i\s+apologi[sz]e\s+for\s+the\s+confusion|as\s+an\s+ai\b)",
     re.IGNORECASE | re.MULTILINE,
