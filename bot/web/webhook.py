@@ -32,6 +32,8 @@ class WebhookWorker:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.tasks: set[asyncio.Task[Any]] = set()
+        # Bounded like the poller: a burst of deliveries queues here, not at the forum.
+        self._slots = asyncio.Semaphore(max(1, services.config.concurrency))
         self.processed = 0
         self.errors = 0
 
@@ -42,7 +44,8 @@ class WebhookWorker:
 
     async def _run(self, post: Any) -> None:
         try:
-            await process_post(self.services, post)
+            async with self._slots:
+                await process_post(self.services, post)
             self.processed += 1
         except Exception:  # noqa: BLE001 - the catch-up poll retries it
             self.errors += 1
