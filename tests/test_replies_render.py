@@ -181,3 +181,9 @@ def test_missing_template_value_is_an_error_not_a_blank(monkeypatch: pytest.Monk
 def test_no_pointer_to_a_missing_workaround(status: str) -> None:
     text = render_reply(replace(ISSUE, status=status, workaround=""), error_string=None)
     assert "below" not in text and "what to change" not in text
+
+
+def test_followup_for_an_update_without_status_change() -> None:
+    text = render_followup(ISSUE, "investigating", "The workaround now covers uploads via API.")
+    assert "Status changed" not in text
+    assert "the status is still *investigating*" in text
