@@ -166,3 +166,17 @@ def test_regex_patterns_become_training_text() -> None:
         "unauthorised scopes: api.all.read"
     )
     assert regex_to_text(r"\binsufficient_quota\b") == "insufficient_quota"
+
+
+def test_fast_vectorise_matches_the_fitted_vectorisers(model: classifier.TrainedModel) -> None:
+    docs = [make_doc(t, x) for t, x, _ in HELD_OUT] + [make_doc("", "")]
+    fast = model.vectorise(docs).toarray()
+    slow = classifier._vectorise(model.word_vec, model.char_vec, docs).toarray()
+    assert np.allclose(fast, slow, atol=1e-6)
+    issue_p, _ = model.predict(docs)
+    ref = classifier._issue_proba(
+        model.issue_clf,
+        model.issue_platt,
+        classifier._vectorise(model.word_vec, model.char_vec, docs),
+    )
+    assert np.allclose(issue_p, ref, atol=1e-6)

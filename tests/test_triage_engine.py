@@ -197,3 +197,17 @@ def test_from_store_uses_the_database_issues(tmp_path: Path) -> None:
         store.close()
     assert set(t.issues) == {"max_tokens_unsupported", "quota_exceeded"}
     assert t.model is not None and "thread_run_active" not in t.model.classes
+
+
+def test_model_from_older_feature_code_is_retrained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = make_data_dir(tmp_path / "data")
+    models = tmp_path / "models"
+    first = Triager.from_dir(data, models, cache_dir=tmp_path / "cache")
+    assert first.model is not None
+    monkeypatch.setattr(classifier, "FORMAT_VERSION", classifier.FORMAT_VERSION + 1)
+    second = Triager.from_dir(data, models, cache_dir=tmp_path / "cache")
+    assert second.model is not None
+    assert second.model.card.format_version == classifier.FORMAT_VERSION
+    assert classifier.read_card(models).format_version == classifier.FORMAT_VERSION  # type: ignore[union-attr]

@@ -12,16 +12,20 @@ nothing is escalated; anything else is ignored.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import re._constants as _sre  # the stdlib's own regex parser
+import re._parser as _sre_parse
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from bot.config import Config
-from bot.known_issues import KnownIssue, load_dir
+from bot.known_issues import KnownIssue, Pattern, load_dir
 from bot.replies.render import render_reply
 from bot.triage import classifier
 from bot.triage.advice import find_corrections
@@ -40,6 +44,8 @@ EVIDENCE_SCORE = 0.5
 # A confident structured error (JSON body, traceback) is an error report by itself.
 STRONG_CANDIDATE = 0.9
 MAX_ERROR_STRINGS = 5
+REPLY_CACHE = 2048
+CHUNK = 256
 SCAN_CHARS = 12_000
 # Errors from other providers look like ours; their presence makes a reply a draft.
 _OTHER_PROVIDER = re.compile(
@@ -55,9 +61,60 @@ _TITLE_ERRORISH = re.compile(
 
 
 @dataclass(frozen=True)
+class _CompiledPattern:
+    value: str
+    regex: re.Pattern[str]
+    # A lower-cased substring every match must contain: a cheap `in` test skips the
+    # regex (some scan the whole post) on the many posts that cannot match.
+    required: str | None
+
+
+@dataclass(frozen=True)
 class _CompiledIssue:
     issue: KnownIssue
-    patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    patterns: tuple[_CompiledPattern, ...]
+
+
+def _literal_runs(parsed: Any, out: list[str]) -> None:
+    """Literal strings that every match of a parsed regex must contain."""
+    run: list[str] = []
+    for op, av in parsed:
+        if op is _sre.LITERAL:
+            run.append(chr(av))
+            continue
+        if run:
+            out.append("".join(run))
+            run = []
+        if op is _sre.SUBPATTERN:
+            _literal_runs(av[3], out)
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and av[0] >= 1:
+            _literal_runs(av[2], out)
+    if run:
+        out.append("".join(run))
+
+
+def required_substring(pattern: Pattern) -> str | None:
+    if pattern.kind == "literal":
+        value = pattern.value.lower()
+        return value if value.isascii() else None
+    try:
+        parsed = _sre_parse.parse(pattern.value, re.IGNORECASE)
+    except Exception:  # noqa: BLE001 - private parser: any failure just disables the filter
+        return None
+    runs: list[str] = []
+    _literal_runs(parsed, runs)
+    # ASCII only: lower() is exact there, so the filter never hides a real match.
+    runs = [r.lower() for r in runs if r.isascii() and len(r) >= 3]
+    return max(runs, key=len, default=None)
+
+
+def _compile(issue: KnownIssue) -> _CompiledIssue:
+    return _CompiledIssue(
+        issue,
+        tuple(
+            _CompiledPattern(p.value, p.compile(), required_substring(p)) for p in issue.patterns
+        ),
+    )
 
 
 @dataclass
@@ -82,11 +139,26 @@ class Triager:
         self.issues = {i.slug: i for i in issues}
         self.model = model
         self.config = config or Config()
-        self._compiled = tuple(
-            _CompiledIssue(i, tuple((p.value, p.compile()) for p in i.patterns)) for i in issues
-        )
+        self._compiled = tuple(_compile(i) for i in issues)
         self._class_index = {c: k for k, c in enumerate(model.classes)} if model else {}
         self.model_version = model.card.version if model else "patterns-only"
+        # The same error strings recur (that is why posts are grouped): rendering is pure,
+        # so identical inputs reuse the rendered reply.
+        self._render = functools.lru_cache(maxsize=REPLY_CACHE)(self._render_reply)
+
+    def _render_reply(
+        self,
+        slug: str,
+        error_string: str | None,
+        corrections: tuple[Correction, ...],
+        kinds: tuple[str, ...],
+    ) -> str:
+        return render_reply(
+            self.issues[slug],
+            error_string=error_string,
+            corrections=corrections,
+            secret_kinds=kinds,
+        )
 
     # ------------------------------------------------------------ construction
 
@@ -123,7 +195,15 @@ class Triager:
         return self.decide_many([thread])[0]
 
     def decide_many(self, threads: Iterable[Thread]) -> list[Decision]:
-        """Decisions in input order; the models run once over the whole batch."""
+        """Decisions in input order; the models run vectorised over chunks of threads
+        (bounded, so that memory stays flat however long the input is)."""
+        items = list(threads)
+        out: list[Decision] = []
+        for start in range(0, len(items), CHUNK):
+            out.extend(self._decide_chunk(items[start : start + CHUNK]))
+        return out
+
+    def _decide_chunk(self, threads: Sequence[Thread]) -> list[Decision]:
         prepared = [self._prepare(t) for t in threads]
         if not prepared:
             return []
@@ -162,10 +242,13 @@ class Triager:
 
     def _pattern_hits(self, text: str) -> dict[str, list[str]]:
         hits: dict[str, list[str]] = {}
+        lower = text.lower()
         for compiled in self._compiled:
-            for value, regex in compiled.patterns:
-                if regex.search(text):
-                    hits.setdefault(compiled.issue.slug, []).append(value)
+            for p in compiled.patterns:
+                if p.required is not None and p.required not in lower:
+                    continue
+                if p.regex.search(text):
+                    hits.setdefault(compiled.issue.slug, []).append(p.value)
         return hits
 
     def _prob(self, row: np.ndarray, slug: str) -> float:
@@ -253,18 +336,22 @@ class Triager:
         ranked = [c for c in prep.candidates if c.kind != "title"] or prep.candidates
         best = ranked[0] if ranked else None
         norm = normalise(best.text) if best else None
-        error_strings = tuple(redact(c.text) for c in ranked[:MAX_ERROR_STRINGS])
-        secrets = bool(find_secrets(thread.first_post))
+        # Candidates are cut from the post, so a post without secrets needs no redaction.
+        secrets = bool(find_secrets(f"{thread.title}\n{thread.first_post}"))
+        shown = ranked[:MAX_ERROR_STRINGS]
+        error_strings = (
+            tuple(redact(c.text) for c in shown) if secrets else tuple(c.text for c in shown)
+        )
         corrections: tuple[Correction, ...] = ()
         reply: str | None = None
         if issue_slug is not None and action in ("reply", "review"):
             issue = self.issues[issue_slug]
             corrections = tuple(find_corrections(list(thread.posts[1:]), issue))
-            reply = render_reply(
-                issue,
-                error_string=error_strings[0] if error_strings else None,
-                corrections=corrections,
-                secret_kinds=secret_kinds(thread.first_post) if secrets else (),
+            reply = self._render(
+                issue_slug,
+                error_strings[0] if error_strings else None,
+                corrections,
+                tuple(secret_kinds(thread.first_post)) if secrets else (),
             )
         if secrets:
             reasons.append("secret in post")
@@ -313,7 +400,7 @@ def ensure_model(
     want = data_hash(issues, [e for e in examples if e.label in _labels(issues)])
     for directory in (Path(models_dir), Path(cache_dir)):
         card = classifier.read_card(directory)
-        if card is not None and card.data_hash == want:
+        if card is not None and card.data_hash == want and _compatible(card):
             try:
                 return classifier.load(directory)
             except ModelError:
@@ -326,6 +413,15 @@ def ensure_model(
         except ModelError:
             continue
     return model  # nowhere writable: use it for this run only
+
+
+def _compatible(card: classifier.ModelCard) -> bool:
+    """A model from other feature code or another scikit-learn is retrained, not trusted."""
+    current = classifier.library_versions()
+    return (
+        card.format_version == classifier.FORMAT_VERSION
+        and card.library_versions.get("scikit-learn") == current["scikit-learn"]
+    )
 
 
 def _labels(issues: Sequence[KnownIssue]) -> set[str]:
