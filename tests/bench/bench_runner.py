@@ -177,15 +177,17 @@ async def bench_10k(tmp: Path) -> None:
             state, store, url, per_minute=100_000, max_posts_per_hour=10**6, concurrency=8
         )
         t0 = time.monotonic()
-        stats = poller.PollStats()
-        while True:
-            await poller.poll_once(services, stats)
-            await reconcile_pending(services)
-            member = [
-                p for p in state.posts.values() if state.users[p.user_id].username != "triagebot"
-            ]
+        stop = asyncio.Event()
+        member = [p for p in state.posts.values() if state.users[p.user_id].username != "triagebot"]
+
+        def check(_: poller.PollStats) -> None:
             if all(store.is_seen(p.id, p.version) for p in member):
-                break
+                stop.set()
+
+        # The same loop `triagebot run` drives (cursor, pages, intents, follow-ups).
+        stats = await poller.run_loop(
+            services, stop=stop, interval=0.05, start=poller.StartSpec(), on_poll=check
+        )
         elapsed = time.monotonic() - t0
         await services.aclose()
     decided = Counter(r["post_id"] for r in store.db.query("SELECT post_id FROM decisions"))
