@@ -333,3 +333,28 @@ def test_property_denied_claims_are_left_alone(
 ) -> None:
     post = f"{before}\n\n{attribution.format(claim)} {after}".strip()
     assert corrections(post) == [], post
+
+
+def test_similarity_is_a_secondary_signal_with_a_high_bar() -> None:
+    # No pattern of this entry matches these sentences; only word overlap with the claim.
+    issue = KnownIssue(
+        slug="sim_issue",
+        title="t",
+        status="identified",
+        summary="s",
+        misconceptions=(
+            Misconception(
+                claim="Batch jobs always finish within one hour",
+                patterns=(r"zzz-never-matches",),
+                correction="Batch jobs can take up to a day.",
+            ),
+        ),
+    )
+    said = "ChatGPT says batch jobs always finish within one hour."
+    assert len(find_corrections([said], issue)) == 1
+    for other in (
+        "ChatGPT says batch jobs never finish within one hour.",
+        "ChatGPT says batch jobs on every plan finish within one hour.",
+        "ChatGPT says batch jobs are cheaper than normal requests.",
+    ):
+        assert find_corrections([other], issue) == [], other

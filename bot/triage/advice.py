@@ -523,6 +523,8 @@ def match_misconception(sentence: str, misconception: Misconception) -> bool:
     if matched_any:
         return False  # the pattern saw the claim and it was negated: trust that
     if similarity(sentence, misconception.claim) >= SIMILARITY_BAR:
+        if _UNIVERSAL.search(sentence) and not _UNIVERSAL.search(misconception.claim):
+            return False
         return _negation_count(sentence) <= _negation_count(misconception.claim)
     return False
 
