@@ -200,3 +200,25 @@ async def test_whisper_and_private_message_never_answered(forum, store):
     assert "whisper" in (await process_post(services, whisper)).reasons
     assert "private message" in (await process_post(services, pm)).reasons
     await services.aclose()
+
+
+async def test_triager_is_rebuilt_when_a_maintainer_edits_an_issue(forum, store):
+    from bot.runner.poller import reload_triager_if_issues_changed
+    from bot.runner.services import issues_version
+    from tests.runner_support import FakeTriager
+
+    built: list[list] = []
+
+    def builder(issues):  # type: ignore[no-untyped-def]
+        built.append(issues)
+        return FakeTriager()
+
+    services = make_services(forum, store)
+    services.triager_builder = builder
+    services.issues_version = issues_version(store)
+    assert await reload_triager_if_issues_changed(services) is False
+    store.set_status(SCOPES, "fixed", author="maint")
+    assert await reload_triager_if_issues_changed(services) is True
+    (issues,) = built
+    assert next(i for i in issues if i.slug == SCOPES).status == "fixed"
+    assert await reload_triager_if_issues_changed(services) is False

@@ -185,6 +185,7 @@ async def run_loop(
             await poll_once(services, stats, stop=stop)
             await reconcile_pending(services, min_age=STALE_INTENT)
             await run_followups(services)
+            await reload_triager_if_issues_changed(services)
         except (DiscourseError, OSError) as exc:
             log.warning("poll failed: %s", exc)
         except Exception:  # noqa: BLE001 - keep watching; the next poll retries
@@ -194,6 +195,22 @@ async def run_loop(
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
     return stats
+
+
+async def reload_triager_if_issues_changed(services: Services) -> bool:
+    """Pick up maintainers' edits: rebuild the triager when a known issue changed."""
+    from bot.runner.services import issues_version
+
+    if services.triager_builder is None:
+        return False
+    version = issues_version(services.store)
+    if version == services.issues_version:
+        return False
+    issues = services.store.list_issues()
+    services.triager = await asyncio.to_thread(services.triager_builder, issues)
+    services.issues_version = version
+    log.info("known issues changed; triager rebuilt")
+    return True
 
 
 async def _retrying(make, stop: asyncio.Event, interval: float) -> None:  # type: ignore[no-untyped-def]

@@ -62,6 +62,10 @@ class Services:
     store: Store
     client_factory: Callable[[], ForumClient]
     triager: TriagerLike
+    # Rebuilds the triager from known issues read from the store (run in a worker
+    # thread, it may retrain); None keeps `triager` for the life of the process.
+    triager_builder: Callable[[list[Any]], TriagerLike] | None = None
+    issues_version: int | None = None
     # Created lazily by `client()`; one per process so the rate budget is shared.
     _client: ForumClient | None = field(default=None, repr=False)
     # One lock per intent / post id: a webhook, the catch-up poll and the
@@ -99,10 +103,10 @@ def build_services(
     client_factory: Callable[[], ForumClient] | None = None,
 ) -> Services:
     """The production wiring: the real Discourse client and the real triager."""
+    builder = None
     if triager is None:
-        from bot.triage.engine import Triager
-
-        triager = Triager.from_store(store, config)
+        builder = _engine_builder(config)
+        triager = builder(store.list_issues())
     if client_factory is None:
 
         def client_factory() -> ForumClient:
@@ -110,4 +114,38 @@ def build_services(
 
             return make_client(config)
 
-    return Services(config=config, store=store, client_factory=client_factory, triager=triager)
+    return Services(
+        config=config,
+        store=store,
+        client_factory=client_factory,
+        triager=triager,
+        triager_builder=builder,
+        issues_version=issues_version(store),
+    )
+
+
+def issues_version(store: Store) -> int:
+    """Changes whenever a maintainer edits any known issue (a history row is added)."""
+    row = store.db.execute("SELECT COALESCE(MAX(id), 0) FROM issue_history").fetchone()
+    return int(row[0])
+
+
+def _engine_builder(config: Config) -> Callable[[list[Any]], TriagerLike]:
+    """Build the engine like `Triager.from_store`, from issues read beforehand.
+
+    Reading the issues is left to the caller (on the event loop's thread) so that
+    the build itself, which may retrain the model, can run in a worker thread
+    without sharing the database connection.
+    """
+    from pathlib import Path
+
+    from bot.triage.engine import Triager, ensure_model
+    from bot.triage.training_data import load_training_dir
+
+    def build(issues: list[Any]) -> TriagerLike:
+        examples = load_training_dir(config.resolved_data_dir() / "training")
+        cache = Path(config.db_path).expanduser().resolve().parent / ".triagebot-models"
+        model = ensure_model(issues, examples, config.resolved_models_dir(), cache)
+        return Triager(issues, model, config)
+
+    return build
