@@ -200,3 +200,15 @@ async def test_edited_post_is_retriaged_once_per_version(forum, store):
     await services2.aclose()
     assert out1.action == "reply" and out2.status == "seen"
     assert len(bot_posts(forum)) == 1
+
+
+async def test_post_in_a_topic_deleted_meanwhile_is_recorded_not_retried(forum, store):
+    from bot.discourse.models import Post
+    from bot.runner.pipeline import process_post
+
+    services = make_services(forum, store)
+    ghost = Post.from_json({"id": 777, "topic_id": 4242, "username": "alice", "raw": SCOPES_POST})
+    outcome = await process_post(services, ghost)
+    await services.aclose()
+    assert outcome.action == "skip" and "topic not found" in outcome.reasons
+    assert bot_posts(forum) == []

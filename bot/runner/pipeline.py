@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.discourse.errors import NotFound
 from bot.discourse.models import Post, Topic
 from bot.runner import clusters, policy, texts
 from bot.runner.intents import REPLY_KINDS, execute_intent
@@ -317,7 +318,10 @@ async def _process(services: Services, post: Post, topic: Topic | None) -> Outco
 
     # Only now is the topic worth a request: status, human corrections, context.
     if topic is None:
-        topic = await services.client().get_topic(post.topic_id or 0)
+        try:
+            topic = await services.client().get_topic(post.topic_id or 0)
+        except NotFound:  # deleted (or made private) since the post was listed
+            return _record(services, post, decision, "skip", ["topic not found"], title)
     title = topic.title or title
     reason = policy.skip_topic(topic, config)
     if reason:
