@@ -211,3 +211,14 @@ def test_model_from_older_feature_code_is_retrained(
     assert second.model is not None
     assert second.model.card.format_version == classifier.FORMAT_VERSION
     assert classifier.read_card(models).format_version == classifier.FORMAT_VERSION  # type: ignore[union-attr]
+
+
+def test_feature_request_is_not_an_error_report(triager: Triager) -> None:
+    d = decide(
+        triager,
+        "[Feature] Add retry with backoff",
+        "Is your feature request related to a problem? We sometimes see errors and would like "
+        "the client to retry automatically. Describe the solution you'd like: a retry option.",
+    )
+    assert d.action == "ignore"
+    assert "feature request" in d.reasons

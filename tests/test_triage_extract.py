@@ -159,3 +159,8 @@ def test_markdown_blockquote_stays_in_own_words() -> None:
     own, quoted = split_own_words(raw)
     assert "Incorrect API key provided" in own
     assert quoted == ""
+
+
+def test_json_fields_outside_an_error_object_are_not_errors() -> None:
+    raw = '{"output": [{"type": "reasoning"}, {"type": "message", "content": [{"type": "output_text"}]}]}'
+    assert not [c for c in extract_errors(raw) if c.kind == "json_code"]

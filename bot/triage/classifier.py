@@ -16,6 +16,8 @@ loaded only if every type in the file is on the explicit trusted list below.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import math
 import platform
@@ -115,10 +117,13 @@ class ModelCard:
     train_seconds: float
     n_documents: int
     n_examples_by_label: dict[str, int]
+    feature_signature: str = ""
 
     @property
     def version(self) -> str:
-        return self.data_hash[:12]
+        """Short id of this model: its data, feature code and format together."""
+        key = f"{self.data_hash}:{self.feature_signature}:{self.format_version}"
+        return hashlib.sha256(key.encode()).hexdigest()[:12]
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -140,6 +145,7 @@ class ModelCard:
                 train_seconds=float(data.get("train_seconds", 0.0)),
                 n_documents=int(data.get("n_documents", 0)),
                 n_examples_by_label=dict(data.get("n_examples_by_label") or {}),
+                feature_signature=str(data.get("feature_signature", "")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(f"model card: missing or bad field ({exc})") from None
@@ -573,6 +579,7 @@ def train(
         train_seconds=round(time.perf_counter() - started, 2),
         n_documents=len(all_docs),
         n_examples_by_label=dict(sorted(labels.items())),
+        feature_signature=feature_signature(),
     )
     return TrainedModel(word_vec, char_vec, issue_clf, error_clf, issue_platt, error_platt, card)
 
@@ -580,6 +587,17 @@ def train(
 def _issue_proba_from_scores(scores: np.ndarray, platt: Platt) -> np.ndarray:
     p = platt(scores)
     return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+
+
+@functools.cache
+def feature_signature() -> str:
+    """A hash of the code that turns posts into features: a model built by other
+    extraction or normalisation code is retrained rather than fed different inputs."""
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for name in ("extract.py", "fingerprint.py", "classifier.py"):
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:16]
 
 
 def library_versions() -> dict[str, str]:

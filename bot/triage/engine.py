@@ -40,6 +40,7 @@ PATTERN_CONFIDENCE = 0.97
 # Error-report probability needed with quoted error text, and with none at all.
 ERROR_P = 0.5
 NO_TEXT_ERROR_P = 0.9
+NO_TEXT_REVIEW = 0.6
 EVIDENCE_SCORE = 0.5
 # A confident structured error (JSON body, traceback) is an error report by itself.
 STRONG_CANDIDATE = 0.9
@@ -52,6 +53,19 @@ _OTHER_PROVIDER = re.compile(
     r"\b(azure|anthropic|claude|gemini|vertex ?ai|bedrock|mistral|groq|deepseek|ollama|"
     r"cohere|openrouter|hugging ?face|llama\.cpp|together\.ai|fireworks)\b",
     re.IGNORECASE,
+)
+# Feature requests as issue trackers shape them (title tags, template headings).
+_FEATURE_TITLE = re.compile(
+    r"^\s*(?:\[\s*(?:feature|enhancement|feat|proposal|rfc|request|idea)[^\]]*\]|"
+    r"(?:feature|enhancement)\s+request\b|feat(?:\(\w+\))?:|"
+    r"(?:add|support|implement|allow|expose)\s+(?!.*\b(?:error|fails?|failing|failed|broken|"
+    r"crash\w*|exception|not working)\b))",
+    re.IGNORECASE,
+)
+_FEATURE_BODY = re.compile(
+    r"is your feature request related to a problem|describe the solution you'?d like|"
+    r"^#+\s*(?:feature request|proposed (?:feature|solution)|motivation)\b",
+    re.IGNORECASE | re.MULTILINE,
 )
 _TITLE_ERRORISH = re.compile(
     r"(error|exception|fail|invalid|unsupported|not supported|denied|exceed|unauthori[sz]ed|"
@@ -125,6 +139,7 @@ class _Prepared:
     hits: dict[str, list[str]]
     later_hits: dict[str, list[str]]
     lookalike: str | None
+    feature_request: bool
 
 
 class Triager:
@@ -231,6 +246,7 @@ class Triager:
             later = "\n".join(split_own_words(p)[0][:4000] for p in thread.posts[1:4])
             later_hits = self._pattern_hits(later)
         provider = _OTHER_PROVIDER.search(scan)
+        feature = bool(_FEATURE_TITLE.search(title) or _FEATURE_BODY.search(own[:3000]))
         return _Prepared(
             thread,
             own,
@@ -238,6 +254,7 @@ class Triager:
             hits,
             later_hits,
             provider.group(1).lower() if provider else None,
+            feature,
         )
 
     def _pattern_hits(self, text: str) -> dict[str, list[str]]:
@@ -267,6 +284,11 @@ class Triager:
         # A traceback or JSON error body is a report whatever the wording around it; with
         # nothing quoted, only a clearly error-shaped post counts as a report.
         is_error = (error_p >= ERROR_P or strong) if has_text else error_p >= NO_TEXT_ERROR_P
+        if is_error and not prep.hits and prep.feature_request:
+            # Issue-tracker feature requests mention errors they want handled, but
+            # report none: nothing to answer or escalate.
+            reasons.append("feature request")
+            is_error = False
 
         action: str
         issue: str | None = None
@@ -292,6 +314,9 @@ class Triager:
         elif top_label != NOVEL and is_error and not prep.lookalike:
             auto, review = self._thresholds(top_label)
             later = top_label in prep.later_hits
+            if not has_text:
+                # Nothing quoted: the text alone must make the issue clear, even for a draft.
+                review = max(review, NO_TEXT_REVIEW)
             if top_p >= auto and has_text and evidence == top_label:
                 action, issue, confidence = "reply", top_label, top_p
                 reasons.append(f"p={top_p:.2f}>=auto {auto:.2f}")
@@ -420,6 +445,7 @@ def _compatible(card: classifier.ModelCard) -> bool:
     current = classifier.library_versions()
     return (
         card.format_version == classifier.FORMAT_VERSION
+        and card.feature_signature == classifier.feature_signature()
         and card.library_versions.get("scikit-learn") == current["scikit-learn"]
     )
 

@@ -42,6 +42,8 @@ _HTML = re.compile(r"<(?:/?(?:p|br|div|span|code|pre|b|i|strong|em)\b[^>]*)>", r
 _JSON_MESSAGE = re.compile(
     r"""["']message["']\s*:\s*(?:"((?:[^"\\\n]|\\.){3,600})"|'((?:[^'\\\n]|\\.){3,600})')"""
 )
+_JSON_ERROR_KEY = re.compile(r"""["']?error["']?\s*[:=]\s*\{""", re.IGNORECASE)
+ERROR_OBJECT_SPAN = 600
 _JSON_FIELD = re.compile(r"""["'](code|type|param)["']\s*:\s*["']([A-Za-z][\w.\-\[\]]{2,80})["']""")
 _EXCEPTION_LINE = re.compile(
     r"^[ \t]*(?:Uncaught |Unhandled |raise )?"
@@ -133,7 +135,11 @@ def _json_candidates(text: str) -> Iterator[ErrorCandidate]:
         msg = _clean(m.group(1) if m.group(1) is not None else m.group(2))
         if len(msg) >= 3:
             yield ErrorCandidate(_cap(msg), "json", 0.95)
+    # code/type/param only inside an error object: API payloads have `type` fields too.
+    starts = [m.end() for m in _JSON_ERROR_KEY.finditer(text)]
     for m in _JSON_FIELD.finditer(text):
+        if not any(0 <= m.start() - s <= ERROR_OBJECT_SPAN for s in starts):
+            continue
         value = m.group(2)
         if value.lower() in ("null", "none", "error", "string", "object"):
             continue
