@@ -217,8 +217,9 @@ def test_feature_request_is_not_an_error_report(triager: Triager) -> None:
     d = decide(
         triager,
         "[Feature] Add retry with backoff",
-        "Is your feature request related to a problem? We sometimes see errors and would like "
-        "the client to retry automatically. Describe the solution you'd like: a retry option.",
+        "Is your feature request related to a problem? We sometimes see\n"
+        "```\nopenai.APIConnectionError: Connection error.\n```\nand would like the client "
+        "to retry automatically. Describe the solution you'd like: a retry option.",
     )
     assert d.action == "ignore"
     assert "feature request" in d.reasons

@@ -284,7 +284,7 @@ class Triager:
         # A traceback or JSON error body is a report whatever the wording around it; with
         # nothing quoted, only a clearly error-shaped post counts as a report.
         is_error = (error_p >= ERROR_P or strong) if has_text else error_p >= NO_TEXT_ERROR_P
-        if is_error and not prep.hits and prep.feature_request:
+        if not prep.hits and prep.feature_request:
             # Issue-tracker feature requests mention errors they want handled, but
             # report none: nothing to answer or escalate.
             reasons.append("feature request")
