@@ -842,6 +842,12 @@ class Store:
             )
             return True
 
+    def has_followup(self, history_id: int, topic_id: int) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM followups WHERE history_id = ? AND topic_id = ?", [history_id, topic_id]
+        ).fetchone()
+        return row is not None
+
     def add_followup(self, history_id: int, issue: str, topic_id: int, status: str) -> bool:
         """True if this (history entry, topic) pair had no follow-up yet."""
         if self.db.execute(

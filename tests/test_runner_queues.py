@@ -127,10 +127,15 @@ async def test_followup_once_per_change_per_topic(forum, store):
     assert len(texts) == 4 and sum("fixed" in t.lower() for t in texts[2:]) == 2
     # A human removed the reply in topic 1: no follow-up there for the next change.
     first_reply = next(p for p in bot_posts(forum) if p["topic_id"] == t1["topic_id"])
-    forum.delete_post(first_reply["id"])
-    store.set_reply_state(store.replies_in_topic(t1["topic_id"])[0]["id"], "removed")
+    forum.delete_post(first_reply["id"])  # noticed by the bot when it looks at the topic
     store.set_status(SCOPES, "workaround", author="maint")
     assert await followups.run_followups(services) == 1
+    assert store.replies_in_topic(t1["topic_id"])[0]["state"] == "removed"
+    # A closed topic gets no follow-up either.
+    t2 = next(p["topic_id"] for p in bot_posts(forum) if p["topic_id"] != t1["topic_id"])
+    forum.close_topic(t2)
+    store.set_status(SCOPES, "fixed", author="maint")
+    assert await followups.run_followups(services) == 0
     await services.aclose()
 
 

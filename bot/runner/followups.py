@@ -11,10 +11,12 @@ are done.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import yaml
 
-from bot.runner import texts
+from bot.discourse.errors import NotFound
+from bot.runner import policy, texts
 from bot.runner.intents import execute_intent
 from bot.runner.services import Services
 
@@ -43,6 +45,24 @@ def _hour_ago() -> str:
     return (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+async def _blocked(services: Services, reply: dict[str, Any]) -> str | None:
+    """Why the bot must not post in this topic now (closed, gone, corrected by a human)."""
+    from bot.runner.pipeline import refresh_human_verdicts
+
+    try:
+        topic = await services.client().get_topic(reply["topic_id"])
+    except NotFound:
+        return "skipped: topic gone"
+    reason = policy.skip_topic(topic, services.config)
+    if reason:
+        return f"skipped: {reason}"
+    refresh_human_verdicts(services, topic)
+    for row in services.store.replies_in_topic(reply["topic_id"]):
+        if row["state"] in ("removed", "corrected"):
+            return f"skipped: reply {row['state']} by a human"
+    return None
+
+
 async def run_followups(services: Services) -> int:
     """Plan and post due follow-ups; returns how many were planned."""
     store, config = services.store, services.config
@@ -66,6 +86,13 @@ async def run_followups(services: Services) -> int:
                 if used >= config.followup_per_hour:
                     done = False
                     break
+                if store.has_followup(entry.id, reply["topic_id"]):
+                    continue
+                blocked = await _blocked(services, reply)
+                if blocked:
+                    with store.transaction():
+                        store.add_followup(entry.id, entry.slug, reply["topic_id"], blocked)
+                    continue
                 with store.transaction():
                     if not store.add_followup(entry.id, entry.slug, reply["topic_id"], "planned"):
                         continue

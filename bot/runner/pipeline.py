@@ -120,7 +120,7 @@ def _context_thread(post: Post, topic: Topic | None, bot: str) -> Thread:
     return Thread(id=str(post.id), title=title, posts=(post.raw, *others[:CONTEXT_POSTS]))
 
 
-def _refresh_human_verdicts(services: Services, topic: Topic) -> None:
+def refresh_human_verdicts(services: Services, topic: Topic) -> None:
     store = services.store
     rows = store.replies_in_topic(topic.id)
     verdicts = policy.human_verdicts(topic, rows, services.config.api_username)
@@ -326,7 +326,7 @@ async def _process(services: Services, post: Post, topic: Topic | None) -> Outco
     reason = policy.skip_topic(topic, config)
     if reason:
         return _record(services, post, decision, "skip", [reason], title)
-    _refresh_human_verdicts(services, topic)
+    refresh_human_verdicts(services, topic)
     if len(topic.posts) > 1:
         decision = services.triager.decide(_context_thread(post, topic, config.api_username))
 
@@ -378,7 +378,7 @@ async def answer_for_issue(
     reason = policy.skip_topic(topic, services.config)
     if reason:
         return f"skipped: {reason}"
-    _refresh_human_verdicts(services, topic)
+    refresh_human_verdicts(services, topic)
     raw = texts.issue_reply(issue)
     with services.store.transaction():
         act, reasons, ids = plan_reply(
