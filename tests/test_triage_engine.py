@@ -223,3 +223,21 @@ def test_feature_request_is_not_an_error_report(triager: Triager) -> None:
     )
     assert d.action == "ignore"
     assert "feature request" in d.reasons
+
+
+def test_model_alone_replies_only_when_quoted_errors_agree(triager: Triager) -> None:
+    d = decide(
+        triager,
+        "o1 model refuses max_tokens",
+        "Error: max_tokens is not supported, use max_completion_tokens",
+    )
+    assert not any(r.startswith("pattern:") for r in d.reasons)
+    assert (d.action, d.issue) == ("reply", "max_tokens_unsupported")
+    assert "error strings agree" in d.reasons
+    # The same words with no quoted error text: at most a draft.
+    d = decide(
+        triager,
+        "o1 model refuses max_tokens",
+        "the o1 model does not like max_tokens and wants max_completion_tokens, no idea why",
+    )
+    assert d.action != "reply"

@@ -278,9 +278,13 @@ def _vectorise(
 _DIGITS = re.compile(r"\d+")
 
 
-def make_doc(title: str, text: str, errors: Sequence[str] | None = None) -> Doc:
-    """The model's view of a post: its title, own words and normalised error strings."""
-    own, _quoted = split_own_words(text)
+def make_doc(
+    title: str, text: str, errors: Sequence[str] | None = None, *, own_words: bool = False
+) -> Doc:
+    """The model's view of a post: its title, own words and normalised error strings.
+
+    `own_words`: `text` is already the poster's own words (quotes removed)."""
+    own = text if own_words else split_own_words(text)[0]
     if errors is None:
         errors = [c.text for c in extract_errors(own)]
     norm = [normalise(e) for e in errors[:4]]

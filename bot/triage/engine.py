@@ -222,15 +222,45 @@ class Triager:
         prepared = [self._prepare(t) for t in threads]
         if not prepared:
             return []
+        evidence: dict[int, str] = {}
         if self.model is not None:
+            # Title candidates are not fed back: the title is already in the document.
             docs = [
-                make_doc(p.thread.title, p.own, [c.text for c in p.candidates]) for p in prepared
+                make_doc(p.thread.title, p.own, _texts(p.candidates), own_words=True)
+                for p in prepared
             ]
             issue_p, error_p = self.model.predict(docs)
+            evidence = self._evidence(prepared, issue_p)
         else:
             issue_p = np.zeros((len(prepared), 0))
             error_p = np.array([0.9 if p.candidates else 0.1 for p in prepared])
-        return [self._finish(p, issue_p[i], float(error_p[i])) for i, p in enumerate(prepared)]
+        return [
+            self._finish(p, issue_p[i], float(error_p[i]), evidence.get(i))
+            for i, p in enumerate(prepared)
+        ]
+
+    def _evidence(self, prepared: list[_Prepared], issue_p: np.ndarray) -> dict[int, str]:
+        """For posts the model would answer on its own: the issue that the title and the
+        quoted error strings alone point to. A reply needs both views to agree."""
+        assert self.model is not None
+        wanted = []
+        for i, p in enumerate(prepared):
+            label, prob = self._top(issue_p[i])
+            if (
+                not p.hits
+                and label != NOVEL
+                and _has_error_text(p.candidates)
+                and prob >= self._thresholds(label)[0]
+            ):
+                wanted.append(i)
+        if not wanted:
+            return {}
+        docs = [
+            make_doc(prepared[i].thread.title, "", _texts(prepared[i].candidates), own_words=True)
+            for i in wanted
+        ]
+        rows, _ = self.model.predict(docs)
+        return {i: self._top(row)[0] for i, row in zip(wanted, rows, strict=True)}
 
     def _prepare(self, thread: Thread) -> _Prepared:
         own, _quoted = split_own_words(thread.first_post)
@@ -395,6 +425,10 @@ class Triager:
             secrets_found=secrets,
             model_version=self.model_version,
         )
+
+
+def _texts(candidates: Sequence[ErrorCandidate]) -> list[str]:
+    return [c.text for c in candidates if c.kind != "title"]
 
 
 def _has_error_text(candidates: Sequence[ErrorCandidate]) -> bool:
