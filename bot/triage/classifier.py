@@ -457,8 +457,9 @@ def _cross_validate(
                 for j, c in enumerate(clf.classes_):
                     full[:, index[str(c)]] = fold_scores[:, j]
                 issue_scores[te_post] = full
-            x_err = sp.vstack([x_tr, x_all[tr_neg]], format="csr")
-            y_err = [1] * x_tr.shape[0] + [0] * tr_neg.size
+            # Post-shaped documents only: summaries and bare patterns are not posts.
+            x_err = sp.vstack([x_post[tr_post], x_all[tr_neg]], format="csr")
+            y_err = [1] * tr_post.size + [0] * tr_neg.size
             err = _fit_error(x_err, y_err)
             if err is not None:
                 error_scores[test_idx] = err.decision_function(x_all[test_idx])
@@ -527,7 +528,7 @@ def train(
 
     issue_clf = _fit_issue(sp.vstack([x_anchor, x_post], format="csr"), y_anchor + y_post)
     classes = tuple(str(c) for c in issue_clf.classes_)
-    error_clf = _fit_error(x_all, [1] * (na + npost) + [0] * len(negatives))
+    error_clf = _fit_error(x_all[na:], [1] * npost + [0] * len(negatives))
 
     oof = (
         _cross_validate(x_anchor, y_anchor, x_post, y_post, x_neg, classes)
