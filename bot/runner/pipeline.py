@@ -393,7 +393,7 @@ async def answer_for_issue(
         )
     await _execute_all(services, tuple(ids))
     if act == "reply":
-        return "replied"
+        return "replied" if ids else "recorded"  # dry-run plans nothing
     if act == "review":
         return "drafted"
     if act in ("skip",):
