@@ -167,3 +167,28 @@ def test_sigkill_at_random_moments_never_duplicates_or_skips(tmp_path):
             check.close()
             if proc.poll() is None:
                 proc.kill()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_stops_cleanly_and_persists_the_cursor(tmp_path, sig):
+    state = make_forum()
+    key = state.add_api_key("triagebot")
+    store = make_store(tmp_path)
+    store.set_state(CURSOR_KEY, "0")
+    store.close()
+    for i in range(30):
+        state.create_topic("alice", f"Key problem {i}", f"{SCOPES} ({i})")
+    with serve(state) as base_url, open(tmp_path / "bot.log", "ab") as log:
+        proc = _start_bot(tmp_path / "bot.db", base_url, key, log)
+        deadline = time.monotonic() + 20
+        while len(state.posts_by("triagebot")) < 30 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        assert proc.wait(timeout=15) == 0
+    check = Store.open(tmp_path / "bot.db")
+    try:
+        cursor = int(check.get_state(CURSOR_KEY) or 0)
+        assert cursor >= max(p["id"] for p in state.posts_by("alice"))
+        assert check.pending_intents() == []
+    finally:
+        check.close()
