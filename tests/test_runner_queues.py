@@ -227,3 +227,15 @@ async def test_triager_is_rebuilt_when_a_maintainer_edits_an_issue(forum, store)
     (issues,) = built
     assert next(i for i in issues if i.slug == SCOPES).status == "fixed"
     assert await reload_triager_if_issues_changed(services) is False
+
+
+async def test_escalation_to_a_staff_category_creates_a_topic_there(forum, store):
+    staff_cat = forum.add_category("Staff", read_restricted=True).id
+    forum.create_topic("alice", "Weird", "Now I get ERR_NEW_CATEGORY on call")
+    store.set_state(poller.CURSOR_KEY, "0")
+    services = make_services(forum, store, escalation_category=staff_cat)
+    await poller.poll_once(services)
+    await services.aclose()
+    (notice,) = bot_posts(forum)
+    assert notice["archetype"] == "regular" and notice["category_id"] == staff_cat
+    assert notice["topic_title"].startswith("New problem")
