@@ -106,3 +106,21 @@ async def test_staff_message_not_verifiable_after_memo_window_is_abandoned(env):
     result = await execute_intent(services, intent_id)
     await services.aclose()
     assert result.status == "abandoned" and bot_posts(state) == []
+
+
+async def test_per_key_locks_serialise_and_are_forgotten(env):
+    import asyncio
+
+    state, store = env
+    services = make_services(state, store)
+    order: list[str] = []
+
+    async def hold(name: str) -> None:
+        async with services.lock("post:1:1"):
+            order.append(f"{name}-in")
+            await asyncio.sleep(0.01)
+            order.append(f"{name}-out")
+
+    await asyncio.gather(hold("a"), hold("b"))
+    assert order == ["a-in", "a-out", "b-in", "b-out"]
+    assert services._locks == {}  # a long-running bot does not accumulate locks

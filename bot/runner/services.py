@@ -9,7 +9,8 @@ limiter and one connection pool.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -45,13 +46,28 @@ class ForumClient(Protocol):
 
     async def flag_post(self, post_id: int, flag: str, message: str = "") -> Any: ...
 
-    def lock(self, key: str) -> asyncio.Lock:
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        return lock
+    @contextlib.asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        """Hold the lock for `key`; it is forgotten once nobody holds or awaits it."""
+        entry = self._locks.get(key)
+        if entry is None:
+            entry = self._locks[key] = _Held(asyncio.Lock())
+        entry.users += 1
+        try:
+            async with entry.lock:
+                yield
+        finally:
+            entry.users -= 1
+            if entry.users == 0:
+                self._locks.pop(key, None)
 
     async def aclose(self) -> None: ...
+
+
+@dataclass
+class _Held:
+    lock: asyncio.Lock
+    users: int = 0
 
 
 @dataclass
@@ -70,7 +86,7 @@ class Services:
     _client: ForumClient | None = field(default=None, repr=False)
     # One lock per intent / post id: a webhook, the catch-up poll and the
     # reconcile loop may reach the same item at once inside one process.
-    _locks: dict[str, asyncio.Lock] = field(default_factory=dict, repr=False)
+    _locks: dict[str, _Held] = field(default_factory=dict, repr=False)
 
     @property
     def mode(self) -> str:
@@ -81,11 +97,20 @@ class Services:
             self._client = self.client_factory()
         return self._client
 
-    def lock(self, key: str) -> asyncio.Lock:
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        return lock
+    @contextlib.asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        """Hold the lock for `key`; it is forgotten once nobody holds or awaits it."""
+        entry = self._locks.get(key)
+        if entry is None:
+            entry = self._locks[key] = _Held(asyncio.Lock())
+        entry.users += 1
+        try:
+            async with entry.lock:
+                yield
+        finally:
+            entry.users -= 1
+            if entry.users == 0:
+                self._locks.pop(key, None)
 
     async def aclose(self) -> None:
         if self._client is not None:
