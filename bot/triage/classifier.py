@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import math
 import platform
 import re
 import time
@@ -188,19 +187,21 @@ class TrainedModel:
         """The same matrix as the fitted vectorisers' transform, without their per-call
         overhead (validation, sparse copies), which dominated single-post latency."""
         indptr = [0]
-        indices: list[int] = []
-        data: list[float] = []
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
+        offset = self._word.width
         for doc in docs:
-            for fast, text, offset in (
-                (self._word, doc.word, 0),
-                (self._char, doc.char, self._word.width),
-            ):
-                cols, vals = fast.row(text)
-                indices.extend(c + offset for c in cols)
-                data.extend(vals)
-            indptr.append(len(indices))
+            wc, wv = self._word.row(doc.word)
+            cc, cv = self._char.row(doc.char)
+            cols += (wc, cc + offset)
+            vals += (wv, cv)
+            indptr.append(indptr[-1] + wc.size + cc.size)
         return sp.csr_matrix(
-            (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int32), indptr),
+            (
+                np.concatenate(vals) if vals else _NO_VALS,
+                np.concatenate(cols) if cols else _NO_COLS,
+                np.asarray(indptr, dtype=np.int32),
+            ),
             shape=(len(docs), self._width),
         )
 
@@ -227,31 +228,37 @@ class TrainedModel:
 
 
 class _FastTfidf:
-    """One fitted TfidfVectorizer's transform for a single text, in plain Python."""
+    """One fitted TfidfVectorizer's transform for a single text, without sklearn's
+    per-call overhead: count n-grams in C (Counter), look up only distinct ones."""
 
     def __init__(self, vec: TfidfVectorizer) -> None:
         self.analyse = vec.build_analyzer()
         self.vocab: dict[str, int] = vec.vocabulary_
-        self.idf = [float(v) for v in vec.idf_]
+        self.idf = np.asarray(vec.idf_, dtype=np.float64)
         self.sublinear = bool(vec.sublinear_tf)
         self.width = len(self.idf)
 
-    def row(self, text: str) -> tuple[list[int], list[float]]:
-        counts: dict[int, int] = {}
-        vocab = self.vocab
-        for feature in self.analyse(text):
-            j = vocab.get(feature)
+    def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        get = self.vocab.get
+        cols: list[int] = []
+        tfs: list[int] = []
+        for feature, count in Counter(self.analyse(text)).items():
+            j = get(feature)
             if j is not None:
-                counts[j] = counts.get(j, 0) + 1
-        if not counts:
-            return [], []
-        cols = sorted(counts)
+                cols.append(j)
+                tfs.append(count)
+        if not cols:
+            return _NO_COLS, _NO_VALS
+        idx = np.asarray(cols, dtype=np.int32)
+        tf = np.asarray(tfs, dtype=np.float64)
         if self.sublinear:
-            vals = [(1.0 + math.log(counts[j])) * self.idf[j] for j in cols]
-        else:
-            vals = [counts[j] * self.idf[j] for j in cols]
-        norm = math.sqrt(sum(v * v for v in vals)) or 1.0
-        return cols, [v / norm for v in vals]
+            tf = 1.0 + np.log(tf)
+        vals = tf * self.idf[idx]
+        return idx, vals / (np.sqrt(vals @ vals) or 1.0)
+
+
+_NO_COLS = np.zeros(0, dtype=np.int32)
+_NO_VALS = np.zeros(0, dtype=np.float64)
 
 
 def _scores(clf: LinearSVC, x: sp.csr_matrix) -> np.ndarray:
