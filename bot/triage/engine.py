@@ -46,6 +46,7 @@ EVIDENCE_SCORE = 0.5
 STRONG_CANDIDATE = 0.9
 MAX_ERROR_STRINGS = 5
 REPLY_CACHE = 2048
+MAX_MATCH_SHOWN = 300
 CHUNK = 256
 SCAN_CHARS = 12_000
 # Errors from other providers look like ours; their presence makes a reply a draft.
@@ -140,6 +141,7 @@ class _Prepared:
     later_hits: dict[str, list[str]]
     lookalike: str | None
     feature_request: bool
+    matched: dict[str, str]  # slug -> the text a pattern matched (when short)
 
 
 class Triager:
@@ -270,7 +272,8 @@ class Triager:
         if title and _TITLE_ERRORISH.search(title):
             candidates.append(ErrorCandidate(title[:300], "title", 0.45))
         scan = f"{title}\n{own}"
-        hits = self._pattern_hits(scan)
+        matched: dict[str, str] = {}
+        hits = self._pattern_hits(scan, matched)
         later_hits: dict[str, list[str]] = {}
         if not hits and len(thread.posts) > 1:
             later = "\n".join(split_own_words(p)[0][:4000] for p in thread.posts[1:4])
@@ -285,17 +288,32 @@ class Triager:
             later_hits,
             provider.group(1).lower() if provider else None,
             feature,
+            matched,
         )
 
-    def _pattern_hits(self, text: str) -> dict[str, list[str]]:
+    def _pattern_hits(
+        self, text: str, matched: dict[str, str] | None = None
+    ) -> dict[str, list[str]]:
+        """slug -> pattern values that hit; `matched` collects a short matched text."""
         hits: dict[str, list[str]] = {}
         lower = text.lower()
         for compiled in self._compiled:
             for p in compiled.patterns:
                 if p.required is not None and p.required not in lower:
                     continue
-                if p.regex.search(text):
-                    hits.setdefault(compiled.issue.slug, []).append(p.value)
+                m = p.regex.search(text)
+                if m:
+                    slug = compiled.issue.slug
+                    hits.setdefault(slug, []).append(p.value)
+                    found = m.group(0).strip()
+                    # Patterns anchored at the start match whole paragraphs: show only a
+                    # one-line match.
+                    if (
+                        matched is not None
+                        and 6 <= len(found) <= MAX_MATCH_SHOWN
+                        and "\n" not in found
+                    ):
+                        matched.setdefault(slug, found)
         return hits
 
     def _prob(self, row: np.ndarray, slug: str) -> float:
@@ -389,6 +407,16 @@ class Triager:
     ) -> Decision:
         thread = prep.thread
         ranked = [c for c in prep.candidates if c.kind != "title"] or prep.candidates
+        hit_text = prep.matched.get(issue_slug or "") if action in ("reply", "review") else None
+        if hit_text:
+            # The candidate the issue's pattern matched is the error string to show; if no
+            # extractor found it, the matched text itself is.
+            low = hit_text.lower()
+            holding = [c for c in ranked if low in c.text.lower()]
+            rest = [c for c in ranked if low not in c.text.lower()]
+            ranked = (
+                holding + rest if holding else [ErrorCandidate(hit_text, "pattern", 0.85), *ranked]
+            )
         best = ranked[0] if ranked else None
         norm = normalise(best.text) if best else None
         # Candidates are cut from the post, so a post without secrets needs no redaction.
