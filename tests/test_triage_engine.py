@@ -241,3 +241,15 @@ def test_model_alone_replies_only_when_quoted_errors_agree(triager: Triager) -> 
         "the o1 model does not like max_tokens and wants max_completion_tokens, no idea why",
     )
     assert d.action != "reply"
+
+
+def test_error_string_shown_is_the_one_the_pattern_matched(triager: Triager) -> None:
+    d = decide(
+        triager,
+        "two problems",
+        "First `TypeError: x is undefined` in my own code (fixed).\n\n"
+        "Now the app says: Can't add messages to thread_abc123 while a run run_def456 is active",
+    )
+    assert d.issue == "thread_run_active"
+    assert "Can't add messages to thread_abc123" in d.error_strings[0]
+    assert any("TypeError" in e for e in d.error_strings[1:])
