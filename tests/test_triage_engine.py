@@ -253,3 +253,14 @@ def test_error_string_shown_is_the_one_the_pattern_matched(triager: Triager) -> 
     assert d.issue == "thread_run_active"
     assert "Can't add messages to thread_abc123" in d.error_strings[0]
     assert any("TypeError" in e for e in d.error_strings[1:])
+
+
+def test_pattern_in_a_post_that_reports_no_error_is_only_a_draft(triager: Triager) -> None:
+    d = decide(
+        triager,
+        "Tips for a billing dashboard",
+        "Sharing a few ideas for a billing dashboard that warns users before they see You "
+        "exceeded your current quota. Feedback welcome!",
+    )
+    assert (d.action, d.issue) == ("review", "quota_exceeded")
+    assert "reads as no error report" in d.reasons

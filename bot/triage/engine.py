@@ -41,6 +41,7 @@ PATTERN_CONFIDENCE = 0.97
 ERROR_P = 0.5
 NO_TEXT_ERROR_P = 0.9
 NO_TEXT_REVIEW = 0.6
+LOW_ERROR_P = 0.2
 EVIDENCE_SCORE = 0.5
 # A confident structured error (JSON body, traceback) is an error report by itself.
 STRONG_CANDIDATE = 0.9
@@ -355,6 +356,10 @@ class Triager:
                 action, confidence = "review", max(p_issue, 0.5)
             elif disagree:
                 reasons.append(f"model prefers {top_label}")
+                action, confidence = "review", max(p_issue, 0.5)
+            elif error_p < LOW_ERROR_P and not strong:
+                # The error's words in a post that reads as a question or a discussion.
+                reasons.append("reads as no error report")
                 action, confidence = "review", max(p_issue, 0.5)
             else:
                 action, confidence = "reply", max(PATTERN_CONFIDENCE, p_issue)
