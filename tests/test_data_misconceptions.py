@@ -1042,6 +1042,7 @@ CASES: tuple[Case, ...] = (
         no=(
             "Use client = OpenAI() and client.chat.completions.create.",
             "Create a client and call chat.completions.create on it.",
+            "With openai 1.x the call is client.chat.completions.create(model=...).",
             "What replaced openai.ChatCompletion.create?",
         ),
     ),
