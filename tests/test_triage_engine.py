@@ -264,3 +264,12 @@ def test_pattern_in_a_post_that_reports_no_error_is_only_a_draft(triager: Triage
     )
     assert (d.action, d.issue) == ("review", "quota_exceeded")
     assert "reads as no error report" in d.reasons
+
+
+def test_needs_reload_after_an_edit(triager: Triager) -> None:
+    from dataclasses import replace
+
+    issues = list(triager.issues.values())
+    assert not triager.needs_reload(issues)
+    edited = [replace(issues[0], summary="Edited by a maintainer."), *issues[1:]]
+    assert triager.needs_reload(edited)

@@ -159,6 +159,7 @@ class Triager:
         self.config = config or Config()
         self._compiled = tuple(_compile(i) for i in issues)
         self._class_index = {c: k for k, c in enumerate(model.classes)} if model else {}
+        self._issues_hash = data_hash(issues, [])
         self.model_version = model.card.version if model else "patterns-only"
         # The same error strings recur (that is why posts are grouped): rendering is pure,
         # so identical inputs reuse the rendered reply.
@@ -206,6 +207,11 @@ class Triager:
             issues, examples, config.resolved_models_dir(), db_dir / ".triagebot-models"
         )
         return cls(issues, model, config)
+
+    def needs_reload(self, issues: Sequence[KnownIssue]) -> bool:
+        """True when `issues` (e.g. `store.list_issues()`) differ from the ones this
+        triager was built from: a long-running bot rebuilds it (and so retrains)."""
+        return data_hash(issues, []) != self._issues_hash
 
     # ------------------------------------------------------------ deciding
 
