@@ -147,3 +147,19 @@ def test_fingerprint_shape() -> None:
     fp = fingerprint("anything at all")
     assert re.fullmatch(r"[0-9a-f]{16}", fp)
     assert fingerprint("anything at all") == fp
+
+
+def test_guards_never_change_the_result() -> None:
+    from bot.triage.fingerprint import Rule
+
+    unguarded = tuple(Rule(r.name, r.pattern, r.placeholder) for r in RULES)
+    samples = [
+        "Rate limit reached for gpt-4o in organization org-AbC123xyz456 on tokens per min: Limit 3",
+        "Incorrect API key provided: sk-proj-ab12****xy9Z. mail me@x.org",
+        "see https://x.test/a?b=1 at 2026-01-02T03:04:05Z from 10.0.0.1 in 20s",
+        "Item with id 'rs_68a0bc12ef34' not found; request req_0123456789abcdef",
+        "File \"/usr/lib/x.py\", line 7: Invalid schema for response_format 'a'",
+        "plain words only",
+    ]
+    for text in samples:
+        assert normalise(text) == normalise(text, unguarded)

@@ -24,10 +24,13 @@ class Rule:
     name: str
     pattern: re.Pattern[str]
     placeholder: str
+    # Lower-case substrings one of which every match contains ("0" stands for any
+    # digit): a cheap test that skips the regex on most error strings. Empty: always run.
+    guard: tuple[str, ...] = ()
 
 
 def _rule(name: str, regex: str, placeholder: str, flags: int = re.IGNORECASE) -> Rule:
-    return Rule(name, re.compile(regex, flags), placeholder)
+    return Rule(name, re.compile(regex, flags), placeholder, RULE_GUARDS.get(name, ()))
 
 
 # (name, regex, placeholder), applied in order: the specific shapes before the
@@ -75,7 +78,29 @@ RULE_SPECS: tuple[tuple[str, str, str], ...] = (
     ("quoted_name", r"(\bfor\s+\S{1,40})\s+'[^'\s]{1,64}'", r"\1 '<name>'"),
     ("number", r"(?<![\w<])[-+]?\d+(?:[.,]\d+)*(?![\w>])", "<n>"),
 )
+RULE_GUARDS: dict[str, tuple[str, ...]] = {
+    "url_query": ("://",),
+    "email": ("@",),
+    "api_key": ("k-",),
+    "bearer": ("bearer",),
+    "org_id": ("org-",),
+    "user_id": ("user-",),
+    "file_id": ("file-",),
+    "completion_id": ("chatcmpl-",),
+    "prefixed_id": ("_",),
+    "uuid": ("-",),
+    "hex": ("0",),
+    "long_token": ("0",),
+    "ip": ("0",),
+    "datetime": ("0",),
+    "time": ("0",),
+    "duration": ("0",),
+    "path": ("/", "\\"),
+    "quoted_name": ("for ",),
+    "number": ("0",),
+}
 RULES: tuple[Rule, ...] = tuple(_rule(n, r, p) for n, r, p in RULE_SPECS)
+_DIGIT = re.compile(r"\d")
 
 # Domain tokens kept literal: they are what tells one error from another.
 ALLOW_SPECS: tuple[tuple[str, str], ...] = (
@@ -126,7 +151,11 @@ def normalise(text: str, rules: Sequence[Rule] = RULES) -> str:
         return f"\ue000{chr(0xE100 + len(kept) - 1)}\ue001"
 
     out = _ALLOW_ALL.sub(keep, text or "")
+    # Placeholders never add a guard substring, so one probe of the input serves all rules.
+    probe = _DIGIT.sub("0", out.lower())
     for rule in rules:
+        if rule.guard and not any(g in probe for g in rule.guard):
+            continue
         out = rule.pattern.sub(rule.placeholder, out)
     out = _SENTINEL.sub(lambda m: kept[ord(m.group(1)) - 0xE100], out)
     out = _WS.sub(" ", out.lower())
