@@ -27,6 +27,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -239,18 +240,17 @@ class _FastTfidf:
         self.width = len(self.idf)
 
     def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        get = self.vocab.get
-        cols: list[int] = []
-        tfs: list[int] = []
-        for feature, count in Counter(self.analyse(text)).items():
-            j = get(feature)
-            if j is not None:
-                cols.append(j)
-                tfs.append(count)
-        if not cols:
+        counted = Counter(self.analyse(text))
+        if not counted:
             return _NO_COLS, _NO_VALS
-        idx = np.asarray(cols, dtype=np.int32)
-        tf = np.asarray(tfs, dtype=np.float64)
+        # map() keeps the vocabulary lookups in C; -1 marks n-grams not in the vocabulary.
+        cols = np.fromiter(map(self.vocab.get, counted, repeat(-1)), np.int64, len(counted))
+        tf = np.fromiter(counted.values(), np.float64, len(counted))
+        known = cols >= 0
+        if not known.any():
+            return _NO_COLS, _NO_VALS
+        idx = cols[known].astype(np.int32)
+        tf = tf[known]
         if self.sublinear:
             tf = 1.0 + np.log(tf)
         vals = tf * self.idf[idx]
