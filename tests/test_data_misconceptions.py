@@ -657,7 +657,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "context_length_exceeded",
-        "Raising max_tokens makes room and fixes the context length error",
+        "Bumping up the completion allowance (max_tokens) gives long prompts extra headroom",
         yes=(
             "ChatGPT says to increase max_tokens to fix the context length error.",
             "**Solution**: Raise max_tokens so the model has more room for long documents.",
@@ -696,7 +696,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "invalid_api_key",
-        "Incorrect API key provided is caused by missing billing or credit",
+        "A 401 for a wrong key really signals unpaid billing or zero credit",
         yes=(
             "ChatGPT says Incorrect API key means your billing is not set up.",
             "**Solution**: Add a payment method to activate your key.",
@@ -748,7 +748,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "invalid_response_format_schema",
-        "Zod .optional() is the right way to declare optional fields for Structured Outputs",
+        "Marking keys with Zod's .optional() modifier is the proper approach",
         yes=(
             "ChatGPT says to use .optional() for fields the model may skip.",
             "According to the AI, .optional() is the correct way to mark optional keys.",
@@ -1254,3 +1254,13 @@ def test_no_misconception_pattern_fires_on_the_entrys_own_text(issue: KnownIssue
                     f"{issue.slug}: {pattern.pattern[:50]!r} fires on the entry's own text "
                     f"{sentence[:80]!r}"
                 )
+
+
+@pytest.mark.parametrize("issue", list(ISSUES.values()), ids=lambda i: i.slug)
+def test_quoting_the_error_itself_is_never_corrected(issue: KnownIssue):
+    # Assistant answers usually restate the error string or the report first.
+    literals = [p.value for p in issue.patterns if p.kind == "literal"]
+    sentences = [s for t in (issue.title, *issue.examples, *literals) for s in split_sentences(t)]
+    for misconception in issue.misconceptions:
+        hits = [s for s in sentences if match_misconception(s, misconception)]
+        assert not hits, f"{issue.slug}: {misconception.claim!r} matches {hits[0][:80]!r}"
