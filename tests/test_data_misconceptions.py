@@ -41,6 +41,7 @@ CASES: tuple[Case, ...] = (
             "ChatGPT says: There is no workaround for read-only keys at the moment.",
             "Unfortunately the only option is to wait until OpenAI fixes the dashboard.",
             "According to the AI, you cannot create a scoped key at all until they patch it.",
+            "Unfortunately, there is currently no workaround other than waiting for OpenAI.",
         ),
         no=(
             "A workaround is to pick Restricted and set Read on each endpoint.",
@@ -54,6 +55,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "**Why the error occurs**: your code is requesting the api.all.read scope, which your key is not allowed to use.",
             "Claude suggested: remove api.all.read from your request payload and try again.",
+            "Check which scopes your client sends; remove the scope from your request.",
         ),
         no=(
             "The api.all.read message comes from the dashboard dialog, not from your code.",
@@ -81,6 +83,7 @@ CASES: tuple[Case, ...] = (
             "ChatGPT says the Missing scopes error means your billing is not set up correctly.",
             "**Solution**: Add more credits or upgrade your plan to fix the model.request error.",
             "Per ChatGPT: upgrade your tier to unlock the model.request scope.",
+            "This usually happens when your account doesn't have sufficient credits.",
         ),
         no=(
             "The Missing scopes error is about key permissions, not billing.",
@@ -121,6 +124,7 @@ CASES: tuple[Case, ...] = (
             "ChatGPT says paid accounts have no rate limits, so this must be a bug.",
             "According to the AI, rate limits only apply to free accounts.",
             "GPT-4o claims tier 5 organizations never hit rate limits.",
+            "Paid accounts don't have rate limits, so you are probably on the free tier.",
         ),
         no=(
             "Every tier has rate limits, including Tier 5.",
@@ -134,6 +138,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "**Solution**: Contact OpenAI sales to upgrade your tier and raise your limits.",
             "ChatGPT says tier upgrades must be requested from support by email.",
+            "You should contact OpenAI support to request a tier upgrade.",
         ),
         no=(
             "Tiers move up automatically with cumulative payments and time since the first payment.",
@@ -147,6 +152,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT's answer: retry the request immediately in a loop and it will go through.",
             "The AI told me to keep retrying until it works.",
+            "Write a loop that retries immediately until the request succeeds.",
         ),
         no=(
             "Retry with exponential backoff after the reset time in the headers.",
@@ -186,6 +192,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says insufficient_quota means you hit a rate limit, so slow down.",
             "**Solution**: Request a higher rate limit from OpenAI to fix the insufficient_quota error.",
+            "This error simply means you've hit a rate limit.",
         ),
         no=(
             "insufficient_quota is a billing problem, not a rate limit.",
@@ -200,6 +207,7 @@ CASES: tuple[Case, ...] = (
             "ChatGPT says gpt-image-1 is only available for Tier 5 customers.",
             "**Solution**: Upgrade to a higher tier to unlock gpt-image-1 access.",
             "According to the AI, adding more credits will give you access to o3 streaming.",
+            "Access to gpt-image-1 is restricted to Tier 5 organizations.",
         ),
         no=(
             "gpt-image-1 needs organization verification, not a higher tier.",
@@ -306,6 +314,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says: in Chat Completions, use max_output_tokens instead of max_tokens.",
             "The AI told me to set max_output_tokens with chat completions for o3.",
+            "For Chat Completions, use max_output_tokens instead.",
         ),
         no=(
             "Chat Completions takes max_completion_tokens; Responses takes max_output_tokens.",
@@ -489,6 +498,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says the tool_calls error is a temporary server-side issue.",
             "**Solution**: Just retry the request and the tool messages error will go away.",
+            "This is a temporary OpenAI bug; retry the request.",
         ),
         no=(
             "The error comes from the message history you send.",
@@ -516,6 +526,7 @@ CASES: tuple[Case, ...] = (
             "ChatGPT says the safety system error is a temporary glitch on OpenAI's servers.",
             "The AI told me this safety rejection is probably a server-side bug.",
             "GPT-4o said the moderation_blocked code means a temporary error at OpenAI.",
+            "This is likely a temporary server-side error rather than a safety issue.",
         ),
         no=(
             "This is the safety filter refusing the prompt, not an outage.",
@@ -661,6 +672,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says to increase max_tokens to fix the context length error.",
             "**Solution**: Raise max_tokens so the model has more room for long documents.",
+            "Increase max_tokens to allow for longer inputs.",
         ),
         no=(
             "Lower max_tokens when the message mentions tokens in the completion.",
@@ -700,6 +712,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says Incorrect API key means your billing is not set up.",
             "**Solution**: Add a payment method to activate your key.",
+            "The Incorrect API key error usually means you have no credits on your account.",
         ),
         no=(
             "Missing credit gives insufficient_quota, not a 401.",
@@ -790,6 +803,7 @@ CASES: tuple[Case, ...] = (
         "Where load_dotenv runs relative to client creation makes no difference",
         yes=(
             "ChatGPT says the order where you call load_dotenv doesn't matter.",
+            "It doesn't matter where you call load_dotenv() in your code.",
             "The AI claims you can load .env anywhere, even after creating the client, and it works.",
         ),
         no=(
@@ -830,6 +844,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says the correct model name is gpt4o without a hyphen.",
             "The AI told me to use gpt-4-o instead of gpt-4o.",
+            "The correct model name is gpt4o.",
         ),
         no=(
             "The model ID is gpt-4o, exactly.",
@@ -843,6 +858,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says model_not_found is a temporary outage on OpenAI's side.",
             "The AI told me to just wait and the model will be available again.",
+            "This is a temporary outage; wait a few hours and try again.",
         ),
         no=(
             "Check the model ID and the key's project.",
@@ -856,6 +872,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says OpenAI has already fixed the truncated audio in the latest release.",
             "According to the AI, a patch was rolled out for the realtime audio cut-off.",
+            "OpenAI has fixed this issue in the latest version of the model.",
         ),
         no=(
             "No fix has been confirmed yet.",
@@ -908,6 +925,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says session_expired means the connection was idle for too long.",
             "The AI told me an idle timeout closes the session, so send audio regularly.",
+            "The session expires due to inactivity, so send periodic audio.",
         ),
         no=(
             "The session reached its maximum duration.",
@@ -1091,6 +1109,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says clearing your browser cache will fix the region error.",
             "For the 403 country error, the AI suggests you clear cookies and log in again.",
+            "Clear your browser cache and cookies, then try again.",
         ),
         no=(
             "Check where the request comes from.",
