@@ -97,6 +97,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "The AI explained that model.request is only available for Enterprise accounts.",
             "ChatGPT told me to contact OpenAI support so they can grant the model.request scope.",
+            "The model.request permission must be requested from OpenAI.",
         ),
         no=(
             "model.request is set by choosing Request in the Model capabilities row.",
@@ -125,6 +126,7 @@ CASES: tuple[Case, ...] = (
             "According to the AI, rate limits only apply to free accounts.",
             "GPT-4o claims tier 5 organizations never hit rate limits.",
             "Paid accounts don't have rate limits, so you are probably on the free tier.",
+            "Since you're on a paid plan, rate limits should not apply to you.",
         ),
         no=(
             "Every tier has rate limits, including Tier 5.",
@@ -208,6 +210,7 @@ CASES: tuple[Case, ...] = (
             "**Solution**: Upgrade to a higher tier to unlock gpt-image-1 access.",
             "According to the AI, adding more credits will give you access to o3 streaming.",
             "Access to gpt-image-1 is restricted to Tier 5 organizations.",
+            "This model is only available to Enterprise customers.",
         ),
         no=(
             "gpt-image-1 needs organization verification, not a higher tier.",
@@ -301,6 +304,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "Claude says max_completion_tokens is not a real OpenAI parameter.",
             "GPT told me max_completion_tokens is only for Azure deployments.",
+            "max_completion_tokens is a typo in the error message; the real parameter is max_tokens.",
         ),
         no=(
             "Use max_completion_tokens with o1 and GPT-5 in Chat Completions.",
@@ -553,6 +557,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says there is no workaround for a safety rejection.",
             "The AI told me there's no way to get around a safety rejection.",
+            "There is no way around the safety filter.",
         ),
         no=(
             "Rephrase the prompt with more context.",
@@ -722,10 +727,11 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "invalid_api_key",
-        "The masked key in the error message is meaningless or not the key you sent",
+        "Those starred-out characters are arbitrary filler unrelated to your credential",
         yes=(
             "ChatGPT says the masked key in the error is just random characters.",
             "The AI told me to ignore the masked key part of the message.",
+            "The masked part of the key in the error message is random and can be ignored.",
         ),
         no=(
             "The masked key shows what was really sent.",
@@ -1283,3 +1289,49 @@ def test_quoting_the_error_itself_is_never_corrected(issue: KnownIssue):
     for misconception in issue.misconceptions:
         hits = [s for s in sentences if match_misconception(s, misconception)]
         assert not hits, f"{issue.slug}: {misconception.claim!r} matches {hits[0][:80]!r}"
+
+
+# One correct answer per issue, written the way an assistant lays out the fix from the
+# facts: none of its sentences may draw a correction.
+CORRECT_ADVICE: dict[str, str] = {
+    "unauthorized_scopes_readonly_key": "- Create the key with Restricted permissions and pick Read for each endpoint you need.\n- Alternatively create an All key and keep it on the server.\n- This looks like a problem with the Read Only preset; no fix has been announced.",
+    "restricted_key_missing_scopes": "- Open the key's permissions and set Model capabilities to Request.\n- For the Responses API, grant both Read and Write.\n- Check which key your process actually sends and your role in the project.",
+    "rate_limit_exceeded": "- Read the x-ratelimit-remaining and x-ratelimit-reset headers and back off.\n- Retry with exponential backoff and jitter.\n- Your tier rises with total payments and days since the first payment.\n- Make sure the error is not insufficient_quota.",
+    "insufficient_quota": "- Check your credit balance under Billing overview.\n- Buy prepaid credit; ChatGPT Plus is billed separately.\n- Wait a few minutes after paying.\n- Check that the key belongs to the organization with credit.",
+    "org_verification_required": "- Go to Settings > Organization > General and click Verify Organization.\n- After verifying, wait 15-30 minutes for access to propagate.\n- As a workaround for streaming, set stream=false.",
+    "run_active_thread_locked": "- Wait until the run reaches a terminal state before adding messages.\n- List runs and cancel stale ones.\n- Submit tool outputs for runs in requires_action.\n- Consider migrating to the Responses API.",
+    "unsupported_param_max_tokens": "- Replace max_tokens with max_completion_tokens.\n- In the Responses API use max_output_tokens.\n- Upgrade the wrapper library that injects max_tokens.",
+    "unsupported_role_system": "- Move the system prompt into the first user message for o1-mini.\n- Use the developer role on newer reasoning models.\n- Also check for unsupported parameters like streaming.",
+    "reasoning_tokens_exhausted_empty_output": "- Raise max_completion_tokens well above the expected answer length.\n- Lower reasoning effort.\n- Check finish_reason before using the text; reasoning tokens are billed.",
+    "responses_item_not_found_store_false": '- Either use store: true with previous_response_id.\n- Or request include: ["reasoning.encrypted_content"] and pass the reasoning items back.',
+    "realtime_session_disconnect": "- Use the GA session schema with session.type and nested session.audio settings.\n- Drop the OpenAI-Beta header.\n- Send function_call_output with the call_id, then response.create.",
+    "tool_calls_message_order": "- Keep the assistant tool_calls message and its tool results together when trimming.\n- Answer every tool_call_id.\n- Do not insert other messages between them.",
+    "image_safety_rejected": "- Rephrase the prompt and add context.\n- Retrying the same prompt will not help.\n- Report false positives to support.",
+    "server_error_outage": "- Retry with exponential backoff.\n- Check status.openai.com, though it can lag.\n- Include request IDs when contacting support.",
+    "account_deactivated_appeal": "- Reply to the deactivation email or use the appeal form.\n- Write to support@openai.com.\n- The forum cannot review deactivations, and reviews can take weeks.",
+    "context_length_exceeded": "- Count tokens with tiktoken before sending.\n- Trim or summarize the history.\n- Chunk long documents or switch to a larger-context model.",
+    "engine_overloaded": "- Retry after a brief wait with exponential backoff.\n- Check status.openai.com.\n- Contact support with the request ID if it persists.",
+    "invalid_api_key": "- Check the masked key in the message to see what is being sent.\n- Make sure the header is Authorization: Bearer <key>.\n- Generate a new key and replace it everywhere.",
+    "invalid_response_format_schema": "- Set additionalProperties: false on every object.\n- List every property in required.\n- Use nullable types for optional fields instead of omitting them.",
+    "missing_api_key": "- Export OPENAI_API_KEY in the same shell that runs the app.\n- Load .env before creating the client.\n- For local servers pass a placeholder key.",
+    "model_not_found": "- Check the exact model ID.\n- Make sure the key belongs to a project with access and API credit.\n- A ChatGPT subscription does not apply to the API.",
+    "realtime_audio_truncated": "- Log the audio deltas against the transcript.\n- Compare with a preview snapshot.\n- No fix has been confirmed yet.",
+    "realtime_session_expired": "- Reconnect before the cap and re-send instructions and tools.\n- Summarise the conversation as text for the new session.",
+    "realtime_transcription_null": "- Configure input_audio_transcription in the token request body or session.update.\n- Listen for the completed and failed events.",
+    "realtime_vad_interruption": "- Start with turn_detection null and enable VAD after the greeting.\n- Tune threshold and eagerness.\n- Use echo cancellation on the client.",
+    "realtime_webrtc_ephemeral_token": "- Mint the ephemeral key from /v1/realtime/client_secrets.\n- Post the SDP to /v1/realtime/calls.\n- Check response.ok and log the error body.",
+    "remote_mcp_tool_error": "- Keep tool runtime short and return a job id to poll.\n- Test the server with MCP Inspector and a plain Responses call.\n- Make sure the server is publicly reachable.",
+    "sdk_v1_migration": "- Port the code to client = OpenAI() and client.chat.completions.create.\n- You can run openai migrate.\n- Or pin openai==0.28 as a stopgap.",
+    "unsupported_country": "- Send API traffic from a server located in a supported country.\n- Check the egress IP of any proxy or cloud function.\n- Circumventing the restriction can get the account blocked.",
+    "unsupported_temperature": "- Omit temperature for this model, or send 1.\n- Configure the wrapper so it stops injecting temperature.",
+}
+
+
+def test_correct_advice_covers_every_entry():
+    assert set(CORRECT_ADVICE) == set(ISSUES)
+
+
+@pytest.mark.parametrize("slug", sorted(CORRECT_ADVICE))
+def test_correct_assistant_answer_gets_no_correction(slug: str):
+    posts = [f"ChatGPT's answer:\n\n{CORRECT_ADVICE[slug]}\n\nHope this helps!"]
+    assert find_corrections(posts, ISSUES[slug]) == []
