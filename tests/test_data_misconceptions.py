@@ -84,6 +84,7 @@ CASES: tuple[Case, ...] = (
             "**Solution**: Add more credits or upgrade your plan to fix the model.request error.",
             "Per ChatGPT: upgrade your tier to unlock the model.request scope.",
             "This usually happens when your account doesn't have sufficient credits.",
+            "The missing scopes error indicates your organization has no billing set up.",
         ),
         no=(
             "The Missing scopes error is about key permissions, not billing.",
@@ -111,6 +112,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "**Why this happens**: Missing scopes is usually a temporary outage on OpenAI's side.",
             "Copilot suggests: just wait a bit and the scopes will resolve on their own.",
+            "This is most likely a temporary outage on OpenAI's side and should resolve itself.",
         ),
         no=(
             "Missing scopes is not an outage; it is a permissions setting.",
@@ -141,6 +143,7 @@ CASES: tuple[Case, ...] = (
             "**Solution**: Contact OpenAI sales to upgrade your tier and raise your limits.",
             "ChatGPT says tier upgrades must be requested from support by email.",
             "You should contact OpenAI support to request a tier upgrade.",
+            "To get a higher tier you need to contact the OpenAI sales team.",
         ),
         no=(
             "Tiers move up automatically with cumulative payments and time since the first payment.",
@@ -211,6 +214,7 @@ CASES: tuple[Case, ...] = (
             "According to the AI, adding more credits will give you access to o3 streaming.",
             "Access to gpt-image-1 is restricted to Tier 5 organizations.",
             "This model is only available to Enterprise customers.",
+            "You need to be on Tier 4 or higher to access gpt-image-1.",
         ),
         no=(
             "gpt-image-1 needs organization verification, not a higher tier.",
@@ -278,6 +282,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says the active run error is caused by hitting your rate limits.",
             "**Solution**: Upgrade your plan to unlock the thread and avoid locked runs.",
+            "This error happens when you exceed your rate limit on the Assistants API.",
         ),
         no=(
             "The error means another run on the thread is still active.",
@@ -332,6 +337,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says the max_tokens error means your account does not have access to o1.",
             "**Solution**: Upgrade your plan so the unsupported parameter error goes away.",
+            "The error means your account doesn't have access to o1.",
         ),
         no=(
             "The max_tokens error is about the parameter name, not your plan.",
@@ -345,6 +351,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says the system role was deprecated by OpenAI in 2024.",
             "Per the AI, OpenAI removed the system role, so use developer everywhere.",
+            "OpenAI has deprecated the system role across the API.",
         ),
         no=(
             "The system role is unsupported only on some early reasoning models.",
@@ -462,6 +469,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says the call_id is optional for function_call_output items.",
             "The AI told me you don't need to include the call_id in the tool output.",
+            "The call_id is not required when sending the function output.",
         ),
         no=(
             "Always send the call_id with the function_call_output.",
@@ -584,6 +592,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says the 500 error means you exceeded your rate limit.",
             "**Why the error occurs**: the server error is caused by your quota running out.",
+            "A 500 error means you've run out of credits.",
         ),
         no=(
             "Rate limits give 429, not 500.",
@@ -624,6 +633,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says the access terminated error means your billing failed.",
             "**Solution**: Add more credits to restore access to your account.",
+            "Top up your credit balance to restore access.",
         ),
         no=(
             "The termination is about usage policies.",
@@ -745,6 +755,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says clearing your browser cache will fix the incorrect API key error.",
             "For the 401 error, the AI told me to clear cookies and log in again.",
+            "Clear your browser cache, then run the script again.",
         ),
         no=(
             "Browser cache has nothing to do with a script's key.",
@@ -784,6 +795,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says the invalid schema error is a temporary server-side issue.",
             "**Solution**: Just retry the request, the response_format check is flaky.",
+            "This is a temporary OpenAI bug with structured outputs; retry later.",
         ),
         no=(
             "Fix the schema: additionalProperties false and every key required.",
@@ -824,6 +836,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says adding a payment method will fix the missing api_key error.",
             "**Why this happens**: the key is missing because your billing is not set up.",
+            "You need to add a payment method for the key to be found.",
         ),
         no=(
             "The error is raised before any request is sent.",
@@ -971,6 +984,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says the interruptions are caused by network latency.",
             "**Why this happens**: connection issues make the assistant interrupt itself.",
+            "Network latency is the cause of these interruptions.",
         ),
         no=(
             "Echo of the model's own audio can trigger VAD.",
@@ -1089,6 +1103,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says changing your billing address to a supported country fixes it.",
             "The AI claims the card country determines the region check.",
+            "Changing your billing country to the US will fix it.",
         ),
         no=(
             "The egress IP of your server is what counts.",
@@ -1102,6 +1117,7 @@ CASES: tuple[Case, ...] = (
         yes=(
             "ChatGPT says the unsupported_country_region_territory error is a temporary glitch.",
             "The AI told me to just retry later and the region error will clear.",
+            "This is a temporary glitch; just retry.",
         ),
         no=(
             "Check the egress IP of your proxy.",
@@ -1334,4 +1350,134 @@ def test_correct_advice_covers_every_entry():
 @pytest.mark.parametrize("slug", sorted(CORRECT_ADVICE))
 def test_correct_assistant_answer_gets_no_correction(slug: str):
     posts = [f"ChatGPT's answer:\n\n{CORRECT_ADVICE[slug]}\n\nHope this helps!"]
+    assert find_corrections(posts, ISSUES[slug]) == []
+
+
+# Correct answers that state the facts by denying the usual wrong claims ("is not a plan
+# restriction", "won't help"): the negation guards must keep all of them uncorrected.
+DENIALS: list[tuple[str, str]] = [
+    (
+        "unauthorized_scopes_readonly_key",
+        "This is not a plan restriction. Restricted keys are available on every project. Pick Restricted and choose Read per endpoint.",
+    ),
+    (
+        "restricted_key_missing_scopes",
+        "The Missing scopes message is not about billing. Enabling only Responses is not enough: also set Model capabilities to Request.",
+    ),
+    (
+        "rate_limit_exceeded",
+        "A new API key will not give you a separate limit, because limits are per organization. Back off using the headers.",
+    ),
+    (
+        "insufficient_quota",
+        "ChatGPT Plus does not include API credit. The budget is a spending cap, not a balance. Add prepaid credit.",
+    ),
+    (
+        "org_verification_required",
+        "Verification is not a plan feature. It can take up to 15-30 minutes after verifying. Set stream=false meanwhile.",
+    ),
+    (
+        "run_active_thread_locked",
+        "A thread only allows one active run at a time. Cancel the stale run with the runs API.",
+    ),
+    (
+        "unsupported_param_max_tokens",
+        "Setting max_tokens to null does not help; remove the key entirely. Use max_completion_tokens instead.",
+    ),
+    (
+        "unsupported_role_system",
+        "The developer role works on o1 and o3-mini, but not on o1-mini. For o1-mini put the instructions into the user message.",
+    ),
+    (
+        "reasoning_tokens_exhausted_empty_output",
+        "Reasoning tokens count toward max_completion_tokens and are billed. Raise the limit.",
+    ),
+    (
+        "responses_item_not_found_store_false",
+        "With store=false you must not reference stored item ids. Include reasoning.encrypted_content instead.",
+    ),
+    (
+        "realtime_session_disconnect",
+        "The GA API does not accept the OpenAI-Beta header. Remove it and nest the audio format under session.audio.",
+    ),
+    (
+        "tool_calls_message_order",
+        "Every tool_call_id needs a tool message right after the assistant message. Don't drop the assistant message when trimming.",
+    ),
+    (
+        "image_safety_rejected",
+        "Retrying the exact same prompt won't help. The moderation endpoint may pass text the image filter rejects.",
+    ),
+    (
+        "server_error_outage",
+        "A green status page does not prove the problem is yours, since it can lag. Retry with backoff.",
+    ),
+    (
+        "account_deactivated_appeal",
+        "A new key won't help since the whole account is deactivated. The forum moderators cannot reverse it.",
+    ),
+    (
+        "context_length_exceeded",
+        "The context window does not grow with your plan. Trim the history or pick a larger-context model.",
+    ),
+    (
+        "engine_overloaded",
+        "The overloaded error is not about your account or billing. Retry with exponential backoff.",
+    ),
+    (
+        "invalid_api_key",
+        "Downgrading openai won't fix an invalid key. An OpenRouter key will not work against api.openai.com.",
+    ),
+    (
+        "invalid_response_format_schema",
+        "Strict mode doesn't allow optional fields to be omitted from required. Use nullable types.",
+    ),
+    (
+        "missing_api_key",
+        "The client needs a key even for Ollama, so pass a placeholder. Load .env before creating the client.",
+    ),
+    ("model_not_found", "gpt-4o is a real model ID. ChatGPT Plus doesn't give API access."),
+    (
+        "realtime_audio_truncated",
+        "It's not necessarily your playback code. The transcript is complete while audio is missing.",
+    ),
+    (
+        "realtime_session_expired",
+        "Pings don't extend the session. GA raised the cap to 60 minutes.",
+    ),
+    (
+        "realtime_transcription_null",
+        "Transcription doesn't happen unless you configure it. A null transcript doesn't mean the model didn't hear you.",
+    ),
+    (
+        "realtime_vad_interruption",
+        "No single setting fixes it completely. Echo of the model's own voice can trigger barge-in.",
+    ),
+    (
+        "realtime_webrtc_ephemeral_token",
+        "Keys from the transcription sessions endpoint did not work for WebRTC. Use client_secrets.",
+    ),
+    (
+        "remote_mcp_tool_error",
+        "OpenAI's servers cannot reach localhost. Raising a timeout isn't possible on the hosted client, so return a job id.",
+    ),
+    (
+        "sdk_v1_migration",
+        "openai.ChatCompletion.create no longer works in 1.x. Upgrading further won't bring it back.",
+    ),
+    (
+        "unsupported_country",
+        "Using a VPN is against the terms and may get the account blocked. What matters is where the server is.",
+    ),
+    (
+        "unsupported_temperature",
+        "Temperature 0 is also rejected; only 1 is allowed. Not every model supports custom temperature.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("slug", "answer"), DENIALS, ids=[s for s, _ in DENIALS])
+def test_answers_that_deny_the_wrong_claims_get_no_correction(slug: str, answer: str):
+    advice = answer.replace(". ", ".\n\n")
+    posts = [f"ChatGPT's answer:\n\n{advice}\n\nHope this helps!"]
     assert find_corrections(posts, ISSUES[slug]) == []
