@@ -1481,3 +1481,164 @@ def test_answers_that_deny_the_wrong_claims_get_no_correction(slug: str, answer:
     advice = answer.replace(". ", ".\n\n")
     posts = [f"ChatGPT's answer:\n\n{advice}\n\nHope this helps!"]
     assert find_corrections(posts, ISSUES[slug]) == []
+
+
+# True statements that share words with the wrong claims (tiers, retries, waiting, keys):
+# no misconception of the entry may match them.
+CORRECT_STATEMENTS: list[tuple[str, str]] = [
+    ("rate_limit_exceeded", "Moving up a usage tier raises your rate limits."),
+    (
+        "rate_limit_exceeded",
+        "Tier upgrades happen automatically once you have paid enough and enough days have passed.",
+    ),
+    (
+        "rate_limit_exceeded",
+        "Retry the request after the time given in the error, using exponential backoff.",
+    ),
+    ("rate_limit_exceeded", "Free organizations get very low limits, so adding credit helps."),
+    (
+        "rate_limit_exceeded",
+        "If you poll an Assistants run in a tight loop you can hit the endpoint limit on any tier.",
+    ),
+    ("insufficient_quota", "Wait a few minutes after buying credits before retrying."),
+    ("insufficient_quota", "A new key in the same organization sees the same balance."),
+    (
+        "insufficient_quota",
+        "In July 2025 a platform incident caused unexpected quota errors and balances were restored.",
+    ),
+    ("server_error_outage", "This is a temporary problem on OpenAI's side; retry with backoff."),
+    ("server_error_outage", "Check status.openai.com and retry later."),
+    ("engine_overloaded", "The error is temporary and caused by load on OpenAI's servers."),
+    ("engine_overloaded", "Wait a bit and retry with exponential backoff."),
+    ("org_verification_required", "After verifying, wait up to 30 minutes and try again."),
+    (
+        "org_verification_required",
+        "If the dashboard says verified but the API still refuses, contact support.",
+    ),
+    (
+        "org_verification_required",
+        "Make sure the key belongs to a project in the verified organization.",
+    ),
+    ("run_active_thread_locked", "Poll the run until it is completed, then add the next message."),
+    ("run_active_thread_locked", "Use one thread per user and queue messages."),
+    (
+        "unsupported_param_max_tokens",
+        "Older models still accept max_tokens, but reasoning models need max_completion_tokens.",
+    ),
+    ("unsupported_param_max_tokens", "Upgrade LangChain, since old versions inject max_tokens."),
+    ("unsupported_role_system", "On gpt-4o the system role works fine."),
+    ("unsupported_role_system", "o1-mini rejects both system and developer roles."),
+    (
+        "reasoning_tokens_exhausted_empty_output",
+        "Retrying sometimes helps, but raising the cap is the real fix.",
+    ),
+    (
+        "reasoning_tokens_exhausted_empty_output",
+        "Set reasoning effort to low to leave more room for the answer.",
+    ),
+    (
+        "responses_item_not_found_store_false",
+        "Set store to true if you want to use previous_response_id.",
+    ),
+    (
+        "responses_item_not_found_store_false",
+        "Several SDKs fixed this by stripping the id and sending the encrypted content.",
+    ),
+    (
+        "realtime_session_disconnect",
+        "Send conversation.item.create with the function_call_output and call_id, then response.create.",
+    ),
+    (
+        "realtime_session_disconnect",
+        "Log the error events; the server usually explains why it closed.",
+    ),
+    (
+        "tool_calls_message_order",
+        "If you disable parallel tool calls you only get one call per turn.",
+    ),
+    (
+        "tool_calls_message_order",
+        "Each tool message carries the tool_call_id of the call it answers.",
+    ),
+    ("image_safety_rejected", "Adding context to the prompt often gets it through."),
+    (
+        "image_safety_rejected",
+        "The moderation endpoint may not flag text that the image filter blocks.",
+    ),
+    ("account_deactivated_appeal", "Reply to the email you received to appeal."),
+    (
+        "account_deactivated_appeal",
+        "Content your end users send through your key counts as your traffic.",
+    ),
+    (
+        "context_length_exceeded",
+        "GPT-5 rejects inputs above 272k tokens even though its window is 400k.",
+    ),
+    ("context_length_exceeded", "Lower max_tokens if the error mentions tokens in the completion."),
+    ("context_length_exceeded", "Switching to a model with a larger context window also works."),
+    ("invalid_api_key", "Generate a new key and replace the old one everywhere."),
+    (
+        "invalid_api_key",
+        "The help center suggests clearing your browser cache for dashboard problems.",
+    ),
+    ("invalid_api_key", "Make sure the header reads Authorization: Bearer followed by your key."),
+    (
+        "invalid_response_format_schema",
+        "You can also send the schema with strict set to false, but you lose the guarantee.",
+    ),
+    ("invalid_response_format_schema", "Use .nullable() in Zod instead of .optional()."),
+    ("missing_api_key", "Pass api_key explicitly when constructing the client."),
+    ("missing_api_key", "For a local server, any placeholder key works."),
+    ("model_not_found", "In 2023 GPT-4 API access was gated by a waitlist."),
+    (
+        "model_not_found",
+        "Project keys can be denied the models endpoint, which breaks clients that list models.",
+    ),
+    ("realtime_audio_truncated", "Compare the transcript with the audio deltas you received."),
+    ("realtime_session_expired", "GA raised the maximum session length to 60 minutes."),
+    ("realtime_session_expired", "Reconnect before the cap and send a text summary."),
+    (
+        "realtime_transcription_null",
+        "Transcription events arrive asynchronously, sometimes after the model has answered.",
+    ),
+    ("realtime_vad_interruption", "Disable turn detection during the greeting, then turn it on."),
+    (
+        "realtime_webrtc_ephemeral_token",
+        "Mint the ephemeral key from /v1/realtime/client_secrets and post the SDP to /v1/realtime/calls.",
+    ),
+    ("remote_mcp_tool_error", "Expose the MCP server on a public HTTPS URL."),
+    (
+        "remote_mcp_tool_error",
+        "Background mode with MCP failed in one report, so try it synchronously.",
+    ),
+    ("sdk_v1_migration", "Pin openai==0.28 if you cannot port the code yet."),
+    ("sdk_v1_migration", "Run openai migrate to update the code automatically."),
+    ("unsupported_country", "Deploy the proxy in a supported region."),
+    (
+        "unsupported_country",
+        "The help center warns that using the API from an unsupported location can get the account suspended.",
+    ),
+    ("unsupported_temperature", "Send temperature 1 or leave it out."),
+    (
+        "unsupported_temperature",
+        "Some newer snapshots may accept other values, so check the model in use.",
+    ),
+    ("unauthorized_scopes_readonly_key", "No fix has been announced for the Read Only preset."),
+    (
+        "unauthorized_scopes_readonly_key",
+        "Create a Restricted key and set Read on the endpoints you need.",
+    ),
+    (
+        "restricted_key_missing_scopes",
+        "Create a fresh key if you are unsure which permissions the old one has.",
+    ),
+    ("restricted_key_missing_scopes", "Check your role in the organization and the project."),
+]
+
+
+@pytest.mark.parametrize(
+    ("slug", "sentence"), CORRECT_STATEMENTS, ids=[s for s, _ in CORRECT_STATEMENTS]
+)
+def test_true_statements_near_the_wrong_claims_are_not_matched(slug: str, sentence: str):
+    hits = [m.claim for m in ISSUES[slug].misconceptions if match_misconception(sentence, m)]
+    assert not hits, f"{sentence!r} matched {hits}"
