@@ -273,3 +273,9 @@ def test_needs_reload_after_an_edit(triager: Triager) -> None:
     assert not triager.needs_reload(issues)
     edited = [replace(issues[0], summary="Edited by a maintainer."), *issues[1:]]
     assert triager.needs_reload(edited)
+
+
+@pytest.mark.parametrize("raw", ["", "   \n\n  ", "[quote]Error: quota exceeded[/quote]"])
+def test_posts_without_own_words_are_ignored(triager: Triager, raw: str) -> None:
+    d = triager.decide(Thread("w", "", (raw,)))
+    assert d.action == "ignore"

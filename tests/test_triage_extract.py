@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bot.triage.extract import extract_errors, split_own_words
+from bot.triage.fingerprint import fingerprint, normalise
 
 
 def texts(raw: str) -> dict[str, str]:
@@ -164,3 +171,33 @@ def test_markdown_blockquote_stays_in_own_words() -> None:
 def test_json_fields_outside_an_error_object_are_not_errors() -> None:
     raw = '{"output": [{"type": "reasoning"}, {"type": "message", "content": [{"type": "output_text"}]}]}'
     assert not [c for c in extract_errors(raw) if c.kind == "json_code"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=600))
+def test_any_text_extracts_without_error(raw: str) -> None:
+    for cand in extract_errors(raw):
+        assert cand.text
+        assert 0.0 < cand.score <= 1.0
+        assert fingerprint(cand.text)
+    own, quoted = split_own_words(raw)
+    assert isinstance(own, str) and isinstance(quoted, str)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Error: " + "a" * 50_000,
+        "Traceback (most recent call last):\n" + "  File x\n" * 5000,
+        "`" * 10_000,
+        "[quote]" * 3000 + "x" + "[/quote]" * 3000,
+        '{"error": {"message": "' + "\\\\" * 5000,
+        "> " * 20_000,
+    ],
+)
+def test_pathological_input_is_fast(raw: str) -> None:
+    start = time.perf_counter()
+    extract_errors(raw)
+    split_own_words(raw)
+    normalise(raw)
+    assert time.perf_counter() - start < 2.0

@@ -69,6 +69,7 @@ _FEATURE_BODY = re.compile(
     r"^#+\s*(?:feature request|proposed (?:feature|solution)|motivation)\b",
     re.IGNORECASE | re.MULTILINE,
 )
+_WORD = re.compile(r"\w{2,}")
 _TITLE_ERRORISH = re.compile(
     r"(error|exception|fail|invalid|unsupported|not supported|denied|exceed|unauthori[sz]ed|"
     r"forbidden|not found|does not exist|missing|overloaded|quota|rate limit|\b[45]\d\d\b)",
@@ -339,6 +340,10 @@ class Triager:
         # A traceback or JSON error body is a report whatever the wording around it; with
         # nothing quoted, only a clearly error-shaped post counts as a report.
         is_error = (error_p >= ERROR_P or strong) if has_text else error_p >= NO_TEXT_ERROR_P
+        if not _WORD.search(prep.own) and not _WORD.search(prep.thread.title):
+            # Nothing written (empty, whitespace, only a quote of someone else).
+            reasons.append("no text")
+            is_error = False
         if not prep.hits and prep.feature_request:
             # Issue-tracker feature requests mention errors they want handled, but
             # report none: nothing to answer or escalate.

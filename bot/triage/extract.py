@@ -57,7 +57,9 @@ _REASONS = (
     r"Failed Dependency|Unprocessable Entity|Request Timeout|Payment Required"
 )
 _PY_TRACEBACK = re.compile(
-    r"Traceback \(most recent call last\):[ \t]*\n(?:[ \t]+[^\n]*\n|[ \t]*\n)*?"
+    # Frame lines: one indent character then anything (unambiguous, so no backtracking
+    # blow-up on long tracebacks), or empty lines.
+    r"Traceback \(most recent call last\):[ \t]*\n(?:[ \t][^\n]*\n|\n)*?"
     r"((?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*(?::[ \t]*[^\n]{0,400})?)[ \t]*$",
     re.MULTILINE,
 )
