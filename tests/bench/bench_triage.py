@@ -72,14 +72,25 @@ def main() -> None:
     decisions = triager.decide_many(threads)
     batch_s = time.perf_counter() - t0
     assert len(decisions) == len(threads)
+    triager._render.cache_clear()
+    t0 = time.perf_counter()
+    triager.decide_many(base)
+    unique_s = time.perf_counter() - t0
 
-    lat: list[float] = []
-    for t in threads[: args.single]:
-        s = time.perf_counter()
-        triager.decide(t)
-        lat.append((time.perf_counter() - s) * 1000)
-    lat.sort()
+    def latencies(cold: bool) -> list[float]:
+        out: list[float] = []
+        for t in threads[: args.single]:
+            if cold:
+                triager._render.cache_clear()  # every reply rendered from scratch
+            s = time.perf_counter()
+            triager.decide(t)
+            out.append((time.perf_counter() - s) * 1000)
+        return sorted(out)
+
+    lat = latencies(cold=False)
+    cold = latencies(cold=True)
     p95 = lat[int(0.95 * (len(lat) - 1))]
+    cold_p95 = cold[int(0.95 * (len(cold) - 1))]
 
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     train_s = None
@@ -93,9 +104,14 @@ def main() -> None:
     print(f"model load:        {load_s * 1000:8.1f} ms   (target <= 1000 ms)")
     print(f"triager build:     {build_s * 1000:8.1f} ms")
     print(f"batch throughput:  {len(threads) / batch_s:8.0f} threads/s   (target >= 3000)")
+    print(f"  distinct threads:{len(base) / unique_s:8.0f} threads/s   (no reply reused)")
     print(
         f"single post:       p50 {statistics.median(lat):.2f} ms, p95 {p95:.2f} ms"
-        "   (target p95 <= 3 ms)"
+        "   (target p95 <= 3 ms; reply cache warm)"
+    )
+    print(
+        f"single post, cold: p50 {statistics.median(cold):.2f} ms, p95 {cold_p95:.2f} ms"
+        "   (every reply rendered afresh)"
     )
     if train_s is not None:
         print(f"training (full):   {train_s:8.2f} s    (target <= 10 s)")
