@@ -279,3 +279,27 @@ def test_needs_reload_after_an_edit(triager: Triager) -> None:
 def test_posts_without_own_words_are_ignored(triager: Triager, raw: str) -> None:
     d = triager.decide(Thread("w", "", (raw,)))
     assert d.action == "ignore"
+
+
+def test_pattern_prefilter_never_hides_a_match() -> None:
+    """On the project's own entries and examples, the literal prefilter agrees with
+    running every regex."""
+    from bot.config import default_data_dir
+    from bot.known_issues import load_dir
+    from bot.triage.engine import required_substring
+    from bot.triage.training_data import load_training_dir
+
+    data = default_data_dir()
+    issues = load_dir(data / "known_issues")
+    texts = [f"{e.title}\n{e.text}" for e in load_training_dir(data / "training")]
+    texts += [ex for i in issues for ex in i.examples]
+    checked = 0
+    for issue in issues:
+        for pattern in issue.patterns:
+            required = required_substring(pattern)
+            regex = pattern.compile()
+            for text in texts:
+                if regex.search(text):
+                    checked += 1
+                    assert required is None or required in text.lower(), pattern.value
+    assert checked > 50
