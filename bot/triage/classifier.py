@@ -19,8 +19,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import platform
 import re
+import secrets
 import time
 import warnings
 import zipfile
@@ -656,12 +658,20 @@ def save(model: TrainedModel, models_dir: str | Path) -> Path:
     try:
         directory.mkdir(parents=True, exist_ok=True)
         del model.word_vec.vocabulary_, model.char_vec.vocabulary_
-        tmp_model = directory / f".{MODEL_FILE}.tmp"
-        sio.dump(payload, tmp_model, compression=zipfile.ZIP_DEFLATED)
-        tmp_card = directory / f".{CARD_FILE}.tmp"
-        tmp_card.write_text(json.dumps(model.card.to_json(), indent=2, sort_keys=True) + "\n")
-        tmp_model.replace(directory / MODEL_FILE)
-        tmp_card.replace(directory / CARD_FILE)
+        # Unique names: two processes retraining at once must not share a temp file.
+        tag = f"{os.getpid()}.{secrets.token_hex(4)}"
+        tmp_model = directory / f".{MODEL_FILE}.{tag}.tmp"
+        tmp_card = directory / f".{CARD_FILE}.{tag}.tmp"
+        try:
+            sio.dump(payload, tmp_model, compression=zipfile.ZIP_DEFLATED)
+            tmp_card.write_text(json.dumps(model.card.to_json(), indent=2, sort_keys=True) + "\n")
+            # Model first: a reader between the two renames never pairs the new card
+            # (which it would trust) with the old model.
+            tmp_model.replace(directory / MODEL_FILE)
+            tmp_card.replace(directory / CARD_FILE)
+        finally:
+            tmp_model.unlink(missing_ok=True)
+            tmp_card.unlink(missing_ok=True)
     except OSError as exc:
         raise ModelError(f"cannot write model to {directory}: {exc.strerror}") from None
     finally:
