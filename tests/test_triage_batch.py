@@ -177,3 +177,43 @@ def test_eval_bad_label_names_the_line(env: dict[str, str], tmp_path: Path) -> N
     result = run(env, "eval", "--input", str(src))
     assert result.exit_code == 2
     assert "line 1: label" in result.stderr
+
+
+def test_from_db_with_an_empty_database_is_a_clear_error(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    src = write_jsonl(tmp_path / "in.jsonl", THREADS[:1])
+    result = run(
+        {**env, "TRIAGEBOT_DB_PATH": str(tmp_path / "empty.db")},
+        "triage",
+        "--input",
+        str(src),
+        "--output",
+        "-",
+        "--from-db",
+    )
+    assert result.exit_code == 2
+    assert "has no known issues" in result.stderr
+
+
+def test_from_db_uses_the_database_issues(env: dict[str, str], tmp_path: Path) -> None:
+    from bot.known_issues import load_dir
+    from bot.store import Store
+
+    db = tmp_path / "filled.db"
+    store = Store.open(db)
+    try:
+        for issue in load_dir(Path(env["TRIAGEBOT_DATA_DIR"]) / "known_issues"):
+            if issue.slug != "quota_exceeded":
+                store.save_issue(issue, author="test")
+    finally:
+        store.close()
+    src = write_jsonl(tmp_path / "in.jsonl", THREADS[:3])
+    result = run(
+        {**env, "TRIAGEBOT_DB_PATH": str(db), "TRIAGEBOT_MODELS_DIR": str(tmp_path / "m")},
+        *("triage", "--input", str(src), "--output", "-", "--from-db"),
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows[0]["issue"] != "quota_exceeded"  # not in the database
+    assert rows[2]["issue"] == "max_tokens_unsupported"

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from bot.commands.context import AppContext
+from bot.errors import UserError
 from bot.known_issues import load_dir
 from bot.triage import classifier
 from bot.triage.batch import open_input, run_batch
@@ -28,6 +29,11 @@ _from_db_option = click.option(
 
 
 def _triager(app: AppContext, from_db: bool) -> Triager:
+    if from_db and not app.store.list_issues():
+        raise UserError(
+            f"the database {app.config.db_path} has no known issues "
+            "(import them with `triagebot issues import`)"
+        )
     return load_triager(app.config, use_store=from_db, store=app.store if from_db else None)
 
 
