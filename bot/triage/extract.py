@@ -111,13 +111,15 @@ def split_own_words(raw: str) -> tuple[str, str]:
         return "\n"
 
     own = raw or ""
+    low = own.lower()
     # Nested quotes: strip innermost first until none are left.
-    for _ in range(5):
+    for _ in range(5 if "[quote" in low else 0):
         new = _QUOTE_BLOCK.sub(take, own)
         if new == own:
             break
         own = new
-    own = _EMAIL_QUOTE.sub(take, own)
+    if " wrote:" in low:
+        own = _EMAIL_QUOTE.sub(take, own)
     quoted_text = "\n\n".join(q for q in quoted if q)
     return own.strip(), quoted_text
 
@@ -133,6 +135,8 @@ def _cap(text: str) -> str:
 
 
 def _json_candidates(text: str) -> Iterator[ErrorCandidate]:
+    if "message" not in text and "error" not in text.lower():
+        return
     for m in _JSON_MESSAGE.finditer(text):
         msg = _clean(m.group(1) if m.group(1) is not None else m.group(2))
         if len(msg) >= 3:
@@ -151,7 +155,7 @@ def _json_candidates(text: str) -> Iterator[ErrorCandidate]:
 def _traceback_candidates(text: str) -> Iterator[ErrorCandidate]:
     # In a Python traceback the exception line is the first unindented line after the
     # frames, whatever the exception is called (BadZipFile, StopIteration...).
-    for m in _PY_TRACEBACK.finditer(text):
+    for m in _PY_TRACEBACK.finditer(text) if "Traceback" in text else ():
         yield ErrorCandidate(_cap(_clean(m.group(1))), "traceback", 0.9)
     for m in _EXCEPTION_LINE.finditer(text):
         name, msg = m.group(1), (m.group(2) or "").strip()
@@ -181,6 +185,8 @@ def _error_lines(text: str) -> Iterator[ErrorCandidate]:
 
 
 def _sentences(text: str, kind: str, score: float) -> Iterator[ErrorCandidate]:
+    if not _API_SENTENCE.search(text):
+        return  # one scan of the whole text spares splitting it
     for sentence in _SENTENCE_SPLIT.split(text):
         s = _clean(sentence)
         if 12 <= len(s) <= MAX_CANDIDATE_LEN and _API_SENTENCE.search(s):
