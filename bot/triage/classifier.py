@@ -271,6 +271,8 @@ def _scores(clf: LinearSVC, x: sp.csr_matrix) -> np.ndarray:
 
 
 def _issue_proba(clf: LinearSVC, platt: Platt, x: sp.csr_matrix) -> np.ndarray:
+    """Probabilities through scikit-learn's own decision_function (the reference the
+    fast path in TrainedModel.predict_matrix is tested against)."""
     return _issue_proba_from_scores(_scores(clf, x), platt)
 
 
@@ -474,9 +476,6 @@ def _cross_validate(
                 error_scores[test_idx] = err.decision_function(x_all[test_idx])
     truth = np.array([1] * n_post + [0] * n_neg)
     return _OutOfFold(list(y_post), issue_scores, classes, error_scores, truth)
-
-
-_EMPTY_CARD = ModelCard(FORMAT_VERSION, "", (), {}, {}, {}, "", 0.0, 0, {})
 
 
 def _metrics(
