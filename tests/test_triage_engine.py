@@ -303,3 +303,14 @@ def test_pattern_prefilter_never_hides_a_match() -> None:
                     checked += 1
                     assert required is None or required in text.lower(), pattern.value
     assert checked > 50
+
+
+def test_a_key_cut_by_the_length_limit_is_not_echoed(triager: Triager) -> None:
+    key = "sk-proj-" + "Zq8Xw7Vu6Ts5Rq4Po3Nm2Lk1Jh0Gf9Ed8Cb7"
+    message = "You exceeded your current quota " + "x" * 355 + f" {key} tail"
+    d = decide(triager, "quota", '{"error": {"message": "' + message + '"}}')
+    assert d.secrets_found
+    assert any(s.endswith("[redacted]") for s in d.error_strings)  # the cut fragment
+    for s in d.error_strings:
+        assert "Zq8X" not in s
+    assert "Zq8X" not in (d.reply or "")

@@ -439,7 +439,7 @@ class Triager:
         secrets = bool(find_secrets(f"{thread.title}\n{thread.first_post}"))
         shown = ranked[:MAX_ERROR_STRINGS]
         error_strings = (
-            tuple(redact(c.text) for c in shown) if secrets else tuple(c.text for c in shown)
+            tuple(_redact_all(c.text) for c in shown) if secrets else tuple(c.text for c in shown)
         )
         corrections: tuple[Correction, ...] = ()
         reply: str | None = None
@@ -469,6 +469,15 @@ class Triager:
             secrets_found=secrets,
             model_version=self.model_version,
         )
+
+
+_KEY_FRAGMENT = re.compile(r"\b(?:sk|rk|pk|sess)-[A-Za-z0-9_\-]{4,}…?")
+
+
+def _redact_all(text: str) -> str:
+    """Redact secrets, then any key-shaped fragment: a candidate cut at its length limit
+    can end in part of a key that no longer looks like a whole one."""
+    return _KEY_FRAGMENT.sub("sk-…[redacted]", redact(text))
 
 
 def _texts(candidates: Sequence[ErrorCandidate]) -> list[str]:
