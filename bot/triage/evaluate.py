@@ -5,6 +5,12 @@ known-issue slug, `novel` or `not_error`. The figures are the ones the product i
 judged by: auto-reply precision, known-issue recall (auto, and auto-or-review),
 novel errors escalated, non-errors ignored, per-issue precision/recall and the worst
 confusions.
+
+Definitions: auto-reply precision = replies naming the labeled issue / all replies;
+recall (auto) = known-issue threads replied with the right issue / known-issue threads;
+recall (auto|review) counts right-issue review drafts too; novel escalated = `novel`
+threads whose action is escalate; not_error ignored = `not_error` threads ignored.
+Per issue, precision and recall count replies and drafts naming that issue.
 """
 
 from __future__ import annotations
