@@ -43,6 +43,8 @@ _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 def one_line(text: str) -> str:
     """Collapse whitespace and drop control and formatting characters."""
+    if text.isascii() and text.isprintable():
+        return " ".join(text.split())  # nothing to drop: the loop below would keep every char
     cleaned = []
     for ch in text:
         cat = unicodedata.category(ch)

@@ -11,9 +11,9 @@ but still strips mentions, HTML, images and secrets.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -259,6 +259,21 @@ def _secret_labels(kinds: Sequence[str]) -> str:
     return ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
+MEMO_SIZE = 1024
+
+
+def _memo(fn: Callable[..., str]) -> Callable[..., str]:
+    """`fn` (pure, over strings and numbers) with a bounded cache of its results."""
+    cached = lru_cache(maxsize=MEMO_SIZE)(fn)
+
+    def call(text: object, *args: object) -> str:
+        if type(text) is str and all(a is None or type(a) is int for a in args):
+            return cached(text, *args)
+        return fn(text, *args)
+
+    return call
+
+
 @cache
 def environment() -> jinja2.Environment:
     """The template environment (built once; it holds no per-call state)."""
@@ -269,12 +284,15 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates ship with the package: no stat() per render
     )
     env.filters.update(
         neutralise=neutralise,
         code=code_span,
-        safe_markdown=safe_markdown,
-        safe_inline=safe_inline,
+        # Maintainer text (titles, summaries, workarounds, corrections) is the same in
+        # every reply for an issue: each distinct text is made safe once.
+        safe_markdown=_memo(safe_markdown),
+        safe_inline=_memo(safe_inline),
         day=_day,
         status_label=_status_label,
         link_url=_link_url,
@@ -309,6 +327,7 @@ def _render(name: str, **context: object) -> str:
         raise RuntimeError(f"template {name}: {exc.message}") from None
 
 
+@lru_cache(maxsize=MEMO_SIZE)  # an issue's summary: the same text in each of its replies
 def _first_sentences(text: str, max_chars: int) -> str:
     """Whole sentences only: a summary cut mid-sentence can say something untrue."""
     flat = one_line(text)

@@ -81,6 +81,10 @@ _ATTRIBUTION_RES: tuple[re.Pattern[str], ...] = tuple(
     )
 )
 
+# Every attribution above contains a match of _ANY_AI (or "llm-generated"); a text with
+# none cannot match any of them.
+_AI_MENTION = re.compile(rf"{_ANY_AI}|\bllm[- ]generated\b", re.IGNORECASE)
+
 # --- assistant style -------------------------------------------------------------------
 
 _STYLE_HEADINGS = re.compile(
@@ -397,6 +401,8 @@ def style_score(text: str) -> float:
 
 
 def _attribution(text: str) -> re.Match[str] | None:
+    if not _AI_MENTION.search(text):
+        return None  # every attribution names an assistant: one scan spares the rest
     best: re.Match[str] | None = None
     for regex in _ATTRIBUTION_RES:
         match = regex.search(text)
