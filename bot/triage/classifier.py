@@ -27,9 +27,9 @@ import time
 import warnings
 import zipfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from itertools import repeat
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,8 @@ CV_FOLDS = 5
 
 WORD_CHARS = 1500  # long issue templates: the error is nearly always in the first part
 CHAR_CHARS = 250
+# Distinct words whose char n-gram columns are kept (a few MB at most).
+WORD_CACHE = 50_000
 
 # Every type a model file may contain. skops refuses anything else.
 TRUSTED_TYPES: tuple[str, ...] = (
@@ -181,10 +183,18 @@ class TrainedModel:
         self._char = _FastTfidf(self.char_vec)
         self._width = self._word.width + self._char.width
         self._issue_w = np.ascontiguousarray(self.issue_clf.coef_.T, dtype=np.float64)
+        # One copy of the weights, not two: the classifier's coef_ becomes a view of the
+        # fast path's matrix (same values; it is saved in Fortran order and then loads
+        # without any copy).
+        self.issue_clf.coef_ = self._issue_w.T
         self._issue_b = np.asarray(self.issue_clf.intercept_, dtype=np.float64)
         if self.error_clf is not None:
             self._error_w = np.ascontiguousarray(self.error_clf.coef_[0], dtype=np.float64)
             self._error_b = float(self.error_clf.intercept_[0])
+
+    def clear_caches(self) -> None:
+        self._word.clear_cache()
+        self._char.clear_cache()
 
     def vectorise(self, docs: Sequence[Doc]) -> sp.csr_matrix:
         """The same matrix as the fitted vectorisers' transform, without their per-call
@@ -240,8 +250,58 @@ class _FastTfidf:
         self.idf = np.asarray(vec.idf_, dtype=np.float64)
         self.sublinear = bool(vec.sublinear_tf)
         self.width = len(self.idf)
+        # char_wb n-grams never cross a word, so a document's n-gram stream is its words'
+        # streams in order: the known columns of each word are looked up once and reused
+        # (words recur across posts far more than documents do).
+        self._by_word: dict[str, tuple[int, ...]] | None = None
+        if (
+            vec.analyzer == "char_wb"
+            and vec.lowercase
+            and vec.strip_accents is None
+            and vec.preprocessor is None
+            and vec.input == "content"
+        ):
+            self._by_word = {}
+            self._white = vec._white_spaces
+            self._min_n, self._max_n = vec.ngram_range
+
+    def clear_cache(self) -> None:
+        if self._by_word is not None:
+            self._by_word.clear()
+
+    def _word_columns(self, word: str) -> tuple[int, ...]:
+        """Known columns of one word's char_wb n-grams, in the analyser's order."""
+        cols = self._by_word.get(word) if self._by_word is not None else None
+        if cols is not None:
+            return cols
+        vocab = self.vocab
+        w = f" {word} "
+        w_len = len(w)
+        out: list[int] = []
+        for n in range(self._min_n, self._max_n + 1):
+            if w_len <= n:  # the whole padded word, counted once (as scikit-learn does)
+                k = vocab.get(w)
+                if k is not None:
+                    out.append(k)
+                break
+            for i in range(w_len - n + 1):
+                k = vocab.get(w[i : i + n])
+                if k is not None:
+                    out.append(k)
+        cols = tuple(out)
+        if self._by_word is not None and len(self._by_word) < WORD_CACHE:
+            self._by_word[word] = cols
+        return cols
 
     def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        if self._by_word is not None:
+            words = self._white.sub(" ", text.lower()).split()
+            counted_cols = Counter(chain.from_iterable(map(self._word_columns, words)))
+            if not counted_cols:
+                return _NO_COLS, _NO_VALS
+            idx = np.fromiter(counted_cols, np.int32, len(counted_cols))
+            tf = np.fromiter(counted_cols.values(), np.float64, len(counted_cols))
+            return self._weigh(idx, tf)
         counted = Counter(self.analyse(text))
         if not counted:
             return _NO_COLS, _NO_VALS
@@ -251,8 +311,9 @@ class _FastTfidf:
         known = cols >= 0
         if not known.any():
             return _NO_COLS, _NO_VALS
-        idx = cols[known].astype(np.int32)
-        tf = tf[known]
+        return self._weigh(cols[known].astype(np.int32), tf[known])
+
+    def _weigh(self, idx: np.ndarray, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.sublinear:
             tf = 1.0 + np.log(tf)
         vals = tf * self.idf[idx]
@@ -290,15 +351,21 @@ _DIGITS = re.compile(r"\d+")
 
 
 def make_doc(
-    title: str, text: str, errors: Sequence[str] | None = None, *, own_words: bool = False
+    title: str,
+    text: str,
+    errors: Sequence[str] | None = None,
+    *,
+    own_words: bool = False,
+    norm_fn: Callable[[str], str] = normalise,
 ) -> Doc:
     """The model's view of a post: its title, own words and normalised error strings.
 
-    `own_words`: `text` is already the poster's own words (quotes removed)."""
+    `own_words`: `text` is already the poster's own words (quotes removed). `norm_fn`:
+    `normalise` or a memoised form of it (triage normalises the same strings again)."""
     own = text if own_words else split_own_words(text)[0]
     if errors is None:
         errors = [c.text for c in extract_errors(own)]
-    norm = [normalise(e) for e in errors[:4]]
+    norm = [norm_fn(e) for e in errors[:4]]
     err_text = " | ".join(norm)
     body = _DIGITS.sub("0", own[:WORD_CHARS])
     word = f"{title}\n{err_text}\n{body}"

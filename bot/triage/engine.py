@@ -47,6 +47,7 @@ EVIDENCE_SCORE = 0.5
 STRONG_CANDIDATE = 0.9
 MAX_ERROR_STRINGS = 5
 REPLY_CACHE = 2048
+NORMALISE_CACHE = 4096
 MAX_MATCH_SHOWN = 300
 CHUNK = 256
 SCAN_CHARS = 12_000
@@ -165,6 +166,17 @@ class Triager:
         # The same error strings recur (that is why posts are grouped): rendering is pure,
         # so identical inputs reuse the rendered reply.
         self._render = functools.lru_cache(maxsize=REPLY_CACHE)(self._render_reply)
+        # An error string is normalised for the model's document, again for the
+        # evidence document and again for the fingerprint: once is enough.
+        self._normalise = functools.lru_cache(maxsize=NORMALISE_CACHE)(normalise)
+
+    def clear_caches(self) -> None:
+        """Forget rendered replies, normalised strings and the model's per-word n-gram
+        columns (for cold-start measurements; decisions never depend on them)."""
+        self._render.cache_clear()
+        self._normalise.cache_clear()
+        if self.model is not None:
+            self.model.clear_caches()
 
     def _render_reply(
         self,
@@ -236,7 +248,13 @@ class Triager:
         if self.model is not None:
             # Title candidates are not fed back: the title is already in the document.
             docs = [
-                make_doc(p.thread.title, p.own, _texts(p.candidates), own_words=True)
+                make_doc(
+                    p.thread.title,
+                    p.own,
+                    _texts(p.candidates),
+                    own_words=True,
+                    norm_fn=self._normalise,
+                )
                 for p in prepared
             ]
             issue_p, error_p = self.model.predict(docs)
@@ -266,7 +284,13 @@ class Triager:
         if not wanted:
             return {}
         docs = [
-            make_doc(prepared[i].thread.title, "", _texts(prepared[i].candidates), own_words=True)
+            make_doc(
+                prepared[i].thread.title,
+                "",
+                _texts(prepared[i].candidates),
+                own_words=True,
+                norm_fn=self._normalise,
+            )
             for i in wanted
         ]
         rows, _ = self.model.predict(docs)
@@ -434,7 +458,7 @@ class Triager:
                 holding + rest if holding else [ErrorCandidate(hit_text, "pattern", 0.85), *ranked]
             )
         best = ranked[0] if ranked else None
-        norm = normalise(best.text) if best else None
+        norm = self._normalise(best.text) if best else None
         # Candidates are cut from the post, so a post without secrets needs no redaction.
         secrets = bool(find_secrets(f"{thread.title}\n{thread.first_post}"))
         shown = ranked[:MAX_ERROR_STRINGS]

@@ -76,12 +76,18 @@ def main() -> None:
     t0 = time.perf_counter()
     triager.decide_many(base)
     unique_s = time.perf_counter() - t0
+    # Cold: every cache the triager keeps (replies, normalised strings, n-gram columns)
+    # emptied first, as right after load.
+    triager.clear_caches()
+    t0 = time.perf_counter()
+    triager.decide_many(base)
+    cold_unique_s = time.perf_counter() - t0
 
     def latencies(cold: bool) -> list[float]:
         out: list[float] = []
         for t in threads[: args.single]:
             if cold:
-                triager._render.cache_clear()  # every reply rendered from scratch
+                triager.clear_caches()  # every reply rendered, every string normalised afresh
             s = time.perf_counter()
             triager.decide(t)
             out.append((time.perf_counter() - s) * 1000)
@@ -105,13 +111,14 @@ def main() -> None:
     print(f"triager build:     {build_s * 1000:8.1f} ms")
     print(f"batch throughput:  {len(threads) / batch_s:8.0f} threads/s   (target >= 3000)")
     print(f"  distinct threads:{len(base) / unique_s:8.0f} threads/s   (no reply reused)")
+    print(f"  distinct, cold:  {len(base) / cold_unique_s:8.0f} threads/s   (all caches emptied)")
     print(
         f"single post:       p50 {statistics.median(lat):.2f} ms, p95 {p95:.2f} ms"
         "   (target p95 <= 3 ms; reply cache warm)"
     )
     print(
         f"single post, cold: p50 {statistics.median(cold):.2f} ms, p95 {cold_p95:.2f} ms"
-        "   (every reply rendered afresh)"
+        "   (all caches emptied before each post)"
     )
     if train_s is not None:
         print(f"training (full):   {train_s:8.2f} s    (target <= 10 s)")
