@@ -293,10 +293,10 @@ def environment() -> jinja2.Environment:
         # every reply for an issue: each distinct text is made safe once.
         safe_markdown=_memo(safe_markdown),
         safe_inline=_memo(safe_inline),
-        day=_day,
-        status_label=_status_label,
-        link_url=_link_url,
-        link_label=_link_label,
+        day=_memo(_day),
+        status_label=_memo(_status_label),
+        link_url=_memo(_link_url),
+        link_label=_memo(_link_label),
         secret_labels=_secret_labels,
     )
     return env
@@ -308,6 +308,7 @@ def _finish(text: str) -> str:
     return text.strip() + "\n"
 
 
+@lru_cache(maxsize=MEMO_SIZE)  # one staff contact per forum: the same footer every time
 def _footer(staff_contact: str) -> str:
     contact = staff_contact.strip()
     if re.fullmatch(r"@[\w.-]{1,60}", contact):

@@ -170,11 +170,50 @@ def _looks_real(kind: str, body: str) -> bool:
 # a bearer token's body) and a private key needs its BEGIN line: a text with neither
 # holds no secret, and one scan of it spares the per-rule scans.
 _MAYBE_SECRET = re.compile(r"[A-Za-z0-9_\-./+=~]{16}|-----BEGIN ")
+# ...and each one starts with one of these (lower-cased; the patterns' prefixes, the
+# assigned-secret names and the BEGIN line).
+_ANCHORS: tuple[str, ...] = (
+    "sk-",
+    "sess-",
+    "bearer",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "aiza",
+    "akia",
+    "asia",
+    "xox",
+    "apikey",
+    "api_key",
+    "api-key",
+    "secret",
+    "accesstoken",
+    "access_token",
+    "access-token",
+    "authtoken",
+    "auth_token",
+    "auth-token",
+    "passw",
+    "eyj",
+    "-----begin ",
+)
+
+
+def _may_hold_secret(text: str) -> bool:
+    if not _MAYBE_SECRET.search(text):
+        return False
+    if not text.isascii():
+        return True  # case-insensitive matching has non-ASCII twins (ſ, ı): scan it all
+    low = text.lower()
+    return any(anchor in low for anchor in _ANCHORS)
 
 
 def find_secrets(text: str) -> list[SecretMatch]:
     """Every real-looking credential in `text`, in order, without overlaps."""
-    if not _MAYBE_SECRET.search(text):
+    if not _may_hold_secret(text):
         return []
     found: list[SecretMatch] = list(_private_keys(text))
     taken: list[tuple[int, int]] = [(m.start, m.end) for m in found]

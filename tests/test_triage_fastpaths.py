@@ -1,0 +1,148 @@
+"""The speed shortcuts (caches, cheap pre-checks) give exactly what the full work gives."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.known_issues import validate_entry
+from bot.replies import neutralise as neutralise_mod
+from bot.triage import advice, classifier, secrets
+from bot.triage.classifier import make_doc
+from bot.triage.training_data import load_training_dir
+from tests.test_triage_data import ISSUES, make_data_dir
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> classifier.TrainedModel:
+    root = make_data_dir(tmp_path_factory.mktemp("data"))
+    issues = [validate_entry(e) for e in ISSUES]
+    return classifier.train(issues, load_training_dir(root / "training"), cross_validate=False)
+
+
+TRICKY = [
+    "",
+    " ",
+    "a",
+    "ab abc abcd abcde",
+    "Error 429: You exceeded your current quota\u00a0 (TPM)\u2028next",
+    "ÉCHEC  de l'appel\t\tà l’API — model_not_found",
+    "x" * 300,
+    "模型不存在错误 model_not_found (o3)",
+]
+
+
+def _generic_row(fast: classifier._FastTfidf, text: str) -> tuple[np.ndarray, np.ndarray]:
+    by_word = fast._by_word
+    fast._by_word = None  # the per-document n-gram path, no word cache
+    try:
+        return fast.row(text)
+    finally:
+        fast._by_word = by_word
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_char_rows_from_the_word_cache_are_identical(
+    model: classifier.TrainedModel, text: str
+) -> None:
+    fast = model._char
+    assert fast._by_word is not None
+    want = _generic_row(fast, text)
+    for _ in range(2):  # first from scratch, then from the cache
+        cols, vals = fast.row(text)
+        assert cols.dtype == want[0].dtype and np.array_equal(cols, want[0])
+        assert vals.tobytes() == want[1].tobytes()
+
+
+def test_clearing_caches_keeps_rows(model: classifier.TrainedModel) -> None:
+    doc = make_doc("Rate limit", "Error: Rate limit reached for gpt-4o (TPM)")
+    before = model.vectorise([doc]).toarray()
+    model.clear_caches()
+    assert model._char._by_word == {}
+    assert np.array_equal(model.vectorise([doc]).toarray(), before)
+
+
+_KEYISH = st.sampled_from(
+    [
+        "sk-",
+        "sk-proj-",
+        "sess-",
+        "Bearer ",
+        "ghp_",
+        "AIza",
+        "AKIA",
+        "xoxb-",
+        "OPENAI_API_KEY=",
+        '"password": "',
+        "eyJ",
+        "-----BEGIN PRIVATE KEY-----\n",
+        "ſecret=",
+        "",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(
+        st.one_of(
+            _KEYISH,
+            st.text(alphabet="abcXYZ019_-.=/+ ", min_size=0, max_size=50),
+            st.text(max_size=20),
+        ),
+        max_size=8,
+    )
+)
+def test_secret_precheck_never_hides_a_secret(parts: list[str]) -> None:
+    text = "".join(parts)
+    fast = secrets.find_secrets(text)
+    original = secrets._may_hold_secret
+    try:
+        secrets._may_hold_secret = lambda _text: True  # type: ignore[assignment]
+        full = secrets.find_secrets(text)
+    finally:
+        secrets._may_hold_secret = original  # type: ignore[assignment]
+    assert fast == full
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I asked ChatGPT and it told me to upgrade",
+        "gpt-4o returns 429 every time",
+        "This is LLM-generated advice: rotate the key",
+        "From Claude: use max_completion_tokens",
+        "Nothing about assistants here, just an error 500",
+        "",
+    ],
+)
+def test_attribution_precheck_agrees_with_every_pattern(text: str) -> None:
+    best = None
+    for regex in advice._ATTRIBUTION_RES:
+        match = regex.search(text)
+        if match and (best is None or match.start() < best.start()):
+            best = match
+    got = advice._attribution(text)
+    assert (got and got.span()) == (best and best.span())
+
+
+def _one_line_slow(text: str) -> str:
+    cleaned = []
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"):
+            cleaned.append(" " if ch in "\t\n\r\x0b\x0c\u2028\u2029\x85" else "")
+        else:
+            cleaned.append(ch)
+    return " ".join("".join(cleaned).split())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_one_line_fast_path(text: str) -> None:
+    assert neutralise_mod.one_line(text) == _one_line_slow(text)
+    ascii_text = text.encode("ascii", "ignore").decode()
+    assert neutralise_mod.one_line(ascii_text) == _one_line_slow(ascii_text)
