@@ -7,17 +7,18 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.commands.context import AppContext
 from bot.errors import UserError
 from bot.known_issues import load_dir
-from bot.triage import classifier
-from bot.triage.batch import open_input, run_batch
-from bot.triage.engine import Triager, load_triager
-from bot.triage.evaluate import evaluate, format_report, read_labeled
-from bot.triage.training_data import load_training_dir
+
+# The engine (scikit-learn) is imported inside each command: every other
+# `triagebot` command, and `--help`, starts without paying for it.
+if TYPE_CHECKING:
+    from bot.triage.engine import Triager
 
 PROGRESS_MIN = 500  # below this a progress bar is noise
 
@@ -29,6 +30,8 @@ _from_db_option = click.option(
 
 
 def _triager(app: AppContext, from_db: bool) -> Triager:
+    from bot.triage.engine import load_triager
+
     if from_db and not app.store.list_issues():
         raise UserError(
             f"the database {app.config.db_path} has no known issues "
@@ -62,6 +65,8 @@ def triage_cmd(app: AppContext, input_path: str, output_path: str, from_db: bool
     Input lines: {"id", "title", "posts": [first post, later posts...]}. Output: one
     decision per input line, same order. Nothing is written if any line is malformed.
     """
+    from bot.triage.batch import run_batch
+
     triager = _triager(app, from_db)
     show = sys.stderr.isatty()
 
@@ -89,6 +94,9 @@ def _null_progress() -> Iterator[Callable[[int], None]]:
 @click.pass_obj
 def train_cmd(app: AppContext, models_dir: str | None, from_db: bool, as_json: bool) -> None:
     """Train the classifier from the known issues and data/training, and save it."""
+    from bot.triage import classifier
+    from bot.triage.training_data import load_training_dir
+
     config = app.config
     issues = (
         app.store.list_issues()
@@ -132,6 +140,9 @@ def eval_cmd(
     app: AppContext, input_path: str, as_json: bool, decisions_path: str | None, from_db: bool
 ) -> None:
     """Measure precision, recall, escalation and ignore rates on labeled threads."""
+    from bot.triage.batch import open_input
+    from bot.triage.evaluate import evaluate, format_report, read_labeled
+
     stream, close = open_input(input_path)
     try:
         rows = read_labeled(stream, "stdin" if input_path == "-" else input_path)

@@ -75,6 +75,8 @@ _ATTRIBUTION_RES: tuple[re.Pattern[str], ...] = tuple(
         rf"\b{_MODEL}(?:'s|’s)\s+{_ANSWER_NOUN}\b",
         rf"\b{_ANY_AI}[^.\n]{{0,30}}\b{_ANSWER_NOUN}\s*:",
         rf"(?m)\b(?:from|by)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}\b[^.\n]{{0,40}}:\s*$",
+        # "From ChatGPT: ...", "Via Claude - ..." opening a line or a quote.
+        rf"(?m)^[ \t>*_]*(?:from|via|per)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}\b\s*[:\-–—]",
         r"\b(?:ai|llm|gpt)[- ]generated\b",
         rf"\bgenerated\s+(?:by|with|using)\s+(?:an?\s+|the\s+)?{_ANY_AI}",
         rf"\b(?:pasted|copied)\s+(?:from|what)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}",
@@ -84,6 +86,22 @@ _ATTRIBUTION_RES: tuple[re.Pattern[str], ...] = tuple(
 # Every attribution above contains a match of _ANY_AI (or "llm-generated"); a text with
 # none cannot match any of them.
 _AI_MENTION = re.compile(rf"{_ANY_AI}|\bllm[- ]generated\b", re.IGNORECASE)
+_LEADING_FLAGS = re.compile(r"^\(\?([a-zA-Z]+)\)")
+
+
+def _alternative(pattern: str) -> str:
+    """One attribution as an alternative of a larger pattern (leading flags scoped)."""
+    flags = _LEADING_FLAGS.match(pattern)
+    if flags:
+        return f"(?{flags.group(1)}:{pattern[flags.end() :]})"
+    return f"(?:{pattern})"
+
+
+# All attributions in one scan. A search finds the leftmost start at which any of them
+# matches and, there, the first in list order: the match the per-pattern loop picks.
+_ANY_ATTRIBUTION = re.compile(
+    "|".join(_alternative(r.pattern) for r in _ATTRIBUTION_RES), re.IGNORECASE
+)
 
 # --- assistant style -------------------------------------------------------------------
 
@@ -375,12 +393,15 @@ def style_score(text: str) -> float:
     and only add to specific evidence; a bug-report template scores 0.
     """
     specific = 0.0
-    generic = 0.0
     template = 0
     seen: set[str] = set()
+    # Generic headings only count beside specific evidence, so they are judged last and
+    # only when there is some. A line whose cleaned text is a specific heading's is one
+    # too, so the specific count never depends on them.
+    maybe_generic: list[tuple[str, str]] = []
     for line in text.splitlines():
         cleaned = _clean_line(line).strip(" :*_#").lower()
-        cleaned = re.sub(r"^[^\w]+", "", cleaned)
+        cleaned = _LEADING_NON_WORD.sub("", cleaned)
         if not cleaned or cleaned in seen:
             continue
         if _TEMPLATE_HEADINGS.match(cleaned):
@@ -389,26 +410,28 @@ def style_score(text: str) -> float:
         if _STYLE_HEADINGS.match(cleaned) and len(cleaned) <= 70:
             seen.add(cleaned)
             specific += 1.0
-        elif _is_heading_line(line):
-            seen.add(cleaned)
-            generic += GENERIC_HEADING_WEIGHT
+        else:
+            maybe_generic.append((cleaned, line))
     if template >= 2:
         return 0.0
     specific += len(_STYLE_PHRASES.findall(text))
     if not specific:
         return 0.0
+    generic = 0.0
+    for cleaned, line in maybe_generic:
+        if cleaned not in seen and _is_heading_line(line):
+            seen.add(cleaned)
+            generic += GENERIC_HEADING_WEIGHT
     return specific + min(generic, GENERIC_HEADING_CAP)
+
+
+_LEADING_NON_WORD = re.compile(r"^[^\w]+")
 
 
 def _attribution(text: str) -> re.Match[str] | None:
     if not _AI_MENTION.search(text):
         return None  # every attribution names an assistant: one scan spares the rest
-    best: re.Match[str] | None = None
-    for regex in _ATTRIBUTION_RES:
-        match = regex.search(text)
-        if match and (best is None or match.start() < best.start()):
-            best = match
-    return best
+    return _ANY_ATTRIBUTION.search(text)
 
 
 def _line_start(text: str, pos: int) -> int:
