@@ -469,7 +469,10 @@ class Triager:
         reply: str | None = None
         if issue_slug is not None and action in ("reply", "review"):
             issue = self.issues[issue_slug]
-            corrections = tuple(find_corrections(list(thread.posts[1:]), issue))
+            # The first post too: members often paste what an assistant told them
+            # before asking; find_corrections only reads AI-attributed or
+            # assistant-styled advice, never the member's own words.
+            corrections = tuple(find_corrections(list(thread.posts), issue))
             reply = self._render(
                 issue_slug,
                 error_strings[0] if error_strings else None,
