@@ -44,7 +44,9 @@ class FakeTriager:
                 confidence=0.97,
                 fingerprint="unauthorized scopes: api.all.read",
                 error_strings=("Request includes unauthorized scopes: api.all.read",),
-                reply="Known issue: read-only keys fail; use Restricted keys.",
+                # Like the engine: a reply to a post with a key opens with the notice.
+                reply=("Please revoke and rotate the key you posted.\n\n" if secrets else "")
+                + "Known issue: read-only keys fail; use Restricted keys.",
                 is_error_report=True,
                 secrets_found=secrets,
                 model_version="fake-1",

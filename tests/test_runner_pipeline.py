@@ -181,8 +181,20 @@ async def test_secret_is_flagged_and_member_told_without_echo(forum, store):
     await _poll_all(services)
     assert [f["flag"] for f in forum.flags] == ["notify_moderators"]
     texts = [p["raw"] for p in bot_posts(forum)]
-    assert len(texts) == 2 and any("revoke" in t for t in texts)
+    # One warning: the reply opens with it, so no separate notice is posted.
+    assert len(texts) == 1 and "revoke" in texts[0]
     assert all(secret not in t for t in texts)
+
+
+async def test_secret_in_an_ignored_post_gets_its_own_notice(forum, store):
+    secret = "sk-" + "Z9y8X7w6" * 5
+    forum.create_topic("alice", "My setup", f"Here is my config, works fine: key={secret}")
+    services = make_services(forum, store)
+    await _poll_all(services)
+    assert [f["flag"] for f in forum.flags] == ["notify_moderators"]
+    texts = [p["raw"] for p in bot_posts(forum)]
+    assert len(texts) == 1 and "revoke" in texts[0].lower()
+    assert secret not in texts[0]
 
 
 async def test_edited_post_is_retriaged_once_per_version(forum, store):

@@ -207,7 +207,11 @@ def plan_reply(
     return "review", ["drafted for review"], []
 
 
-def _plan_secret(services: Services, store: Store, post: Post) -> tuple[list[str], list[int]]:
+def _plan_secret(
+    services: Services, store: Store, post: Post, *, notice: bool = True
+) -> tuple[list[str], list[int]]:
+    """Flag the post to moderators and, unless the bot's reply already says so, tell
+    the member to rotate the key (one warning, never two)."""
     if services.mode == "dry-run":
         return ["secret found (dry-run)"], []
     ids: list[int] = []
@@ -221,8 +225,8 @@ def _plan_secret(services: Services, store: Store, post: Post) -> tuple[list[str
     )
     if flag is not None:
         ids.append(flag)
-    if services.mode == "auto":
-        notice = store.add_intent(
+    if services.mode == "auto" and notice:
+        notice_id = store.add_intent(
             kind="notice",
             dedupe_key=f"secret:{post.id}",
             topic_id=post.topic_id or 0,
@@ -231,8 +235,8 @@ def _plan_secret(services: Services, store: Store, post: Post) -> tuple[list[str
             raw=texts.secret_notice(post.raw),
             payload={"reply_to_post_number": post.post_number},
         )
-        if notice is not None:
-            ids.append(notice)
+        if notice_id is not None:
+            ids.append(notice_id)
     return ["secret flagged"], ids
 
 
@@ -333,10 +337,6 @@ async def _process(services: Services, post: Post, topic: Topic | None) -> Outco
     def plan(store: Store, action: str) -> tuple[str, list[str], list[int]]:
         reasons: list[str] = []
         ids: list[int] = []
-        if decision.secrets_found:
-            extra, new = _plan_secret(services, store, post)
-            reasons += extra
-            ids += new
         act = decision.action
         if act in ("reply", "review") and decision.reply:
             act, extra, new = plan_reply(
@@ -357,6 +357,11 @@ async def _process(services: Services, post: Post, topic: Topic | None) -> Outco
         elif act in ("reply", "review"):
             act = "ignore"
             reasons.append("no reply text")
+        if decision.secrets_found:
+            # A posted reply opens with the rotate-your-key notice already.
+            extra, new = _plan_secret(services, store, post, notice=act != "reply")
+            reasons += extra
+            ids += new
         return act, reasons, ids
 
     return _record(services, post, decision, decision.action, [], title, plan)
