@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import logging
 import signal
+import sys
 import time
 
 import click
@@ -295,7 +296,8 @@ def demo(
     from bot.forum_sim.server import serve as serve_forum
     from bot.runner import demo as demo_lib
 
-    console = Console()
+    # Piped to a file or a CI log, rich would fall back to 80 columns and wrap the table.
+    console = Console(width=None if sys.stdout.isatty() else 140)
     base = app.config
     path = Path(threads_path) if threads_path else demo_lib.default_threads_path(base)
     state, rows, topics, key = demo_lib.make_forum(path)
