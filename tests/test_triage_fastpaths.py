@@ -81,17 +81,21 @@ _KEYISH = st.sampled_from(
         "eyJ",
         "-----BEGIN PRIVATE KEY-----\n",
         "ſecret=",
+        "\u212aey ",
+        "passwd=\u0131\u0130\u017f\u212a",
+        "ıı",
+        "ſſſ",
         "",
     ]
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(
     parts=st.lists(
         st.one_of(
             _KEYISH,
-            st.text(alphabet="abcXYZ019_-.=/+ ", min_size=0, max_size=50),
+            st.text(alphabet="abcXYZ019_-.=/+ ſıİK", min_size=0, max_size=50),
             st.text(max_size=20),
         ),
         max_size=8,
@@ -146,3 +150,61 @@ def test_one_line_fast_path(text: str) -> None:
     assert neutralise_mod.one_line(text) == _one_line_slow(text)
     ascii_text = text.encode("ascii", "ignore").decode()
     assert neutralise_mod.one_line(ascii_text) == _one_line_slow(ascii_text)
+
+
+def _style_score_reference(text: str) -> float:
+    """The one-pass form: every line judged in order, generic headings included."""
+    specific = generic = 0.0
+    template = 0
+    seen: set[str] = set()
+    for line in text.splitlines():
+        cleaned = advice._clean_line(line).strip(" :*_#").lower()
+        cleaned = advice.re.sub(r"^[^\w]+", "", cleaned)
+        if not cleaned or cleaned in seen:
+            continue
+        if advice._TEMPLATE_HEADINGS.match(cleaned):
+            template += 1
+            continue
+        if advice._STYLE_HEADINGS.match(cleaned) and len(cleaned) <= 70:
+            seen.add(cleaned)
+            specific += 1.0
+        elif advice._is_heading_line(line):
+            seen.add(cleaned)
+            generic += advice.GENERIC_HEADING_WEIGHT
+    if template >= 2:
+        return 0.0
+    specific += len(advice._STYLE_PHRASES.findall(text))
+    if not specific:
+        return 0.0
+    return specific + min(generic, advice.GENERIC_HEADING_CAP)
+
+
+_STYLE_LINES = st.sampled_from(
+    [
+        "## Why the Error Occurs",
+        "Why the error occurs",
+        "**Workaround**",
+        "Workaround:",
+        "### Next Steps",
+        "Key Points",
+        "## Model Settings",
+        "Model Settings",
+        "**Rate Limits Explained**",
+        "- **Check Your Key**",
+        "1. Rotate the key.",
+        "Steps to reproduce",
+        "Expected behavior",
+        "Does this help?",
+        "I hope this helps!",
+        "The call fails with 429.",
+        "> quoted line",
+        "",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_STYLE_LINES, max_size=12))
+def test_style_score_judges_generic_headings_last_with_the_same_result(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    assert advice.style_score(text) == _style_score_reference(text)

@@ -202,12 +202,16 @@ _ANCHORS: tuple[str, ...] = (
 )
 
 
+# Case-insensitive rules also match these non-ASCII letters where an ASCII one is
+# written (Python's case folding): the pre-check reads them as their ASCII twins.
+_CASE_TWINS = str.maketrans({"\u017f": "s", "\u0131": "i", "\u0130": "I", "\u212a": "K"})
+
+
 def _may_hold_secret(text: str) -> bool:
-    if not _MAYBE_SECRET.search(text):
+    probe = text if text.isascii() else text.translate(_CASE_TWINS)
+    if not _MAYBE_SECRET.search(probe):
         return False
-    if not text.isascii():
-        return True  # case-insensitive matching has non-ASCII twins (ſ, ı): scan it all
-    low = text.lower()
+    low = probe.lower()
     return any(anchor in low for anchor in _ANCHORS)
 
 
