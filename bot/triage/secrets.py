@@ -139,6 +139,9 @@ class SecretMatch:
         return f"SecretMatch(kind={self.kind!r}, start={self.start}, end={self.end})"
 
 
+_TUTORIAL_WORDS = re.compile(r"your|api|key|here|secret|token|example|placeholder|replace")
+
+
 def _looks_real(kind: str, body: str) -> bool:
     """False for masked and placeholder values, which are safe to echo and not worth a flag."""
     core = body.replace("-", "").replace("_", "")
@@ -150,10 +153,12 @@ def _looks_real(kind: str, body: str) -> bool:
     if sum(c in _PLACEHOLDER_CHARS for c in core) / len(core) > 0.5:
         return False
     # Tutorial text such as sk-your-api-key-goes-here-now is words, not randomness.
+    # A random key can contain "api" or "key" by chance, so the words must make up a
+    # good part of the body before it counts as tutorial text.
     lowered = body.lower()
-    if re.search(r"(your|api|key|here|secret|token|example|placeholder|replace)", lowered):
-        has_digit = any(c.isdigit() for c in body)
-        if not has_digit:
+    words = _TUTORIAL_WORDS.findall(lowered)
+    if words and not any(c.isdigit() for c in body):
+        if sum(len(w) for w in words) / len(core) >= 0.3:
             return False
     # A real key body mixes character classes; a single long word does not.
     classes = sum(
