@@ -38,7 +38,7 @@ ISSUE = KnownIssue(
 FORBIDDEN = {
     "investigating": ("has been fixed", "cause is known", "works now", "as designed"),
     "identified": ("has been fixed", "works now", "not confirmed", "as designed"),
-    "workaround": ("has been fixed", "not confirmed", "as designed"),
+    "workaround": ("has been fixed", "not confirmed", "as designed", "no fix"),
     "fixed": ("not confirmed", "no fix", "as designed"),
     "wont_fix": ("has been fixed", "not confirmed", "works now"),
     "expected_behaviour": ("has been fixed", "not confirmed", "no fix", "works now"),
@@ -46,7 +46,7 @@ FORBIDDEN = {
 REQUIRED = {
     "investigating": ("cause is not confirmed", "no fix has been announced"),
     "identified": ("cause is known", "no fix has been released"),
-    "workaround": ("workaround below works now",),
+    "workaround": ("steps below resolve it",),
     "fixed": ("has been fixed", "If you still see this error, reply"),
     "wont_fix": ("will not be changed",),
     "expected_behaviour": ("works as designed", "what to change"),

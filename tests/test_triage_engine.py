@@ -103,7 +103,7 @@ def test_secrets_are_flagged_and_never_echoed(triager: Triager) -> None:
     assert all(key not in s for s in d.error_strings)
 
 
-def test_corrections_come_from_later_posts(
+def test_corrections_read_the_whole_thread(
     triager: Triager, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[tuple[str, ...]] = []
@@ -116,7 +116,8 @@ def test_corrections_come_from_later_posts(
     d = decide(
         triager, "quota", "Error: You exceeded your current quota", "AI says: upgrade your plan"
     )
-    assert seen == [("AI says: upgrade your plan",)]
+    # The first post too: members paste an assistant's answer before asking.
+    assert seen == [("Error: You exceeded your current quota", "AI says: upgrade your plan")]
     assert d.corrections[0].correction == "No plan change is needed."
     assert "No plan change is needed." in (d.reply or "")
 

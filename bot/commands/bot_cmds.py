@@ -397,7 +397,8 @@ def _print_report(console, report, config: Config) -> None:  # type: ignore[no-u
 
     table = Table(title=f"What the bot did ({report.seconds:.1f}s, mode {config.mode})")
     for col in ("#", "thread", "author", "action", "issue", "conf", "posted", "why"):
-        table.add_column(col, overflow="fold")
+        # Slugs stay whole so they can be copied into `triagebot issues show`.
+        table.add_column(col, overflow="fold", no_wrap=col in ("issue", "action", "conf"))
     for n, t in enumerate(report.threads, 1):
         why = _why(t.reasons)
         table.add_row(
