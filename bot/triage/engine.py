@@ -126,6 +126,25 @@ def required_substring(pattern: Pattern) -> str | None:
     return max(runs, key=len, default=None)
 
 
+_CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
+# Where a quoted error code is evidence of a report; a code in a plain sentence or a
+# title may be the topic of a question or a discussion.
+_QUOTED_KINDS = frozenset({"json", "json_code", "traceback", "http_status", "error_line", "code"})
+
+
+def code_only(regex: re.Pattern[str], required: str | None) -> str | None:
+    """The error code a pattern consists of (`\\binsufficient_quota\\b`), else None.
+
+    Such a pattern matches any mention of the code, so alone it proves a report only
+    when the code stands in quoted error output. A pattern that the bare code
+    satisfies in full is such a pattern; one that also needs context (a JSON key, a
+    number, other words) is not.
+    """
+    if required is None or not _CODE.match(required):
+        return None
+    return required if regex.fullmatch(required) else None
+
+
 def _compile(issue: KnownIssue) -> _CompiledIssue:
     return _CompiledIssue(
         issue,
@@ -160,6 +179,12 @@ class Triager:
         self.model = model
         self.config = config or Config()
         self._compiled = tuple(_compile(i) for i in issues)
+        self._code_of = {
+            p.value: code
+            for c in self._compiled
+            for p in c.patterns
+            if (code := code_only(p.regex, p.required)) is not None
+        }
         self._class_index = {c: k for k, c in enumerate(model.classes)} if model else {}
         self._issues_hash = data_hash(issues, [])
         self.model_version = model.card.version if model else "patterns-only"
@@ -392,6 +417,13 @@ class Triager:
             elif disagree:
                 reasons.append(f"model prefers {top_label}")
                 action, confidence = "review", max(p_issue, 0.5)
+            elif self._code_in_prose(prep, prep.hits[issue]):
+                reasons.append("error code named, not quoted")
+                if error_p < LOW_ERROR_P and not strong:
+                    # A question or discussion about the code: nothing was reported.
+                    reasons.append("reads as no error report")
+                    return self._decision(prep, "ignore", None, 1.0 - error_p, False, reasons)
+                action, confidence = "review", max(p_issue, 0.5)
             elif error_p < LOW_ERROR_P and not strong:
                 # The error's words in a post that reads as a question or a discussion.
                 reasons.append("reads as no error report")
@@ -424,6 +456,14 @@ class Triager:
             action, confidence = "ignore", 1.0 - error_p
 
         return self._decision(prep, action, issue, confidence, is_error, reasons)
+
+    def _code_in_prose(self, prep: _Prepared, values: Sequence[str]) -> bool:
+        """Only bare error-code patterns hit, and the code is in no quoted error output."""
+        codes = [self._code_of.get(v) for v in values]
+        if not codes or not all(codes):
+            return False
+        quoted = "\n".join(c.text.lower() for c in prep.candidates if c.kind in _QUOTED_KINDS)
+        return not any(code in quoted for code in codes if code)
 
     def _top(self, row: np.ndarray) -> tuple[str, float]:
         if not row.size or self.model is None:
