@@ -35,6 +35,43 @@ class Case:
 
 CASES: tuple[Case, ...] = (
     Case(
+        "model_not_found",
+        "A ChatGPT Plus (or other paid ChatGPT) subscription includes API access to GPT-4 and other models",
+        yes=(
+            "API access to gpt-4o requires a ChatGPT Plus subscription.",
+            "To call GPT-4 through the API you need an active ChatGPT Pro plan.",
+        ),
+        no=(
+            "The API does not require a ChatGPT Plus subscription; it is billed separately.",
+            "You don't need ChatGPT Plus for API access to gpt-4o.",
+            "Does API access to gpt-4o require ChatGPT Plus?",
+        ),
+    ),
+    Case(
+        "rate_limit_exceeded",
+        "The TPM number in the error is the model's context window or max_tokens setting",
+        yes=(
+            "The TPM value in that message is your account's context window.",
+            "TPM refers to the max_tokens you set on the request.",
+        ),
+        no=(
+            "TPM is not the context window; it is your tokens-per-minute limit.",
+            "Is the TPM figure the same as the context window?",
+        ),
+    ),
+    Case(
+        "rate_limit_exceeded",
+        "Rate limits apply only to bursts of requests, never to a single request",
+        yes=(
+            "Rate limits only apply to bursts of requests, so one call is always fine.",
+            "A single request can never exceed the rate limit; only bursts do.",
+        ),
+        no=(
+            "A single request can exceed the TPM limit if it is very large.",
+            "Rate limits apply to every request, including a single large one.",
+        ),
+    ),
+    Case(
         "unauthorized_scopes_readonly_key",
         "There is no workaround for the read-only key error; you can only wait for OpenAI",
         yes=(
