@@ -42,7 +42,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check bot tests
 
 bench: $(STAMP)
-	$(BIN)/python tests/bench/run_all.py
+	$(BIN)/python tests/bench/bench_triage.py
+	$(BIN)/python tests/bench/bench_advice.py
+	$(BIN)/python tests/bench/bench_client.py
+	$(BIN)/python tests/bench/bench_runner.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.egg-info
