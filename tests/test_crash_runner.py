@@ -1,6 +1,6 @@
 """SIGKILL the real bot process at random moments while posts keep arriving.
 
-The bot runs as a subprocess (`python -m bot.runner run`, the same click
+The bot runs as a subprocess (`python -m bot run`, the same click
 command as `triagebot run`) against the local forum over loopback HTTP. After
 20+ kills and a final clean run, every member post must be decided exactly
 once and no topic may have a duplicate bot reply.
@@ -44,7 +44,7 @@ def _start_bot(db: Path, base_url: str, key: str, log) -> subprocess.Popen:  # t
         "PYTHONPATH": str(ROOT),
     }
     cmd = [
-        sys.executable, "-m", "bot.runner", "--db", str(db), "run", "--mode", "auto",
+        sys.executable, "-m", "bot", "--db", str(db), "run", "--mode", "auto",
         "--interval", "0.05", "--triager", "tests.runner_support:FakeTriager", "--verbose",
     ]  # fmt: skip
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)

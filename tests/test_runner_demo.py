@@ -9,7 +9,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_demo_runs_and_reports_every_thread(tmp_path):
-    from bot.runner.__main__ import main
+    from bot.cli import cli as main
 
     result = CliRunner().invoke(
         main, ["--db", str(tmp_path / "demo.db"), "demo", "--patterns-only"], env={"COLUMNS": "200"}

@@ -46,21 +46,6 @@ class ForumClient(Protocol):
 
     async def flag_post(self, post_id: int, flag: str, message: str = "") -> Any: ...
 
-    @contextlib.asynccontextmanager
-    async def lock(self, key: str) -> AsyncIterator[None]:
-        """Hold the lock for `key`; it is forgotten once nobody holds or awaits it."""
-        entry = self._locks.get(key)
-        if entry is None:
-            entry = self._locks[key] = _Held(asyncio.Lock())
-        entry.users += 1
-        try:
-            async with entry.lock:
-                yield
-        finally:
-            entry.users -= 1
-            if entry.users == 0:
-                self._locks.pop(key, None)
-
     async def aclose(self) -> None: ...
 
 
