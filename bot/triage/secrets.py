@@ -157,9 +157,9 @@ def _looks_real(kind: str, body: str) -> bool:
     # good part of the body before it counts as tutorial text.
     lowered = body.lower()
     words = _TUTORIAL_WORDS.findall(lowered)
-    if words and not any(c.isdigit() for c in body):
-        if sum(len(w) for w in words) / len(core) >= 0.3:
-            return False
+    wordy = sum(len(w) for w in words) / len(core) >= 0.3
+    if wordy and not any(c.isdigit() for c in body):
+        return False
     # A real key body mixes character classes; a single long word does not.
     classes = sum(
         (
