@@ -208,3 +208,52 @@ _STYLE_LINES = st.sampled_from(
 def test_style_score_judges_generic_headings_last_with_the_same_result(lines: list[str]) -> None:
     text = "\n".join(lines)
     assert advice.style_score(text) == _style_score_reference(text)
+
+
+def _twins(text: str) -> str:
+    """The same words with the non-ASCII letters case-insensitive rules also match."""
+    return text.replace("s", "\u017f").replace("i", "\u0131").replace("K", "\u212a")
+
+
+_STYLE_PIECES = st.one_of(
+    _STYLE_LINES,
+    _STYLE_LINES.map(_twins),
+    _STYLE_LINES.map(str.upper),
+    st.sampled_from(
+        [
+            "[quote=a]Why this happens",
+            "[quote=x\nSummary\ny]",
+            "> 1. **Root Cause**",
+            "  # 2) Troubleshooting Steps:",
+            "_Final Note_",
+            "Work*around*",
+            "in**summary**",
+            "Can you check the org id?",
+            "Let me know if that works",
+            "feel free to ask",
+            "Certainly! Here is how you can fix it",
+            "As an AI, I cannot",
+            "\u2028Conclusion",
+            "\rNext steps\r",
+            "\x0bHow to fix it",
+            "\u2029Key takeaways",
+        ]
+    ),
+    st.text(alphabet="abwhy *_#>[]:.1\n\u2028\u017f\u0131", max_size=12),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_STYLE_PIECES, max_size=10), st.sampled_from(["\n", "", " ", "\r\n", "\u2028"]))
+def test_style_precheck_never_hides_a_styled_post(pieces: list[str], sep: str) -> None:
+    text = sep.join(pieces)
+    assert advice.style_score(text) == advice._style_score(text)
+    if not advice._may_be_styled(text):
+        assert advice._style_score(text) == 0.0
+
+
+def test_style_precheck_skips_a_plain_report() -> None:
+    text = "Calling the API returns 429 with `insufficient_quota` since this morning.\nAny idea?"
+    assert not advice._may_be_styled(text)
+    assert advice._may_be_styled(text + "\n## Why the Error Occurs")
+    assert advice._may_be_styled(text + "\nI hope this helps!")

@@ -386,12 +386,55 @@ def _is_heading_line(line: str) -> bool:
     return capitalised == len(words) and sum(1 for w in words if w[:1].isupper()) >= 2
 
 
+# Case-insensitive rules also match these non-ASCII letters where an ASCII one is
+# written (Python's case folding): the style pre-check reads them as their ASCII twins.
+_CASE_TWINS = str.maketrans({"\u017f": "s", "\u0131": "i", "\u0130": "I", "\u212a": "K"})
+_NOT_EMPHASIS = str.maketrans("", "", "*_")
+# Necessary conditions, read on a folded copy of the text (twins as ASCII, lower case, no
+# `*`/`_`, which emphasis removal may take out of a word): a specific heading starts its
+# cleaned line with one of these words, after non-word characters and at most a list
+# number; every stock phrase contains one of the phrase cues.
+_HEADING_CUE = re.compile(
+    r"^[^\w\n]*(?:\d{1,3}[.)][^\w\n]*)?(?:why|workaround|solution|possible|common|steps|how|"
+    r"final|key|summary|in\s+summary|next|conclusion|troubleshooting|root|recommendation|"
+    r"explanation|what|can)",
+    re.MULTILINE,
+)
+_PHRASE_CUE = re.compile(
+    r"help|let\s+me|feel\s+free|certainly|great\s+question|here|following\s+these|"
+    r"further\s+assistance|apologi|as\s+an\s+ai"
+)
+
+
+# _QUOTE_TAGS within one line (style_score cleans line by line), on lower-cased text.
+_LINE_QUOTE_TAGS = re.compile(r"\[/?quote[^\]\n]*\]")
+
+
+def _may_be_styled(text: str) -> bool:
+    """False only when style_score(text) is surely 0: no line can be an assistant
+    heading and no stock phrase can occur (one cheap scan instead of cleaning every
+    line)."""
+    folded = text if text.isascii() else text.translate(_CASE_TWINS)
+    folded = folded.lower().translate(_NOT_EMPHASIS)
+    if _PHRASE_CUE.search(folded):
+        return True
+    # Lines as style_score splits them; quote tags become spaces, as in _clean_line.
+    lines = _LINE_QUOTE_TAGS.sub(" ", "\n".join(folded.splitlines()))
+    return bool(_HEADING_CUE.search(lines))
+
+
 def style_score(text: str) -> float:
     """How much a post reads like an assistant's answer (headings, stock closers).
 
     Assistant headings and closers count 1 each; other headings count a little (capped)
     and only add to specific evidence; a bug-report template scores 0.
     """
+    if not _may_be_styled(text):
+        return 0.0
+    return _style_score(text)
+
+
+def _style_score(text: str) -> float:
     specific = 0.0
     template = 0
     seen: set[str] = set()
