@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.known_issues import validate_entry
+from bot.known_issues import load_dir, validate_entry
 from bot.replies import neutralise as neutralise_mod
-from bot.triage import advice, classifier, secrets
+from bot.triage import advice, casefold, classifier, engine, secrets
 from bot.triage.classifier import make_doc
 from bot.triage.training_data import load_training_dir
 from tests.test_triage_data import ISSUES, make_data_dir
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -257,3 +261,122 @@ def test_style_precheck_skips_a_plain_report() -> None:
     assert not advice._may_be_styled(text)
     assert advice._may_be_styled(text + "\n## Why the Error Occurs")
     assert advice._may_be_styled(text + "\nI hope this helps!")
+
+
+# ---------------------------------------------------------------- folded scans
+
+_FOLD_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list("aAiIsSkK \n:.-_'’\u017f\u0131\u0130\u212a\u00c9\u00df")),
+        st.characters(),
+    ),
+    max_size=40,
+)
+_PHRASES = st.sampled_from(
+    [
+        "I asked ChatGPT and it told me",
+        "According to the AI assistant:",
+        "From Claude: use max_tokens",
+        "GPT-4o says upgrade",
+        "LLM-generated",
+        "rate limit",
+        "You exceeded your current quota",
+        "Azure OpenAI",
+        "[Feature] add streaming",
+        "Is your feature request related to a problem",
+        "Error 429",
+        "Not Found",
+        "",
+    ]
+)
+
+
+def _mix(pieces: list[str], twins: bool, upper: bool) -> str:
+    text = " ".join(pieces)
+    if upper:
+        text = text.upper()
+    return _twins(text) if twins else text
+
+
+_FOLDED_RULES = [
+    advice._AI_MENTION,
+    advice._ANY_ATTRIBUTION,
+    engine._OTHER_PROVIDER,
+    engine._FEATURE_TITLE,
+    engine._FEATURE_BODY,
+    engine._TITLE_ERRORISH,
+]
+
+
+def test_folded_rules_are_foldable_and_others_are_not() -> None:
+    assert all(casefold.foldable(rx) for rx in _FOLDED_RULES)
+    for pattern in ("Error", r"(a)\1", "(?-i:a)b", "[A-Z]x", "\u00e9"):
+        assert not casefold.foldable(re.compile(pattern, re.IGNORECASE))
+    assert not casefold.foldable(re.compile("abc"))  # already case-sensitive
+
+
+@settings(max_examples=300, deadline=None)
+@given(_FOLD_TEXT)
+def test_fold_keeps_the_length(text: str) -> None:
+    assert len(casefold.fold(text)) == len(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(_PHRASES, _FOLD_TEXT), max_size=6), st.booleans(), st.booleans())
+def test_folded_rules_match_where_the_originals_do(
+    pieces: list[str], twins: bool, upper: bool
+) -> None:
+    text = _mix(pieces, twins, upper)
+    low = casefold.fold(text)
+    for rx in _FOLDED_RULES:
+        want = rx.search(text)
+        got = casefold.folded(rx).search(low)
+        assert (got and got.span()) == (want and want.span())
+        assert [m.span() for m in casefold.folded(rx).finditer(low)] == [
+            m.span() for m in rx.finditer(text)
+        ]
+    best = advice._ANY_ATTRIBUTION.search(text)
+    got = advice._attribution(text)
+    assert (got and (got.span(), got.group(0))) == (best and (best.span(), best.group(0)))
+
+
+@pytest.fixture(scope="module")
+def pattern_triager() -> engine.Triager:
+    return engine.Triager(load_dir(ROOT / "data" / "known_issues"), None)
+
+
+def _hits_reference(
+    triager: engine.Triager, text: str
+) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Every pattern's original regex on the original text, no filter, no folding."""
+    hits: dict[str, list[str]] = {}
+    matched: dict[str, str] = {}
+    for compiled in triager._compiled:
+        for p in compiled.patterns:
+            m = p.regex.search(text)
+            if m:
+                hits.setdefault(compiled.issue.slug, []).append(p.value)
+                found = m.group(0).strip()
+                if 6 <= len(found) <= engine.MAX_MATCH_SHOWN and "\n" not in found:
+                    matched.setdefault(compiled.issue.slug, found)
+    return hits, matched
+
+
+def test_most_known_issue_patterns_scan_folded_text(pattern_triager: engine.Triager) -> None:
+    patterns = [p for c in pattern_triager._compiled for p in c.patterns]
+    assert sum(p.folded is not None for p in patterns) >= len(patterns) // 2
+    for p in patterns:
+        assert (p.folded is not None) == casefold.foldable(p.regex)
+
+
+def test_pattern_hits_on_folded_text_match_the_full_scan(pattern_triager: engine.Triager) -> None:
+    examples = load_training_dir(ROOT / "data" / "training")
+    texts = [f"{e.title}\n{e.text}" for e in examples]
+    texts += [_twins(t) for t in texts[::7]] + [t.upper() for t in texts[::11]]
+    hit_any = 0
+    for text in texts:
+        matched: dict[str, str] = {}
+        hits = pattern_triager._pattern_hits(text, matched)
+        assert (hits, matched) == _hits_reference(pattern_triager, text)
+        hit_any += bool(hits)
+    assert hit_any > len(examples) // 4  # the comparison covers real hits

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from bot.known_issues import KnownIssue, Misconception
 from bot.replies.neutralise import clean_quote
+from bot.triage.casefold import fold, folded
 from bot.triage.types import Correction
 
 MAX_CORRECTIONS = 3
@@ -471,10 +472,18 @@ def _style_score(text: str) -> float:
 _LEADING_NON_WORD = re.compile(r"^[^\w]+")
 
 
+# Case-sensitive twins on folded text (bot.triage.casefold): same matches, faster scans.
+_AI_MENTION_FOLDED = folded(_AI_MENTION)
+_ANY_ATTRIBUTION_FOLDED = folded(_ANY_ATTRIBUTION)
+
+
 def _attribution(text: str) -> re.Match[str] | None:
-    if not _AI_MENTION.search(text):
+    low = fold(text)
+    if not _AI_MENTION_FOLDED.search(low):
         return None  # every attribution names an assistant: one scan spares the rest
-    return _ANY_ATTRIBUTION.search(text)
+    found = _ANY_ATTRIBUTION_FOLDED.search(low)
+    # The original pattern matches at the same place: its match carries the member's text.
+    return _ANY_ATTRIBUTION.search(text, found.start()) if found else None
 
 
 def _line_start(text: str, pos: int) -> int:

@@ -29,6 +29,7 @@ from bot.known_issues import KnownIssue, Pattern, load_dir
 from bot.replies.render import render_reply
 from bot.triage import classifier
 from bot.triage.advice import find_corrections
+from bot.triage.casefold import fold, foldable, folded
 from bot.triage.classifier import ModelError, TrainedModel, make_doc
 from bot.triage.extract import ErrorCandidate, extract_errors, split_own_words
 from bot.triage.fingerprint import fingerprint_normalised, normalise
@@ -76,6 +77,11 @@ _TITLE_ERRORISH = re.compile(
     r"forbidden|not found|does not exist|missing|overloaded|quota|rate limit|\b[45]\d\d\b)",
     re.IGNORECASE,
 )
+# Case-sensitive twins of the rules above, for folded text (bot.triage.casefold).
+_OTHER_PROVIDER_FOLDED = folded(_OTHER_PROVIDER)
+_FEATURE_TITLE_FOLDED = folded(_FEATURE_TITLE)
+_FEATURE_BODY_FOLDED = folded(_FEATURE_BODY)
+_TITLE_ERRORISH_FOLDED = folded(_TITLE_ERRORISH)
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,8 @@ class _CompiledPattern:
     # A lower-cased substring every match must contain: a cheap `in` test skips the
     # regex (some scan the whole post) on the many posts that cannot match.
     required: str | None
+    # The case-sensitive twin to scan folded text with, when the pattern allows it.
+    folded: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -149,7 +157,11 @@ def _compile(issue: KnownIssue) -> _CompiledIssue:
     return _CompiledIssue(
         issue,
         tuple(
-            _CompiledPattern(p.value, p.compile(), required_substring(p)) for p in issue.patterns
+            _CompiledPattern(
+                p.value, rx, required_substring(p), folded(rx) if foldable(rx) else None
+            )
+            for p in issue.patterns
+            for rx in (p.compile(),)
         ),
     )
 
@@ -326,39 +338,55 @@ class Triager:
         own = own[:SCAN_CHARS]
         candidates = extract_errors(own)
         title = thread.title.strip()
-        if title and _TITLE_ERRORISH.search(title):
-            candidates.append(ErrorCandidate(title[:300], "title", 0.45))
         scan = f"{title}\n{own}"
+        low_scan = fold(scan)  # same length: spans found in it hold in `scan`
+        low_title = low_scan[: len(title)]
+        if title and _TITLE_ERRORISH_FOLDED.search(low_title):
+            candidates.append(ErrorCandidate(title[:300], "title", 0.45))
         matched: dict[str, str] = {}
-        hits = self._pattern_hits(scan, matched)
+        hits = self._pattern_hits(scan, matched, low_scan)
         later_hits: dict[str, list[str]] = {}
         if not hits and len(thread.posts) > 1:
             later = "\n".join(split_own_words(p)[0][:4000] for p in thread.posts[1:4])
             later_hits = self._pattern_hits(later)
-        provider = _OTHER_PROVIDER.search(scan)
-        feature = bool(_FEATURE_TITLE.search(title) or _FEATURE_BODY.search(own[:3000]))
+        provider = _OTHER_PROVIDER_FOLDED.search(low_scan)
+        feature = bool(
+            _FEATURE_TITLE_FOLDED.search(low_title)
+            or _FEATURE_BODY_FOLDED.search(low_scan[len(title) + 1 :][:3000])
+        )
         return _Prepared(
             thread,
             own,
             candidates,
             hits,
             later_hits,
-            provider.group(1).lower() if provider else None,
+            scan[provider.start(1) : provider.end(1)].lower() if provider else None,
             feature,
             matched,
         )
 
     def _pattern_hits(
-        self, text: str, matched: dict[str, str] | None = None
+        self, text: str, matched: dict[str, str] | None = None, low: str | None = None
     ) -> dict[str, list[str]]:
-        """slug -> pattern values that hit; `matched` collects a short matched text."""
+        """slug -> pattern values that hit; `matched` collects a short matched text.
+
+        `low` is fold(text) when the caller has it. It holds every ASCII substring of
+        text.lower() (twins only add ASCII letters), so the required-substring filter
+        hides no match.
+        """
         hits: dict[str, list[str]] = {}
-        lower = text.lower()
+        lower = fold(text) if low is None else low
         for compiled in self._compiled:
             for p in compiled.patterns:
                 if p.required is not None and p.required not in lower:
                     continue
-                m = p.regex.search(text)
+                if p.folded is not None:
+                    # The folded scan finds where the pattern matches; the original, run
+                    # from there, gives the same match over the member's own text.
+                    found = p.folded.search(lower)
+                    m = p.regex.search(text, found.start()) if found else None
+                else:
+                    m = p.regex.search(text)
                 if m:
                     slug = compiled.issue.slug
                     hits.setdefault(slug, []).append(p.value)
