@@ -93,6 +93,8 @@ class _CompiledPattern:
     required: str | None
     # The case-sensitive twin to scan folded text with, when the pattern allows it.
     folded: re.Pattern[str] | None = None
+    # Without a required substring: one of these must be in the folded text.
+    any_of: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,52 @@ def required_substring(pattern: Pattern) -> str | None:
     return max(runs, key=len, default=None)
 
 
+def _one_of(parsed: Any) -> tuple[str, ...] | None:
+    """Lower-cased ASCII literals at least one of which every match contains (each
+    alternative of a choice brings its own; lookaheads count), or None."""
+    best: tuple[str, ...] | None = None
+
+    def consider(options: tuple[str, ...] | None) -> None:
+        nonlocal best
+        if options and (best is None or min(map(len, options)) > min(map(len, best))):
+            best = options
+
+    run: list[str] = []
+    for op, av in [*parsed, (None, None)]:
+        if op is _sre.LITERAL:
+            run.append(chr(av))
+            continue
+        literal = "".join(run)
+        run = []
+        if literal.isascii() and len(literal) >= 3:
+            consider((literal.lower(),))
+        if op is _sre.SUBPATTERN:
+            consider(_one_of(av[3]))
+        elif op is _sre.BRANCH:
+            branches = [_one_of(b) for b in av[1]]
+            if all(branches):
+                consider(tuple(sorted({s for b in branches if b for s in b})))
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+            consider(_one_of(av[2]))
+        elif op is _sre.ASSERT:
+            consider(_one_of(av[1]))
+        elif op is _sre.ATOMIC_GROUP:
+            consider(_one_of(av))
+    return best
+
+
+def required_any(pattern: Pattern) -> tuple[str, ...] | None:
+    """For a pattern without one required substring (alternatives, lookaheads): the
+    substrings of which a folded text must hold at least one."""
+    if pattern.kind == "literal":
+        return None
+    try:
+        parsed = _sre_parse.parse(pattern.value, re.IGNORECASE)
+    except Exception:  # noqa: BLE001 - private parser: any failure just disables the filter
+        return None
+    return _one_of(parsed)
+
+
 _CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
 # Where a quoted error code is evidence of a report; a code in a plain sentence or a
 # title may be the topic of a question or a discussion.
@@ -158,10 +206,14 @@ def _compile(issue: KnownIssue) -> _CompiledIssue:
         issue,
         tuple(
             _CompiledPattern(
-                p.value, rx, required_substring(p), folded(rx) if foldable(rx) else None
+                p.value,
+                rx,
+                required,
+                folded(rx) if foldable(rx) else None,
+                required_any(p) if required is None else None,
             )
             for p in issue.patterns
-            for rx in (p.compile(),)
+            for rx, required in ((p.compile(), required_substring(p)),)
         ),
     )
 
@@ -379,6 +431,8 @@ class Triager:
         for compiled in self._compiled:
             for p in compiled.patterns:
                 if p.required is not None and p.required not in lower:
+                    continue
+                if p.any_of is not None and not any(s in lower for s in p.any_of):
                     continue
                 if p.folded is not None:
                     # The folded scan finds where the pattern matches; the original, run
