@@ -387,10 +387,6 @@ def _is_heading_line(line: str) -> bool:
     return capitalised == len(words) and sum(1 for w in words if w[:1].isupper()) >= 2
 
 
-# Case-insensitive rules also match these non-ASCII letters where an ASCII one is
-# written (Python's case folding): the style pre-check reads them as their ASCII twins.
-_CASE_TWINS = str.maketrans({"\u017f": "s", "\u0131": "i", "\u0130": "I", "\u212a": "K"})
-_NOT_EMPHASIS = str.maketrans("", "", "*_")
 # Necessary conditions, read on a folded copy of the text (twins as ASCII, lower case, no
 # `*`/`_`, which emphasis removal may take out of a word): a specific heading starts its
 # cleaned line with one of these words, after non-word characters and at most a list
@@ -415,8 +411,7 @@ def _may_be_styled(text: str) -> bool:
     """False only when style_score(text) is surely 0: no line can be an assistant
     heading and no stock phrase can occur (one cheap scan instead of cleaning every
     line)."""
-    folded = text if text.isascii() else text.translate(_CASE_TWINS)
-    folded = folded.lower().translate(_NOT_EMPHASIS)
+    folded = fold(text).replace("*", "").replace("_", "")
     if _PHRASE_CUE.search(folded):
         return True
     # Lines as style_score splits them; quote tags become spaces, as in _clean_line.

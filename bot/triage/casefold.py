@@ -18,9 +18,14 @@ from typing import Any
 CASE_TWINS = str.maketrans({"\u017f": "s", "\u0131": "i", "\u0130": "I", "\u212a": "K"})
 
 
+HAS_TWIN = re.compile("[\u017f\u0131\u0130\u212a]")
+
+
 def fold(text: str) -> str:
     """`text` lower-cased with each case twin as its ASCII letter; same length."""
-    return (text if text.isascii() else text.translate(CASE_TWINS)).lower()
+    if text.isascii() or not HAS_TWIN.search(text):  # translate() is slow: only when needed
+        return text.lower()
+    return text.translate(CASE_TWINS).lower()
 
 
 def folded(regex: re.Pattern[str]) -> re.Pattern[str]:
