@@ -431,3 +431,35 @@ def test_required_any_never_hides_a_match(pieces: list[str], twins: bool) -> Non
         needed = engine.required_any(Pattern("regex", value))
         if needed is not None and not any(s in low for s in needed):
             assert re.search(value, text, re.IGNORECASE) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "plain",
+                "\r\n",
+                "\n",
+                "\u2028",
+                "> ",
+                "🤖 Triage bot",
+                "[quote=",
+                "[QUOTE=",
+                "triagebot",
+                '"',
+                "]",
+                "[/quote]",
+                "ChatGPT says",
+                "x",
+            ]
+        ),
+        max_size=10,
+    )
+)
+def test_usernames_change_nothing_without_a_quote_tag(pieces: list[str]) -> None:
+    raw = "".join(pieces)
+    plain = advice._strip_bot_quotes(raw, ())
+    named = advice._strip_bot_quotes(raw, advice.DEFAULT_BOT_USERNAMES)
+    if "[quote" not in raw.lower():
+        assert plain == named

@@ -498,10 +498,14 @@ def find_ai_advice(
     """Every block of AI-generated advice in `posts`, in thread order."""
     blocks: list[AdviceBlock] = []
     for index, raw in enumerate(posts):
-        if not raw or is_bot_post(_strip_bot_quotes(raw, ())):
+        if not raw:
+            continue
+        unquoted = _strip_bot_quotes(raw, ())
+        if is_bot_post(unquoted):
             # The bot's own post (its signature outside any quote).
             continue
-        text = _strip_bot_quotes(raw, bot_usernames)
+        # Without a [quote] tag the usernames change nothing: the same text.
+        text = _strip_bot_quotes(raw, bot_usernames) if "[quote" in raw.lower() else unquoted
         match = _attribution(text)
         if match:
             start = _line_start(text, match.start())
