@@ -472,10 +472,24 @@ _AI_MENTION_FOLDED = folded(_AI_MENTION)
 _ANY_ATTRIBUTION_FOLDED = folded(_ANY_ATTRIBUTION)
 
 
+# Beside the assistant, every attribution holds a verb of telling, an answer noun or a
+# source word: one of these (folded text). The colon cue stands for "...: <end of
+# line>", and _SOURCE_LINE_CUE for "From ChatGPT:" opening a line.
+_ATTRIBUTION_CUE = re.compile(
+    r"asked|checked|consulted|queried|prompted|ran\s|into|answer|response|repl|explanation|"
+    r"output|suggest|advice|solution|take|verdict|per\s|say|said|told|tell|respond|recommend|"
+    r"explain|claim|insist|think|wrote|writes|gave|gives|came|generated|spat|according|"
+    r"pasted|copied|:[^\S\n]*(?:\n|\Z)"
+)
+_SOURCE_LINE_CUE = re.compile(r"^[ \t>*_]*(?:from|via|per)\s", re.MULTILINE)
+
+
 def _attribution(text: str) -> re.Match[str] | None:
     low = fold(text)
     if not _AI_MENTION_FOLDED.search(low):
         return None  # every attribution names an assistant: one scan spares the rest
+    if not _ATTRIBUTION_CUE.search(low) and not _SOURCE_LINE_CUE.search(low):
+        return None
     found = _ANY_ATTRIBUTION_FOLDED.search(low)
     # The original pattern matches at the same place: its match carries the member's text.
     return _ANY_ATTRIBUTION.search(text, found.start()) if found else None
