@@ -30,15 +30,21 @@ class Decider(Protocol):
     def decide_many(self, threads: Sequence[Thread]) -> list[Decision]: ...
 
 
-def parse_thread(line: str, lineno: int, source: str = "input") -> Thread:
-    """One input line as a Thread, or BatchError naming the line."""
-    where = f"{source}: line {lineno}"
+def json_object(line: str, where: str, expected: str = "a JSON object") -> dict[str, Any]:
+    """One JSONL line as a dict, or BatchError saying where and what was expected."""
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
         raise BatchError(f"{where}: not valid JSON ({exc.msg})") from None
     if not isinstance(data, dict):
-        raise BatchError(f"{where}: must be a JSON object with id, title and posts")
+        raise BatchError(f"{where}: must be {expected}")
+    return data
+
+
+def parse_thread(line: str, lineno: int, source: str = "input") -> Thread:
+    """One input line as a Thread, or BatchError naming the line."""
+    where = f"{source}: line {lineno}"
+    data = json_object(line, where, "a JSON object with id, title and posts")
     tid = data.get("id")
     if isinstance(tid, int | float) and not isinstance(tid, bool):
         tid = str(tid)

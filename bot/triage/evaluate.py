@@ -15,13 +15,12 @@ Per issue, precision and recall count replies and drafts naming that issue.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
-from bot.triage.batch import BatchError, Decider
+from bot.triage.batch import BatchError, Decider, json_object
 from bot.triage.training_data import NOT_ERROR, NOVEL
 from bot.triage.types import Decision, Thread
 
@@ -66,12 +65,7 @@ def read_labeled(stream: IO[str], source: str = "input") -> list[LabeledThread]:
         if not line.strip():
             continue
         where = f"{source}: line {lineno}"
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BatchError(f"{where}: not valid JSON ({exc.msg})") from None
-        if not isinstance(data, dict):
-            raise BatchError(f"{where}: must be a JSON object")
+        data = json_object(line, where)
         label = data.get("label")
         text = data.get("text", "")
         title = data.get("title", "") or ""
