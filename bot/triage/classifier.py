@@ -27,7 +27,7 @@ import time
 import warnings
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import chain, repeat
 from pathlib import Path
@@ -198,25 +198,15 @@ class TrainedModel:
 
     def vectorise(self, docs: Sequence[Doc]) -> sp.csr_matrix:
         """The same matrix as the fitted vectorisers' transform, without their per-call
-        overhead (validation, sparse copies), which dominated single-post latency."""
-        indptr = [0]
-        cols: list[np.ndarray] = []
-        vals: list[np.ndarray] = []
-        offset = self._word.width
-        for doc in docs:
-            wc, wv = self._word.row(doc.word)
-            cc, cv = self._char.row(doc.char)
-            cols += (wc, cc + offset)
-            vals += (wv, cv)
-            indptr.append(indptr[-1] + wc.size + cc.size)
-        return sp.csr_matrix(
-            (
-                np.concatenate(vals) if vals else _NO_VALS,
-                np.concatenate(cols) if cols else _NO_COLS,
-                np.asarray(indptr, dtype=np.int32),
-            ),
-            shape=(len(docs), self._width),
-        )
+        overhead (validation, sparse copies), which dominated single-post latency. A
+        chunk's weighting runs as one array pass per vectoriser, not a few per post."""
+        if not docs:
+            return sp.csr_matrix(
+                (_NO_VALS, _NO_COLS, np.zeros(1, dtype=np.int32)), shape=(0, self._width)
+            )
+        words = self._word.rows([doc.word for doc in docs])
+        chars = self._char.rows([doc.char for doc in docs])
+        return sp.hstack([words, chars], format="csr")
 
     def predict(self, docs: Sequence[Doc]) -> tuple[np.ndarray, np.ndarray]:
         """(issue probabilities [n, classes], error-report probability [n])."""
@@ -293,25 +283,51 @@ class _FastTfidf:
             self._by_word[word] = cols
         return cols
 
-    def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+    def counts(self, text: str) -> tuple[Iterable[int], Iterable[int]]:
+        """(columns, term counts) in the analyser's first-seen order; -1 marks a term
+        outside the vocabulary (distinct terms have distinct columns: no counts merge)."""
         if self._by_word is not None:
             words = self._white.sub(" ", text.lower()).split()
             counted_cols = Counter(chain.from_iterable(map(self._word_columns, words)))
-            if not counted_cols:
-                return _NO_COLS, _NO_VALS
-            idx = np.fromiter(counted_cols, np.int32, len(counted_cols))
-            tf = np.fromiter(counted_cols.values(), np.float64, len(counted_cols))
-            return self._weigh(idx, tf)
+            return counted_cols, counted_cols.values()
         counted = Counter(self.analyse(text))
-        if not counted:
-            return _NO_COLS, _NO_VALS
-        # map() keeps the vocabulary lookups in C; -1 marks n-grams not in the vocabulary.
-        cols = np.fromiter(map(self.vocab.get, counted, repeat(-1)), np.int64, len(counted))
-        tf = np.fromiter(counted.values(), np.float64, len(counted))
-        known = cols >= 0
+        # map() keeps the vocabulary lookups in C.
+        return map(self.vocab.get, counted, repeat(-1)), counted.values()
+
+    def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        cols, tfs = self.counts(text)
+        idx = np.fromiter(cols, np.int64)
+        tf = np.fromiter(tfs, np.float64)
+        known = idx >= 0
         if not known.any():
             return _NO_COLS, _NO_VALS
-        return self._weigh(cols[known].astype(np.int32), tf[known])
+        return self._weigh(idx[known].astype(np.int32), tf[known])
+
+    def rows(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """`row` for each text, as one CSR matrix (rows L2-normalised as `row` does)."""
+        cols: list[int] = []
+        tfs: list[int] = []
+        ends = np.zeros(len(texts), dtype=np.int64)
+        for i, text in enumerate(texts):
+            c, t = self.counts(text)
+            cols += c
+            tfs += t
+            ends[i] = len(cols)
+        idx = np.array(cols, dtype=np.int64)
+        tf = np.array(tfs, dtype=np.float64)
+        owner = np.repeat(np.arange(len(texts)), np.diff(ends, prepend=0))
+        known = idx >= 0
+        if not known.all():
+            idx, tf, owner = idx[known], tf[known], owner[known]
+        if self.sublinear:
+            tf = 1.0 + np.log(tf)
+        vals = tf * self.idf[idx]
+        norms = np.sqrt(np.bincount(owner, weights=vals * vals, minlength=len(texts)))
+        norms[norms == 0.0] = 1.0
+        vals /= norms[owner]
+        indptr = np.zeros(len(texts) + 1, dtype=np.int32)
+        np.cumsum(np.bincount(owner, minlength=len(texts)), out=indptr[1:])
+        return sp.csr_matrix((vals, idx.astype(np.int32), indptr), shape=(len(texts), self.width))
 
     def _weigh(self, idx: np.ndarray, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.sublinear:
