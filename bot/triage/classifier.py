@@ -204,9 +204,23 @@ class TrainedModel:
             return sp.csr_matrix(
                 (_NO_VALS, _NO_COLS, np.zeros(1, dtype=np.int32)), shape=(0, self._width)
             )
-        words = self._word.rows([doc.word for doc in docs])
-        chars = self._char.rows([doc.char for doc in docs])
-        return sp.hstack([words, chars], format="csr")
+        w_idx, w_vals, w_len = self._word.row_arrays([doc.word for doc in docs])
+        c_idx, c_vals, c_len = self._char.row_arrays([doc.char for doc in docs])
+        # Each row: its word columns, then its char columns (as sp.hstack would lay them
+        # out, at a fraction of its cost for small chunks and single posts).
+        n = len(docs)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(w_len + c_len, out=indptr[1:])
+        w_owner = np.repeat(np.arange(n), w_len)
+        c_owner = np.repeat(np.arange(n), c_len)
+        w_pos = np.arange(w_idx.size) - (np.cumsum(w_len) - w_len)[w_owner] + indptr[w_owner]
+        c_pos = np.arange(c_idx.size) - (np.cumsum(c_len) - c_len)[c_owner]
+        c_pos += indptr[c_owner] + w_len[c_owner]
+        cols = np.empty(int(indptr[-1]), dtype=np.int32)
+        vals = np.empty(int(indptr[-1]), dtype=np.float64)
+        cols[w_pos], vals[w_pos] = w_idx, w_vals
+        cols[c_pos], vals[c_pos] = c_idx + self._word.width, c_vals
+        return sp.csr_matrix((vals, cols, indptr.astype(np.int32)), shape=(n, self._width))
 
     def predict(self, docs: Sequence[Doc]) -> tuple[np.ndarray, np.ndarray]:
         """(issue probabilities [n, classes], error-report probability [n])."""
@@ -305,6 +319,13 @@ class _FastTfidf:
 
     def rows(self, texts: Sequence[str]) -> sp.csr_matrix:
         """`row` for each text, as one CSR matrix (rows L2-normalised as `row` does)."""
+        idx, vals, lengths = self.row_arrays(texts)
+        indptr = np.zeros(len(texts) + 1, dtype=np.int32)
+        np.cumsum(lengths, out=indptr[1:])
+        return sp.csr_matrix((vals, idx, indptr), shape=(len(texts), self.width))
+
+    def row_arrays(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`row` for each text, concatenated: (columns, values, entries per text)."""
         cols: list[int] = []
         tfs: list[int] = []
         ends = np.zeros(len(texts), dtype=np.int64)
@@ -325,9 +346,7 @@ class _FastTfidf:
         norms = np.sqrt(np.bincount(owner, weights=vals * vals, minlength=len(texts)))
         norms[norms == 0.0] = 1.0
         vals /= norms[owner]
-        indptr = np.zeros(len(texts) + 1, dtype=np.int32)
-        np.cumsum(np.bincount(owner, minlength=len(texts)), out=indptr[1:])
-        return sp.csr_matrix((vals, idx.astype(np.int32), indptr), shape=(len(texts), self.width))
+        return idx.astype(np.int32), vals, np.bincount(owner, minlength=len(texts))
 
     def _weigh(self, idx: np.ndarray, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.sublinear:
