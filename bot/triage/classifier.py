@@ -204,6 +204,8 @@ class TrainedModel:
             return sp.csr_matrix(
                 (_NO_VALS, _NO_COLS, np.zeros(1, dtype=np.int32)), shape=(0, self._width)
             )
+        if len(docs) < BATCH_MIN:
+            return self._vectorise_each(docs)
         w_idx, w_vals, w_len = self._word.row_arrays([doc.word for doc in docs])
         c_idx, c_vals, c_len = self._char.row_arrays([doc.char for doc in docs])
         # Each row: its word columns, then its char columns (as sp.hstack would lay them
@@ -221,6 +223,23 @@ class TrainedModel:
         cols[w_pos], vals[w_pos] = w_idx, w_vals
         cols[c_pos], vals[c_pos] = c_idx + self._word.width, c_vals
         return sp.csr_matrix((vals, cols, indptr.astype(np.int32)), shape=(n, self._width))
+
+    def _vectorise_each(self, docs: Sequence[Doc]) -> sp.csr_matrix:
+        """`vectorise` one post at a time: fewer array calls for a single post."""
+        indptr = [0]
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
+        offset = self._word.width
+        for doc in docs:
+            wc, wv = self._word.row(doc.word)
+            cc, cv = self._char.row(doc.char)
+            cols += (wc, cc + offset)
+            vals += (wv, cv)
+            indptr.append(indptr[-1] + wc.size + cc.size)
+        return sp.csr_matrix(
+            (np.concatenate(vals), np.concatenate(cols), np.asarray(indptr, dtype=np.int32)),
+            shape=(len(docs), self._width),
+        )
 
     def predict(self, docs: Sequence[Doc]) -> tuple[np.ndarray, np.ndarray]:
         """(issue probabilities [n, classes], error-report probability [n])."""
@@ -309,13 +328,24 @@ class _FastTfidf:
         return map(self.vocab.get, counted, repeat(-1)), counted.values()
 
     def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        cols, tfs = self.counts(text)
-        idx = np.fromiter(cols, np.int64)
-        tf = np.fromiter(tfs, np.float64)
-        known = idx >= 0
+        if self._by_word is not None:
+            words = self._white.sub(" ", text.lower()).split()
+            counted_cols = Counter(chain.from_iterable(map(self._word_columns, words)))
+            if not counted_cols:
+                return _NO_COLS, _NO_VALS
+            idx = np.fromiter(counted_cols, np.int32, len(counted_cols))
+            tf = np.fromiter(counted_cols.values(), np.float64, len(counted_cols))
+            return self._weigh(idx, tf)
+        counted = Counter(self.analyse(text))
+        if not counted:
+            return _NO_COLS, _NO_VALS
+        # map() keeps the vocabulary lookups in C; -1 marks n-grams not in the vocabulary.
+        cols = np.fromiter(map(self.vocab.get, counted, repeat(-1)), np.int64, len(counted))
+        tf = np.fromiter(counted.values(), np.float64, len(counted))
+        known = cols >= 0
         if not known.any():
             return _NO_COLS, _NO_VALS
-        return self._weigh(idx[known].astype(np.int32), tf[known])
+        return self._weigh(cols[known].astype(np.int32), tf[known])
 
     def rows(self, texts: Sequence[str]) -> sp.csr_matrix:
         """`row` for each text, as one CSR matrix (rows L2-normalised as `row` does)."""
@@ -355,6 +385,8 @@ class _FastTfidf:
         return idx, vals / (np.sqrt(vals @ vals) or 1.0)
 
 
+# Below this many posts the per-post path is quicker than the whole-chunk array pass.
+BATCH_MIN = 8
 _NO_COLS = np.zeros(0, dtype=np.int32)
 _NO_VALS = np.zeros(0, dtype=np.float64)
 
