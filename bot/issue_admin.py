@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,10 +144,3 @@ def history_json(store: Store, slug: str) -> list[dict[str, object]]:
 
 def issue_json(issue: KnownIssue) -> str:
     return json.dumps(issue.to_dict(), indent=2, ensure_ascii=False)
-
-
-def scratch_file(text: str, slug: str) -> Path:
-    handle, name = tempfile.mkstemp(prefix=f"triagebot-{slug}-", suffix=".yml")
-    with os.fdopen(handle, "w", encoding="utf-8") as f:
-        f.write(text)
-    return Path(name)

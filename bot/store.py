@@ -9,7 +9,6 @@ Timestamps are ISO-8601 UTC strings; lists and dicts are stored as JSON text.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 import sqlite3
 import threading
@@ -495,17 +494,6 @@ class Store:
     def history(self, slug: str) -> list[HistoryEntry]:
         rows = self.db.query("SELECT * FROM issue_history WHERE slug = ? ORDER BY id", [slug])
         return [HistoryEntry(**r) for r in rows]
-
-    def history_entry(self, history_id: int) -> HistoryEntry | None:
-        rows = list(self.db.query("SELECT * FROM issue_history WHERE id = ?", [history_id]))
-        return HistoryEntry(**rows[0]) if rows else None
-
-    def issues_digest(self) -> str:
-        """A hash of every entry's content: the classifier retrains when it changes."""
-        h = hashlib.sha256()
-        for issue in self.list_issues():
-            h.update(json.dumps(_content(issue), sort_keys=True).encode())
-        return h.hexdigest()
 
     # ------------------------------------------------------------------ dashboard
     # Sign-in nonces (single use) and the read-only views of the staff dashboard.

@@ -26,7 +26,7 @@ class Thread:
 
 @dataclass(frozen=True)
 class Correction:
-    claim: str  # the member's words, briefly quoted (already neutralised)
+    claim: str  # the member's words, briefly quoted (plain text: neutralised when rendered)
     correction: str  # the known issue's correction
 
 
