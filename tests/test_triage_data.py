@@ -16,6 +16,7 @@ from bot.known_issues import validate_entry
 from bot.triage.training_data import (
     TrainingDataError,
     data_hash,
+    issues_hash,
     load_training_dir,
     load_training_file,
 )
@@ -252,3 +253,19 @@ def test_data_hash_changes_with_content_only(tmp_path: Path) -> None:
     edited = validate_entry({**ISSUES[0], "summary": "A different summary."})
     assert data_hash([edited, *issues[1:]], examples) != h
     assert data_hash(issues, examples[1:]) != h
+
+
+def test_data_hash_ignores_fields_the_model_does_not_learn_from(tmp_path: Path) -> None:
+    make_data_dir(tmp_path)
+    issues = [validate_entry(e) for e in ISSUES]
+    examples = load_training_dir(tmp_path / "training")
+    h = data_hash(issues, examples)
+    replies_only = validate_entry(
+        {**ISSUES[0], "status": "fixed", "workaround": "Upgrade to the fixed SDK."}
+    )
+    assert data_hash([replies_only, *issues[1:]], examples) == h
+    # ... but a triager built from the old entries answers with stale text.
+    assert issues_hash([replies_only, *issues[1:]]) != issues_hash(issues)
+    for field, value in (("title", "Renamed"), ("examples", ["Error: quota gremlin"])):
+        edited = validate_entry({**ISSUES[0], field: value})
+        assert data_hash([edited, *issues[1:]], examples) != h, field

@@ -34,7 +34,7 @@ from bot.triage.classifier import ModelError, TrainedModel, make_doc
 from bot.triage.extract import ErrorCandidate, extract_errors, split_own_words
 from bot.triage.fingerprint import fingerprint_normalised, normalise
 from bot.triage.secrets import find_secrets, redact, secret_kinds
-from bot.triage.training_data import NOVEL, Example, data_hash, load_training_dir
+from bot.triage.training_data import NOVEL, Example, data_hash, issues_hash, load_training_dir
 from bot.triage.types import Correction, Decision, Thread
 
 PATTERN_CONFIDENCE = 0.97
@@ -250,7 +250,7 @@ class Triager:
             if (code := code_only(p.regex, p.required)) is not None
         }
         self._class_index = {c: k for k, c in enumerate(model.classes)} if model else {}
-        self._issues_hash = data_hash(issues, [])
+        self._issues_hash = issues_hash(issues)
         self.model_version = model.card.version if model else "patterns-only"
         # The same error strings recur (that is why posts are grouped): rendering is pure,
         # so identical inputs reuse the rendered reply.
@@ -313,7 +313,7 @@ class Triager:
     def needs_reload(self, issues: Sequence[KnownIssue]) -> bool:
         """True when `issues` (e.g. `store.list_issues()`) differ from the ones this
         triager was built from: a long-running bot rebuilds it (and so retrains)."""
-        return data_hash(issues, []) != self._issues_hash
+        return issues_hash(issues) != self._issues_hash
 
     # ------------------------------------------------------------ deciding
 

@@ -101,10 +101,19 @@ def known_labels(examples: Sequence[Example], issues: Sequence[KnownIssue]) -> l
     return [e for e in examples if e.label in slugs or e.label in SPECIAL_LABELS]
 
 
-def issue_content(issue: KnownIssue) -> dict[str, Any]:
+# The fields of an entry the model learns from (classifier.issue_documents and
+# example_documents): an edit to any other field (status, workaround, misconceptions,
+# links) changes replies, not the model, so it must not cost a retrain.
+MODEL_FIELDS = ("slug", "title", "summary", "patterns", "examples")
+
+
+def issue_content(issue: KnownIssue, fields: Sequence[str] | None = None) -> dict[str, Any]:
+    """An entry's content without edit stamps; only `fields` when given."""
     data = issue.to_dict()
     data.pop("updated_at", None)
     data.pop("updated_by", None)
+    if fields is not None:
+        data = {k: data[k] for k in fields}
     return data
 
 
@@ -116,7 +125,16 @@ def data_hash(issues: Sequence[KnownIssue], examples: Sequence[Example]) -> str:
     """
     h = hashlib.sha256()
     for issue in sorted(issues, key=lambda i: i.slug):
-        h.update(json.dumps(issue_content(issue), sort_keys=True).encode())
+        h.update(json.dumps(issue_content(issue, MODEL_FIELDS), sort_keys=True).encode())
     for ex in sorted(examples, key=lambda e: (e.label, e.title, e.text, e.later_posts)):
         h.update(json.dumps([ex.label, ex.title, ex.text, list(ex.later_posts)]).encode())
+    return h.hexdigest()
+
+
+def issues_hash(issues: Sequence[KnownIssue]) -> str:
+    """A hash of every field of the entries (edit stamps aside): what triage answers
+    with, so any change means a triager built from them is out of date."""
+    h = hashlib.sha256()
+    for issue in sorted(issues, key=lambda i: i.slug):
+        h.update(json.dumps(issue_content(issue), sort_keys=True).encode())
     return h.hexdigest()
