@@ -218,6 +218,44 @@ def _compile(issue: KnownIssue) -> _CompiledIssue:
     )
 
 
+@dataclass(frozen=True)
+class _PatternGate:
+    """Which patterns a folded text may match, from one pass over the distinct
+    literals of all patterns (many patterns share one) instead of a test per pattern."""
+
+    patterns: tuple[tuple[str, _CompiledPattern], ...]  # (slug, pattern), entry order
+    literals: tuple[str, ...]
+    by_literal: dict[str, tuple[int, ...]]  # literal -> indices of patterns it admits
+    always: frozenset[int]  # patterns without a literal filter
+
+    @classmethod
+    def build(cls, compiled: Sequence[_CompiledIssue]) -> _PatternGate:
+        patterns = tuple((c.issue.slug, p) for c in compiled for p in c.patterns)
+        by_literal: dict[str, list[int]] = {}
+        always: set[int] = set()
+        for k, (_slug, p) in enumerate(patterns):
+            # A required substring must be present; of any_of, one suffices.
+            needs = (p.required,) if p.required is not None else p.any_of
+            if not needs:
+                always.add(k)
+                continue
+            for literal in needs:
+                by_literal.setdefault(literal, []).append(k)
+        return cls(
+            patterns,
+            tuple(by_literal),
+            {s: tuple(ks) for s, ks in by_literal.items()},
+            frozenset(always),
+        )
+
+    def candidates(self, lower: str) -> list[tuple[str, _CompiledPattern]]:
+        """The patterns whose literal filter `lower` passes, in entry order."""
+        chosen = set(self.always)
+        for literal in [s for s in self.literals if s in lower]:
+            chosen.update(self.by_literal[literal])
+        return [self.patterns[k] for k in sorted(chosen)]
+
+
 @dataclass
 class _Prepared:
     thread: Thread
@@ -243,6 +281,7 @@ class Triager:
         self.model = model
         self.config = config or Config()
         self._compiled = tuple(_compile(i) for i in issues)
+        self._gate = _PatternGate.build(self._compiled)
         self._code_of = {
             p.value: code
             for c in self._compiled
@@ -428,31 +467,21 @@ class Triager:
         """
         hits: dict[str, list[str]] = {}
         lower = fold(text) if low is None else low
-        for compiled in self._compiled:
-            for p in compiled.patterns:
-                if p.required is not None and p.required not in lower:
-                    continue
-                if p.any_of is not None and not any(s in lower for s in p.any_of):
-                    continue
-                if p.folded is not None:
-                    # The folded scan finds where the pattern matches; the original, run
-                    # from there, gives the same match over the member's own text.
-                    found = p.folded.search(lower)
-                    m = p.regex.search(text, found.start()) if found else None
-                else:
-                    m = p.regex.search(text)
-                if m:
-                    slug = compiled.issue.slug
-                    hits.setdefault(slug, []).append(p.value)
-                    found = m.group(0).strip()
-                    # Patterns anchored at the start match whole paragraphs: show only a
-                    # one-line match.
-                    if (
-                        matched is not None
-                        and 6 <= len(found) <= MAX_MATCH_SHOWN
-                        and "\n" not in found
-                    ):
-                        matched.setdefault(slug, found)
+        for slug, p in self._gate.candidates(lower):
+            if p.folded is not None:
+                # The folded scan finds where the pattern matches; the original, run
+                # from there, gives the same match over the member's own text.
+                found = p.folded.search(lower)
+                m = p.regex.search(text, found.start()) if found else None
+            else:
+                m = p.regex.search(text)
+            if m:
+                hits.setdefault(slug, []).append(p.value)
+                found = m.group(0).strip()
+                # Patterns anchored at the start match whole paragraphs: show only a
+                # one-line match.
+                if matched is not None and 6 <= len(found) <= MAX_MATCH_SHOWN and "\n" not in found:
+                    matched.setdefault(slug, found)
         return hits
 
     def _prob(self, row: np.ndarray, slug: str) -> float:
