@@ -180,3 +180,14 @@ def test_fast_vectorise_matches_the_fitted_vectorisers(model: classifier.Trained
         classifier._vectorise(model.word_vec, model.char_vec, docs),
     )
     assert np.allclose(issue_p, ref, atol=1e-6)
+
+
+def test_the_same_data_trains_the_same_model(
+    model: classifier.TrainedModel, tmp_path: Path
+) -> None:
+    root = make_data_dir(tmp_path)
+    issues = [validate_entry(e) for e in ISSUES]
+    again = classifier.train(issues, load_training_dir(root / "training"))
+    assert np.array_equal(again.issue_clf.coef_, model.issue_clf.coef_)
+    assert again.card.thresholds == model.card.thresholds
+    assert again.card.data_hash == model.card.data_hash

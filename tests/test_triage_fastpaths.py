@@ -62,6 +62,25 @@ def test_char_rows_from_the_word_cache_are_identical(
         assert vals.tobytes() == want[1].tobytes()
 
 
+def test_word_analyser_gives_scikit_learns_terms(model: classifier.TrainedModel) -> None:
+    reference = model.word_vec.build_analyzer()
+    assert model._word.analyse is not reference  # the fast analyser is the one in use
+    examples = load_training_dir(ROOT / "data" / "training")
+    texts = TRICKY + [make_doc(e.title, e.text).word for e in examples[::5]]
+    texts += ["It's <b>o3-mini</b>'s max_tokens.\nDon't", "İSTANBUL ſtream K"]
+    for text in texts:
+        assert model._word.analyse(text) == reference(text)
+
+
+def test_word_analyser_falls_back_for_other_settings() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    assert classifier._fast_word_analyser(TfidfVectorizer(ngram_range=(1, 3))) is None
+    assert classifier._fast_word_analyser(TfidfVectorizer(stop_words="english")) is None
+    assert classifier._fast_word_analyser(TfidfVectorizer(token_pattern=r"(\w+)")) is None
+    assert classifier._fast_word_analyser(TfidfVectorizer(ngram_range=(1, 2))) is not None
+
+
 def test_clearing_caches_keeps_rows(model: classifier.TrainedModel) -> None:
     doc = make_doc("Rate limit", "Error: Rate limit reached for gpt-4o (TPM)")
     before = model.vectorise([doc]).toarray()

@@ -268,7 +268,7 @@ class _FastTfidf:
     per-call overhead: count n-grams in C (Counter), look up only distinct ones."""
 
     def __init__(self, vec: TfidfVectorizer) -> None:
-        self.analyse = vec.build_analyzer()
+        self.analyse = _fast_word_analyser(vec) or vec.build_analyzer()
         self.vocab: dict[str, int] = vec.vocabulary_
         self.idf = np.asarray(vec.idf_, dtype=np.float64)
         self.sublinear = bool(vec.sublinear_tf)
@@ -316,12 +316,24 @@ class _FastTfidf:
             self._by_word[word] = cols
         return cols
 
+    def _char_counts(self, text: str) -> Counter[int]:
+        """Known char_wb columns of `text` with their counts, in first-seen order."""
+        assert self._by_word is not None
+        words = self._white.sub(" ", text.lower()).split()
+        # Cached words are looked up in C; only unseen ones take the Python path.
+        per_word = list(map(self._by_word.get, words))
+        if None in per_word:
+            per_word = [
+                cols if cols is not None else self._word_columns(word)
+                for cols, word in zip(per_word, words, strict=True)
+            ]
+        return Counter(chain.from_iterable(per_word))
+
     def counts(self, text: str) -> tuple[Iterable[int], Iterable[int]]:
         """(columns, term counts) in the analyser's first-seen order; -1 marks a term
         outside the vocabulary (distinct terms have distinct columns: no counts merge)."""
         if self._by_word is not None:
-            words = self._white.sub(" ", text.lower()).split()
-            counted_cols = Counter(chain.from_iterable(map(self._word_columns, words)))
+            counted_cols = self._char_counts(text)
             return counted_cols, counted_cols.values()
         counted = Counter(self.analyse(text))
         # map() keeps the vocabulary lookups in C.
@@ -329,8 +341,7 @@ class _FastTfidf:
 
     def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         if self._by_word is not None:
-            words = self._white.sub(" ", text.lower()).split()
-            counted_cols = Counter(chain.from_iterable(map(self._word_columns, words)))
+            counted_cols = self._char_counts(text)
             if not counted_cols:
                 return _NO_COLS, _NO_VALS
             idx = np.fromiter(counted_cols, np.int32, len(counted_cols))
@@ -383,6 +394,31 @@ class _FastTfidf:
             tf = 1.0 + np.log(tf)
         vals = tf * self.idf[idx]
         return idx, vals / (np.sqrt(vals @ vals) or 1.0)
+
+
+def _fast_word_analyser(vec: TfidfVectorizer) -> Callable[[str], list[str]] | None:
+    """The fitted word analyser's exact output (unigrams, then bigrams, in text order)
+    without its generic per-call machinery; None for settings it does not cover."""
+    if not (
+        vec.analyzer == "word"
+        and vec.ngram_range == (1, 2)
+        and vec.lowercase
+        and vec.strip_accents is None
+        and vec.preprocessor is None
+        and vec.tokenizer is None
+        and vec.stop_words is None
+        and vec.input == "content"
+    ):
+        return None
+    findall = re.compile(vec.token_pattern).findall
+    if re.compile(vec.token_pattern).groups:
+        return None  # scikit-learn keeps the group's text, not the match
+
+    def analyse(text: str) -> list[str]:
+        tokens = findall(text.lower())
+        return [*tokens, *map(" ".join, zip(tokens, tokens[1:], strict=False))]
+
+    return analyse
 
 
 # Below this many posts the per-post path is quicker than the whole-chunk array pass.
@@ -507,7 +543,8 @@ def _vectorisers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
 
 
 def _svm() -> LinearSVC:
-    return LinearSVC(C=0.5, class_weight="balanced", max_iter=2000, tol=1e-3)
+    # A fixed seed for liblinear's shuffling: the same data gives the same model.
+    return LinearSVC(C=0.5, class_weight="balanced", max_iter=2000, tol=1e-3, random_state=0)
 
 
 def _fit_issue(x: sp.csr_matrix, y: Sequence[str]) -> LinearSVC:
