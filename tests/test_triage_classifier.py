@@ -170,6 +170,9 @@ def test_regex_patterns_become_training_text() -> None:
 
 def test_fast_vectorise_matches_the_fitted_vectorisers(model: classifier.TrainedModel) -> None:
     docs = [make_doc(t, x) for t, x, _ in HELD_OUT] + [make_doc("", "")]
+    # A chunk too (the whole-chunk path starts at BATCH_MIN posts), repeats included.
+    docs += [make_doc(f"{t} {n}", x[::-1]) for n in range(2) for t, x, _ in HELD_OUT] + docs
+    assert len(docs) >= classifier.BATCH_MIN
     fast = model.vectorise(docs).toarray()
     slow = classifier._vectorise(model.word_vec, model.char_vec, docs).toarray()
     assert np.allclose(fast, slow, atol=1e-6)

@@ -367,20 +367,23 @@ class _FastTfidf:
 
     def row_arrays(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """`row` for each text, concatenated: (columns, values, entries per text)."""
-        cols: list[int] = []
-        tfs: list[int] = []
-        ends = np.zeros(len(texts), dtype=np.int64)
-        for i, text in enumerate(texts):
-            c, t = self.counts(text)
-            cols += c
-            tfs += t
-            ends[i] = len(cols)
-        idx = np.array(cols, dtype=np.int64)
-        tf = np.array(tfs, dtype=np.float64)
-        owner = np.repeat(np.arange(len(texts)), np.diff(ends, prepend=0))
-        known = idx >= 0
-        if not known.all():
-            idx, tf, owner = idx[known], tf[known], owner[known]
+        if self._by_word is not None:
+            idx, tf, owner = self._char_chunk_counts(texts)
+        else:
+            cols: list[int] = []
+            tfs: list[int] = []
+            ends = np.zeros(len(texts), dtype=np.int64)
+            for i, text in enumerate(texts):
+                c, t = self.counts(text)
+                cols += c
+                tfs += t
+                ends[i] = len(cols)
+            idx = np.array(cols, dtype=np.int64)
+            tf = np.array(tfs, dtype=np.float64)
+            owner = np.repeat(np.arange(len(texts)), np.diff(ends, prepend=0))
+            known = idx >= 0
+            if not known.all():
+                idx, tf, owner = idx[known], tf[known], owner[known]
         if self.sublinear:
             tf = 1.0 + np.log(tf)
         vals = tf * self.idf[idx]
@@ -388,6 +391,43 @@ class _FastTfidf:
         norms[norms == 0.0] = 1.0
         vals /= norms[owner]
         return idx.astype(np.int32), vals, np.bincount(owner, minlength=len(texts))
+
+    def _char_chunk_counts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(columns, counts, row of each) for a chunk of char_wb documents.
+
+        A document's counts are the sum of its words' n-gram columns, so the chunk's
+        counts are one sparse product: (documents x distinct words, occurrences) @
+        (distinct words x columns), computed in C instead of counting n-grams per post.
+        """
+        assert self._by_word is not None
+        lower_white = self._white.sub
+        doc_words = [lower_white(" ", text.lower()).split() for text in texts]
+        all_words = list(chain.from_iterable(doc_words))
+        local = {w: k for k, w in enumerate(dict.fromkeys(all_words))}
+        by_word = self._by_word
+        per_word = list(map(by_word.get, local))
+        if None in per_word:
+            per_word = [
+                cols if cols is not None else self._word_columns(word)
+                for cols, word in zip(per_word, local, strict=True)
+            ]
+        w_len = np.fromiter(map(len, per_word), np.int64, len(per_word))
+        w_indptr = np.zeros(len(per_word) + 1, dtype=np.int64)
+        np.cumsum(w_len, out=w_indptr[1:])
+        w_cols = np.fromiter(chain.from_iterable(per_word), np.int64, int(w_indptr[-1]))
+        words_x_cols = sp.csr_matrix(
+            (np.ones(w_cols.size), w_cols, w_indptr), shape=(len(per_word), self.width)
+        )
+        d_len = np.fromiter(map(len, doc_words), np.int64, len(doc_words))
+        d_indptr = np.zeros(len(doc_words) + 1, dtype=np.int64)
+        np.cumsum(d_len, out=d_indptr[1:])
+        d_words = np.fromiter(map(local.__getitem__, all_words), np.int64, len(all_words))
+        docs_x_words = sp.csr_matrix(
+            (np.ones(d_words.size), d_words, d_indptr), shape=(len(texts), len(per_word))
+        )
+        counted = docs_x_words @ words_x_cols
+        owner = np.repeat(np.arange(len(texts)), np.diff(counted.indptr))
+        return counted.indices.astype(np.int64), counted.data, owner
 
     def _weigh(self, idx: np.ndarray, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.sublinear:
