@@ -562,3 +562,28 @@ def test_attribution_cues_keep_each_kind_of_attribution(text: str) -> None:
     got = advice._attribution(text)
     assert want is not None
     assert got is not None and (got.span(), got.group(0)) == (want.span(), want.group(0))
+
+
+def test_literal_gates_of_the_post_rules_never_hide_a_match() -> None:
+    gated = (
+        (engine._OTHER_PROVIDER_FOLDED, engine._OTHER_PROVIDER_GATE),
+        (engine._FEATURE_BODY_FOLDED, engine._FEATURE_BODY_GATE),
+    )
+    examples = load_training_dir(ROOT / "data" / "training")
+    texts = [f"{e.title}\n{e.text}" for e in examples]
+    texts += [
+        "Works on Azure OpenAI but not here",
+        "## Motivation\nWe need retries",
+        "**Is your feature request related to a problem?** yes",
+        "VERTEX AI and Hugging Face",
+    ]
+    found = 0
+    for rx, gate in gated:
+        assert gate  # the gate is in effect
+        for text in texts:
+            low = casefold.fold(text)
+            want = rx.search(low)
+            got = engine._gated_search(rx, gate, low)
+            assert (got and got.span()) == (want and want.span())
+            found += bool(want)
+    assert found >= 4  # the comparison covers real matches

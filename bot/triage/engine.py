@@ -218,6 +218,26 @@ def _compile(issue: KnownIssue) -> _CompiledIssue:
     )
 
 
+def _literal_gate(regex: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Lower-cased literals one of which every match of `regex` holds (None: no gate)."""
+    return _one_of(_sre_parse.parse(regex.pattern, regex.flags))
+
+
+# Feature-request headings and other providers are rare: a few `in` tests spare a
+# regex scan of the whole post on nearly every one.
+_OTHER_PROVIDER_GATE = _literal_gate(_OTHER_PROVIDER)
+_FEATURE_BODY_GATE = _literal_gate(_FEATURE_BODY)
+
+
+def _gated_search(
+    folded_rx: re.Pattern[str], gate: tuple[str, ...] | None, low: str
+) -> re.Match[str] | None:
+    """`folded_rx.search(low)`, skipped when no literal of the gate is in `low`."""
+    if gate is not None and not any(s in low for s in gate):
+        return None
+    return folded_rx.search(low)
+
+
 @dataclass(frozen=True)
 class _PatternGate:
     """Which patterns a folded text may match, from one pass over the distinct
@@ -440,10 +460,12 @@ class Triager:
         if not hits and len(thread.posts) > 1:
             later = "\n".join(split_own_words(p)[0][:4000] for p in thread.posts[1:4])
             later_hits = self._pattern_hits(later)
-        provider = _OTHER_PROVIDER_FOLDED.search(low_scan)
+        provider = _gated_search(_OTHER_PROVIDER_FOLDED, _OTHER_PROVIDER_GATE, low_scan)
         feature = bool(
             _FEATURE_TITLE_FOLDED.search(low_title)
-            or _FEATURE_BODY_FOLDED.search(low_scan[len(title) + 1 :][:3000])
+            or _gated_search(
+                _FEATURE_BODY_FOLDED, _FEATURE_BODY_GATE, low_scan[len(title) + 1 :][:3000]
+            )
         )
         return _Prepared(
             thread,
