@@ -38,6 +38,7 @@ _EMAIL_QUOTE = re.compile(r"^On .{3,120} wrote:\s*\n((?:>.*(?:\n|$))+)", re.MULT
 _FENCE = re.compile(r"^[ \t]*(```+|~~~+)[^\n]*\n(.*?)(?:^[ \t]*\1[ \t]*$|\Z)", re.M | re.DOTALL)
 _INLINE = re.compile(r"(?<!`)`([^`\n]{6,400})`(?!`)")
 _BLOCKQUOTE = re.compile(r"(?:^[ \t]*>[^\n]*(?:\n|$))+", re.MULTILINE)
+_QUOTE_MARK = re.compile(r"^[ \t]*>[ \t]?", re.MULTILINE)
 _HTML = re.compile(r"<(?:/?(?:p|br|div|span|code|pre|b|i|strong|em)\b[^>]*)>", re.IGNORECASE)
 
 # JSON (or Python-dict) error bodies; tolerant of truncation and single quotes.
@@ -53,6 +54,7 @@ _EXCEPTION_LINE = re.compile(
     r"(?:\s*[:\-]\s*(.{0,400}))?$",
     re.MULTILINE,
 )
+_EXCEPTION_SUFFIXES = ("Error", "Exception", "Exceeded", "Failure", "Warning")
 _REASONS = (
     r"Too Many Requests|Unauthorized|Forbidden|Not Found|Bad Request|"
     r"Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out|"
@@ -71,6 +73,8 @@ _HTTP_STATUS = re.compile(
     re.IGNORECASE,
 )
 _BARE_STATUS = re.compile(rf"\b(4\d\d|5\d\d)\s+({_REASONS})\b", re.IGNORECASE)
+# Both status scans report only a 4xx or 5xx code.
+_ERROR_STATUS = re.compile(r"[45]\d\d")
 _ERROR_LINE = re.compile(
     r"^[ \t>*\-]*(?:\[?(?:ERROR|Error|error|FATAL|Fatal|fatal|Exception|Failed|failed)\]?"
     r"(?:\s+\w+){0,3}?\s*[:\-|]\s*)(.{4,400})$",
@@ -100,7 +104,6 @@ _ERRORISH = re.compile(
 _API_SENTENCE_FOLDED = folded(_API_SENTENCE)
 _ERRORISH_FOLDED = folded(_ERRORISH)
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'`(])|\n+")
-_WS = re.compile(r"\s+")
 
 
 def split_own_words(raw: str) -> tuple[str, str]:
@@ -130,25 +133,25 @@ def split_own_words(raw: str) -> tuple[str, str]:
 
 
 def _clean(text: str) -> str:
-    text = _HTML.sub(" ", text)
+    if "<" in text:
+        text = _HTML.sub(" ", text)
     text = text.replace("\\n", " ").replace('\\"', '"')
-    return _WS.sub(" ", text).strip().strip("`").strip()
+    # str.split() and the regex `\s` agree on what whitespace is.
+    return " ".join(text.split()).strip("`").strip()
 
 
 def _cap(text: str) -> str:
     return text if len(text) <= MAX_CANDIDATE_LEN else text[:MAX_CANDIDATE_LEN].rstrip() + "…"
 
 
-def _json_candidates(text: str) -> Iterator[ErrorCandidate]:
-    if "message" not in text and "error" not in text.lower():
-        return
-    for m in _JSON_MESSAGE.finditer(text):
+def _json_candidates(text: str, low: str) -> Iterator[ErrorCandidate]:
+    for m in _JSON_MESSAGE.finditer(text) if "message" in text else ():
         msg = _clean(m.group(1) if m.group(1) is not None else m.group(2))
         if len(msg) >= 3:
             yield ErrorCandidate(_cap(msg), "json", 0.95)
     # code/type/param only inside an error object: API payloads have `type` fields too.
-    starts = [m.end() for m in _JSON_ERROR_KEY.finditer(text)]
-    for m in _JSON_FIELD.finditer(text):
+    starts = [m.end() for m in _JSON_ERROR_KEY.finditer(text)] if "error" in low else []
+    for m in _JSON_FIELD.finditer(text) if starts else ():
         if not any(0 <= m.start() - s <= ERROR_OBJECT_SPAN for s in starts):
             continue
         value = m.group(2)
@@ -162,9 +165,11 @@ def _traceback_candidates(text: str) -> Iterator[ErrorCandidate]:
     # frames, whatever the exception is called (BadZipFile, StopIteration...).
     for m in _PY_TRACEBACK.finditer(text) if "Traceback" in text else ():
         yield ErrorCandidate(_cap(_clean(m.group(1))), "traceback", 0.9)
+    if not any(suffix in text for suffix in _EXCEPTION_SUFFIXES):
+        return
     for m in _EXCEPTION_LINE.finditer(text):
         name, msg = m.group(1), (m.group(2) or "").strip()
-        if "." not in name and not re.search(r"(Error|Exception)$", name):
+        if "." not in name and not name.endswith(("Error", "Exception")):
             continue
         if name.lower() in ("error", "exception"):
             continue  # a bare `Error: ...` line is an error_line, not a traceback
@@ -173,6 +178,8 @@ def _traceback_candidates(text: str) -> Iterator[ErrorCandidate]:
 
 
 def _http_candidates(text: str) -> Iterator[ErrorCandidate]:
+    if not _ERROR_STATUS.search(text):
+        return
     for m in _HTTP_STATUS.finditer(text):
         if m.group(1)[0] not in "45":
             continue
@@ -182,7 +189,10 @@ def _http_candidates(text: str) -> Iterator[ErrorCandidate]:
         yield ErrorCandidate(f"HTTP {m.group(1)} {m.group(2)}", "http_status", 0.5)
 
 
-def _error_lines(text: str) -> Iterator[ErrorCandidate]:
+def _error_lines(text: str, low: str) -> Iterator[ErrorCandidate]:
+    # The line's keyword, whatever its case, is in the lower-cased text.
+    if not ("error" in low or "fatal" in low or "failed" in low or "exception" in low):
+        return
     for m in _ERROR_LINE.finditer(text):
         line = _clean(m.group(0).lstrip(" \t>*-"))
         if len(line) >= 8:
@@ -199,10 +209,11 @@ def _sentences(text: str, kind: str, score: float) -> Iterator[ErrorCandidate]:
 
 
 def _structured(text: str) -> list[ErrorCandidate]:
+    low = text.lower()
     return [
-        *_json_candidates(text),
+        *_json_candidates(text, low),
         *_traceback_candidates(text),
-        *_error_lines(text),
+        *_error_lines(text, low),
         *_http_candidates(text),
     ]
 
@@ -229,17 +240,20 @@ def extract_errors(raw: str) -> list[ErrorCandidate]:
         code_block(m.group(2), "code")
         return "\n"
 
-    prose = _FENCE.sub(fence, text)
-    for m in _BLOCKQUOTE.finditer(prose):
-        body = re.sub(r"^[ \t]*>[ \t]?", "", m.group(0), flags=re.MULTILINE)
-        code_block(body, "quote")
-    for m in _INLINE.finditer(prose):
+    # Each scan below needs its marker character: most posts have none of them.
+    prose = _FENCE.sub(fence, text) if "```" in text or "~~~" in text else text
+    quotes = ">" in prose
+    for m in _BLOCKQUOTE.finditer(prose) if quotes else ():
+        code_block(_QUOTE_MARK.sub("", m.group(0)), "quote")
+    for m in _INLINE.finditer(prose) if "`" in prose else ():
         body = m.group(1).strip()
         low = fold(body)
         if _ERRORISH_FOLDED.search(low) or _API_SENTENCE_FOLDED.search(low):
             inner = _structured(body)
             found.extend(inner or [ErrorCandidate(_cap(_clean(body)), "code", 0.65)])
-    outside = _BLOCKQUOTE.sub("\n", _INLINE.sub(" ", prose))
+    outside = _INLINE.sub(" ", prose) if "`" in prose else prose
+    if quotes:
+        outside = _BLOCKQUOTE.sub("\n", outside)
     found.extend(_structured(outside))
     found.extend(_sentences(outside, "sentence", 0.4))
     return _rank(found)
