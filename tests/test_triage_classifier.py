@@ -194,3 +194,16 @@ def test_the_same_data_trains_the_same_model(
     assert np.array_equal(again.issue_clf.coef_, model.issue_clf.coef_)
     assert again.card.thresholds == model.card.thresholds
     assert again.card.data_hash == model.card.data_hash
+
+
+def test_chunk_vectorise_keeps_posts_apart(model: classifier.TrainedModel) -> None:
+    """A bigram never spans two posts of a chunk; empty posts give empty rows."""
+    bigrams = [t for t in model.word_vec.vocabulary_ if " " in t]
+    first, second = bigrams[0].split(" ")
+    docs = [classifier.Doc(word=f"x {first}", char=""), classifier.Doc(word=f"{second} y", char="")]
+    docs += [classifier.Doc(word="", char="")] * classifier.BATCH_MIN
+    fast = model.vectorise(docs).toarray()
+    slow = classifier._vectorise(model.word_vec, model.char_vec, docs).toarray()
+    assert np.allclose(fast, slow, atol=1e-12)
+    assert fast[0, model.word_vec.vocabulary_[bigrams[0]]] == 0.0
+    assert not fast[2:].any()

@@ -75,10 +75,13 @@ def test_word_analyser_gives_scikit_learns_terms(model: classifier.TrainedModel)
 def test_word_analyser_falls_back_for_other_settings() -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    assert classifier._fast_word_analyser(TfidfVectorizer(ngram_range=(1, 3))) is None
-    assert classifier._fast_word_analyser(TfidfVectorizer(stop_words="english")) is None
-    assert classifier._fast_word_analyser(TfidfVectorizer(token_pattern=r"(\w+)")) is None
-    assert classifier._fast_word_analyser(TfidfVectorizer(ngram_range=(1, 2))) is not None
+    def fitted(**kwargs: object) -> TfidfVectorizer:
+        return TfidfVectorizer(**kwargs).fit(["a quota error", "another quota error"])
+
+    assert classifier._WordTerms.build(fitted(ngram_range=(1, 3))) is None
+    assert classifier._WordTerms.build(fitted(stop_words="english")) is None
+    assert classifier._WordTerms.build(fitted(token_pattern=r"(\w+)")) is None
+    assert classifier._WordTerms.build(fitted(ngram_range=(1, 2))) is not None
 
 
 def test_clearing_caches_keeps_rows(model: classifier.TrainedModel) -> None:

@@ -268,7 +268,8 @@ class _FastTfidf:
     per-call overhead: count n-grams in C (Counter), look up only distinct ones."""
 
     def __init__(self, vec: TfidfVectorizer) -> None:
-        self.analyse = _fast_word_analyser(vec) or vec.build_analyzer()
+        self._words = _WordTerms.build(vec)
+        self.analyse = self._words.analyse if self._words else vec.build_analyzer()
         self.vocab: dict[str, int] = vec.vocabulary_
         self.idf = np.asarray(vec.idf_, dtype=np.float64)
         self.sublinear = bool(vec.sublinear_tf)
@@ -369,6 +370,8 @@ class _FastTfidf:
         """`row` for each text, concatenated: (columns, values, entries per text)."""
         if self._by_word is not None:
             idx, tf, owner = self._char_chunk_counts(texts)
+        elif self._words is not None:
+            idx, tf, owner = self._words.chunk_counts(texts)
         else:
             cols: list[int] = []
             tfs: list[int] = []
@@ -436,29 +439,77 @@ class _FastTfidf:
         return idx, vals / (np.sqrt(vals @ vals) or 1.0)
 
 
-def _fast_word_analyser(vec: TfidfVectorizer) -> Callable[[str], list[str]] | None:
-    """The fitted word analyser's exact output (unigrams, then bigrams, in text order)
-    without its generic per-call machinery; None for settings it does not cover."""
-    if not (
-        vec.analyzer == "word"
-        and vec.ngram_range == (1, 2)
-        and vec.lowercase
-        and vec.strip_accents is None
-        and vec.preprocessor is None
-        and vec.tokenizer is None
-        and vec.stop_words is None
-        and vec.input == "content"
-    ):
-        return None
-    findall = re.compile(vec.token_pattern).findall
-    if re.compile(vec.token_pattern).groups:
-        return None  # scikit-learn keeps the group's text, not the match
+class _WordTerms:
+    """The fitted word analyser (unigrams, then bigrams, in text order) without its
+    generic per-call machinery, and a chunk's known terms counted in arrays: a bigram
+    is found by its two tokens' ids (a sorted array of the vocabulary's bigram keys),
+    never by building its string."""
 
-    def analyse(text: str) -> list[str]:
-        tokens = findall(text.lower())
+    def __init__(self, token_pattern: str, vocab: dict[str, int]) -> None:
+        self._findall = re.compile(token_pattern).findall
+        self._vocab = vocab
+        # Ids for the tokens that occur in some vocabulary bigram; others cannot start
+        # or end a known bigram.
+        self._token_id: dict[str, int] = {}
+        keys: list[int] = []
+        cols: list[int] = []
+        for term, col in vocab.items():
+            first, space, second = term.partition(" ")
+            if space:
+                a = self._token_id.setdefault(first, len(self._token_id))
+                b = self._token_id.setdefault(second, len(self._token_id))
+                keys.append(a << 32 | b)
+                cols.append(col)
+        order = np.argsort(np.asarray(keys, dtype=np.int64), kind="stable")
+        self._bigram_keys = np.asarray(keys, dtype=np.int64)[order]
+        self._bigram_cols = np.asarray(cols, dtype=np.int64)[order]
+
+    @classmethod
+    def build(cls, vec: TfidfVectorizer) -> _WordTerms | None:
+        """None for settings this does not reproduce exactly."""
+        if not (
+            vec.analyzer == "word"
+            and vec.ngram_range == (1, 2)
+            and vec.lowercase
+            and vec.strip_accents is None
+            and vec.preprocessor is None
+            and vec.tokenizer is None
+            and vec.stop_words is None
+            and vec.input == "content"
+            and not re.compile(vec.token_pattern).groups  # sklearn keeps a group's text
+        ):
+            return None
+        return cls(vec.token_pattern, vec.vocabulary_)
+
+    def analyse(self, text: str) -> list[str]:
+        tokens = self._findall(text.lower())
         return [*tokens, *map(" ".join, zip(tokens, tokens[1:], strict=False))]
 
-    return analyse
+    def chunk_counts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(columns, counts, row of each) of the known terms of each text."""
+        findall = self._findall
+        doc_tokens = [findall(text.lower()) for text in texts]
+        tokens = list(chain.from_iterable(doc_tokens))
+        n = len(tokens)
+        per_doc = np.fromiter(map(len, doc_tokens), np.int64, len(texts))
+        owner = np.repeat(np.arange(len(texts)), per_doc)
+        unigrams = np.fromiter(map(self._vocab.get, tokens, repeat(-1)), np.int64, n)
+        ids = np.fromiter(map(self._token_id.get, tokens, repeat(-1)), np.int64, n)
+        # Adjacent tokens of one text, both in some vocabulary bigram.
+        pair = (owner[:-1] == owner[1:]) & (ids[:-1] >= 0) & (ids[1:] >= 0)
+        keys = ids[:-1][pair] << 32 | ids[1:][pair]
+        at = np.searchsorted(self._bigram_keys, keys)
+        at[at == self._bigram_keys.size] = 0
+        known = self._bigram_keys[at] == keys
+        known_uni = unigrams >= 0
+        cols = np.concatenate([unigrams[known_uni], self._bigram_cols[at[known]]])
+        rows = np.concatenate([owner[known_uni], owner[:-1][pair][known]])
+        # Duplicates (a term used twice) are summed into its count.
+        counted = sp.csr_matrix(
+            (np.ones(cols.size), (rows, cols)), shape=(len(texts), len(self._vocab))
+        )
+        row_of = np.repeat(np.arange(len(texts)), np.diff(counted.indptr))
+        return counted.indices.astype(np.int64), counted.data, row_of
 
 
 # Below this many posts the per-post path is quicker than the whole-chunk array pass.
