@@ -54,7 +54,7 @@ from bot.triage.training_data import NOT_ERROR, NOVEL, Example, data_hash, known
 MODEL_FILE = "triage.skops"
 CARD_FILE = "model_card.json"
 # Bump when the documents or features change: a model of another version is retrained.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 AUTO_PRECISION = 0.98
 REVIEW_PRECISION = 0.80
@@ -888,16 +888,30 @@ def library_versions() -> dict[str, str]:
 # ---------------------------------------------------------------- persistence
 
 
-def _vocab_terms(vec: TfidfVectorizer) -> np.ndarray:
+def _vocab_terms(vec: TfidfVectorizer) -> str:
+    """The vocabulary as one newline-joined text, in column order.
+
+    Terms never hold a newline (word tokens hold no whitespace, char_wb n-grams only
+    single spaces). One text loads in a fraction of the memory of a fixed-width string
+    array, which pads every term to the longest.
+    """
     terms = sorted(vec.vocabulary_, key=vec.vocabulary_.__getitem__)
-    return np.array(terms, dtype=np.str_)
+    if any("\n" in t for t in terms):
+        raise ModelError("a vocabulary term holds a newline: cannot store it")
+    return "\n".join(terms)
+
+
+def _vocabulary(terms: str) -> dict[str, int]:
+    if not isinstance(terms, str):
+        raise TypeError("vocabulary must be text")
+    return {t: i for i, t in enumerate(terms.split("\n"))} if terms else {}
 
 
 def save(model: TrainedModel, models_dir: str | Path) -> Path:
     """Write the model and its card; each file is written whole then renamed.
 
-    Vocabularies are stored as arrays: skops reads a large dict key by key, which
-    made loading take seconds; an array loads in milliseconds.
+    Vocabularies are stored as one text each: skops reads a large dict key by key,
+    which made loading take seconds; a text loads in milliseconds.
     """
     directory = Path(models_dir)
     vocabs = {"word": model.word_vec.vocabulary_, "char": model.char_vec.vocabulary_}
@@ -969,8 +983,8 @@ def load(models_dir: str | Path) -> TrainedModel:
         raise ModelError(f"{path}: unsupported model format (retrain with `triagebot train`)")
     try:
         word_vec, char_vec = payload["word_vec"], payload["char_vec"]
-        word_vec.vocabulary_ = {str(t): i for i, t in enumerate(payload["word_terms"])}
-        char_vec.vocabulary_ = {str(t): i for i, t in enumerate(payload["char_terms"])}
+        word_vec.vocabulary_ = _vocabulary(payload["word_terms"])
+        char_vec.vocabulary_ = _vocabulary(payload["char_terms"])
         pa, pb, ea, eb = (float(v) for v in payload["platt"])
         return TrainedModel(
             word_vec,
