@@ -81,3 +81,64 @@ def test_code_named_in_prose_of_a_report_is_a_draft(triager: Triager):
     # staff see a draft instead of a public answer.
     assert (d.action, d.issue) == ("review", "insufficient_quota")
     assert "error code named, not quoted" in d.reasons
+
+
+def test_issue_codes_come_from_every_part_of_an_entry():
+    from bot.triage.engine import issue_codes
+
+    issues = {i.slug: i for i in load_dir(ROOT / "data" / "known_issues")}
+    assert "insufficient_quota" in issue_codes(issues["insufficient_quota"])
+    # A code inside a regex pattern counts, escapes and all.
+    assert "beta_api_shape_disabled" in issue_codes(issues["realtime_session_disconnect"])
+    assert "insufficient_quota" not in issue_codes(issues["unsupported_temperature"])
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ('{"error": {"code": "rate_limit_exceeded", "type": "x_error"}}', {"rate_limit_exceeded"}),
+        ("Error code: 400 - {'error': {'code': 'invalid_value'}}", {"invalid_value"}),
+        ('"code" : "Model_Not_Found"', {"model_not_found"}),
+        ('{"code": null, "type": "server_error"}', set()),
+        ("the code was rate_limit_exceeded", set()),
+    ],
+)
+def test_quoted_codes(text: str, codes: set[str]):
+    from bot.triage.engine import quoted_codes
+
+    assert quoted_codes(text) == codes
+
+
+def _model_only_reply(triager: Triager) -> Thread:
+    """A training post the model answers on its own (no pattern of any entry hits)."""
+    from bot.triage.training_data import load_training_dir
+
+    for n, e in enumerate(load_training_dir(ROOT / "data" / "training")):
+        t = Thread(f"m{n}", e.title, (e.text,))
+        d = triager.decide(t)
+        if d.action == "reply" and not any(r.startswith("pattern:") for r in d.reasons):
+            return t
+    pytest.fail("no model-only reply among the training posts")
+
+
+def test_a_quoted_code_no_entry_knows_is_escalated_not_answered(triager: Triager):
+    thread = _model_only_reply(triager)
+    body = (
+        '\n```\n{"error": {"code": "zz_brand_new_failure", "type": "invalid_request_error"}}\n```'
+    )
+    d = triager.decide(Thread(thread.id, thread.title, (thread.first_post + body,)))
+    assert (d.action, d.issue) == ("escalate", None)
+    assert "quoted code zz_brand_new_failure is in no known issue" in d.reasons
+
+
+def test_a_quoted_code_of_another_entry_makes_only_a_draft(
+    triager: Triager, monkeypatch: pytest.MonkeyPatch
+):
+    thread = _model_only_reply(triager)
+    answered = triager.decide(thread).issue
+    body = '\n```\n{"error": {"code": "zz_other_entry_code"}}\n```'
+    # An entry other than the model's pick names the code.
+    monkeypatch.setattr(triager, "_all_codes", triager._all_codes | {"zz_other_entry_code"})
+    d = triager.decide(Thread(thread.id, thread.title, (thread.first_post + body,)))
+    assert (d.action, d.issue) == ("review", answered)
+    assert "quoted code zz_other_entry_code is not this issue's" in d.reasons

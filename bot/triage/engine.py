@@ -12,6 +12,7 @@ nothing is escalated; anything else is ignored.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -55,7 +56,8 @@ SCAN_CHARS = 12_000
 # Errors from other providers look like ours; their presence makes a reply a draft.
 _OTHER_PROVIDER = re.compile(
     r"\b(azure|anthropic|claude|gemini|vertex ?ai|bedrock|mistral|groq|deepseek|ollama|"
-    r"cohere|openrouter|hugging ?face|llama\.cpp|together\.ai|fireworks)\b",
+    r"cohere|openrouter|hugging ?face|llama\.cpp|llama-server|together\.ai|fireworks|vllm|"
+    r"lm ?studio|tgi|text-generation-inference)\b",
     re.IGNORECASE,
 )
 # Feature requests as issue trackers shape them (title tags, template headings).
@@ -183,6 +185,37 @@ def required_any(pattern: Pattern) -> tuple[str, ...] | None:
 
 
 _CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
+_CODE_IN_TEXT = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+# The machine-readable code of an error body as SDKs print it: JSON, or a Python dict.
+_QUOTED_CODE = re.compile(
+    r"""["']code["']\s*:\s*["']([a-z][a-z0-9]*(?:_[a-z0-9]+)+)["']""", re.IGNORECASE
+)
+
+
+def issue_codes(issue: KnownIssue) -> frozenset[str]:
+    """Every error-code-shaped word an entry names anywhere (patterns' literals, texts,
+    examples, misconceptions): over-inclusive, so that a code it lacks is surely not
+    one of its errors."""
+    texts = [issue.title, issue.summary, issue.cause, issue.workaround, *issue.examples]
+    texts += [f"{m.claim} {m.correction}" for m in issue.misconceptions]
+    for p in issue.patterns:
+        if p.kind == "literal":
+            texts.append(p.value)
+            continue
+        runs: list[str] = []
+        with contextlib.suppress(Exception):  # private parser: no literals on failure
+            _literal_runs(_sre_parse.parse(p.value), runs)
+        texts.extend(runs)
+    return frozenset(_CODE_IN_TEXT.findall("\n".join(texts).lower()))
+
+
+def quoted_codes(text: str) -> set[str]:
+    """Error codes the post quotes from an error body (`"code": "..."`)."""
+    if "code" not in text:
+        return set()
+    return {c.lower() for c in _QUOTED_CODE.findall(text)}
+
+
 # Where a quoted error code is evidence of a report; a code in a plain sentence or a
 # title may be the topic of a question or a discussion.
 _QUOTED_KINDS = frozenset({"json", "json_code", "traceback", "http_status", "error_line", "code"})
@@ -308,6 +341,8 @@ class Triager:
             for p in c.patterns
             if (code := code_only(p.regex, p.required)) is not None
         }
+        self._codes = {i.slug: issue_codes(i) for i in issues}
+        self._all_codes = frozenset().union(*self._codes.values())
         self._class_index = {c: k for k, c in enumerate(model.classes)} if model else {}
         self._issues_hash = issues_hash(issues)
         self.model_version = model.card.version if model else "patterns-only"
@@ -566,11 +601,21 @@ class Triager:
             is_error = True
         elif top_label != NOVEL and is_error and not prep.lookalike:
             auto, review = self._thresholds(top_label)
+            foreign = self._foreign_code(prep, top_label)
             later = top_label in prep.later_hits
             if not has_text:
                 # Nothing quoted: the text alone must make the issue clear, even for a draft.
                 review = max(review, NO_TEXT_REVIEW)
-            if top_p >= auto and has_text and evidence == top_label:
+            if foreign is not None and foreign not in self._all_codes:
+                # The post quotes an error code no entry knows: a new error, however
+                # alike its wording is to a known one.
+                reasons.append(f"quoted code {foreign} is in no known issue")
+                reasons.append(f"model guess {top_label}:{top_p:.2f}")
+                action, confidence = "escalate", error_p
+            elif foreign is not None and top_p >= review:
+                reasons.append(f"quoted code {foreign} is not this issue's")
+                action, issue, confidence = "review", top_label, top_p
+            elif top_p >= auto and has_text and evidence == top_label:
                 action, issue, confidence = "reply", top_label, top_p
                 reasons.append(f"p={top_p:.2f}>=auto {auto:.2f}")
                 reasons.append("error strings agree")
@@ -589,6 +634,14 @@ class Triager:
             action, confidence = "ignore", 1.0 - error_p
 
         return self._decision(prep, action, issue, confidence, is_error, reasons)
+
+    def _foreign_code(self, prep: _Prepared, slug: str) -> str | None:
+        """A code the post quotes from an error body when none it quotes is one the
+        entry names (None: no code quoted, or one of the entry's)."""
+        quoted = quoted_codes(prep.own)
+        if not quoted or quoted & self._codes.get(slug, frozenset()):
+            return None
+        return min(quoted)
 
     def _code_in_prose(self, prep: _Prepared, values: Sequence[str]) -> bool:
         """Only bare error-code patterns hit, and the code is in no quoted error output."""
