@@ -192,7 +192,8 @@ def _json_candidates(text: str, low: str) -> Iterator[ErrorCandidate]:
         if len(msg) >= 3:
             yield ErrorCandidate(_cap(msg), "json", 0.95)
     # code/type/param only inside an error object: API payloads have `type` fields too.
-    starts = [m.end() for m in _JSON_ERROR_KEY.finditer(text)] if "error" in low else []
+    keyed = "error" in low and "{" in text
+    starts = [m.end() for m in _JSON_ERROR_KEY.finditer(text)] if keyed else []
     for m in _JSON_FIELD.finditer(text) if starts else ():
         if not any(0 <= m.start() - s <= ERROR_OBJECT_SPAN for s in starts):
             continue
@@ -219,15 +220,18 @@ def _traceback_candidates(text: str) -> Iterator[ErrorCandidate]:
         yield ErrorCandidate(_cap(_clean(line)), "traceback", 0.9 if msg else 0.6)
 
 
-def _http_candidates(text: str) -> Iterator[ErrorCandidate]:
-    if not _ERROR_STATUS.search(text):
+def _http_candidates(text: str, low: str) -> Iterator[ErrorCandidate]:
+    first = _ERROR_STATUS.search(text)
+    if not first:
         return
-    for m in _HTTP_STATUS.finditer(text):
+    named = "http" in low or "status" in low or "code" in low  # one is in each status line
+    for m in _HTTP_STATUS.finditer(text) if named else ():
         if m.group(1)[0] not in "45":
             continue
         reason = f" {m.group(2).strip()}" if m.group(2) else ""
         yield ErrorCandidate(f"HTTP {m.group(1)}{reason}", "http_status", 0.5)
-    for m in _BARE_STATUS.finditer(text):
+    # A bare status starts at its code, so none starts before the first code.
+    for m in _BARE_STATUS.finditer(text, first.start()):
         yield ErrorCandidate(f"HTTP {m.group(1)} {m.group(2)}", "http_status", 0.5)
 
 
@@ -251,12 +255,12 @@ def _sentences(text: str, kind: str, score: float) -> Iterator[ErrorCandidate]:
 
 
 def _structured(text: str) -> list[ErrorCandidate]:
-    low = text.lower()
+    low = fold(text)
     return [
         *_json_candidates(text, low),
         *_traceback_candidates(text),
         *_error_lines(text, low),
-        *_http_candidates(text),
+        *_http_candidates(text, low),
     ]
 
 
