@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import random
+import re
 import string
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.triage import secrets
 from bot.triage.secrets import find_secrets, has_secret, redact, secret_kinds
 
 # Built at run time so that no key-shaped literal sits in the repository.
@@ -132,3 +135,105 @@ def test_assigned_secret_keeps_the_name_and_hides_the_value() -> None:
         assert out.split("…")[0].rstrip("=:\"' ") in text  # the name is still readable
     assert not has_secret("API_KEY=your-api-key-goes-here-xxxxxxxx")
     assert not has_secret("max_tokens=1000000000000000000000")
+
+
+_KEY_PARTS = st.sampled_from(
+    [
+        "sk-",
+        "sk-proj-",
+        "SK-",
+        "sess-",
+        "Bearer ",
+        "BEARER\t",
+        "ghp_",
+        "github_pat_",
+        "AIza",
+        "AKIA",
+        "ASIA",
+        "xoxb-",
+        "eyJ",
+        ".eyJ",
+        "OPENAI_API_KEY=",
+        '"apiKey": "',
+        "client_secret: ",
+        "Access-Token=",
+        "authToken=",
+        "passwd=",
+        "ſecret=",
+        "pasſword: ",
+        "api_\u212aey=",
+        "AP\u0130_KEY=",
+        "-----BEGIN PRIVATE KEY-----\n",
+        "-----END PRIVATE KEY-----",
+    ]
+)
+
+
+@st.composite
+def key_bodies(draw: st.DrawFn) -> str:
+    """Random key characters around the lengths the rules need (16 for AWS and bearer)."""
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    chars = draw(st.sampled_from([_ALNUM, string.ascii_uppercase + string.digits, _ALNUM + "_-."]))
+    return "".join(rng.choices(chars, k=draw(st.integers(14, 36))))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            _KEY_PARTS,
+            key_bodies(),
+            st.text(alphabet=_ALNUM + "_-./+=~ \n\u017f\u0131\u0130\u212a", max_size=50),
+            st.text(max_size=10),
+        ),
+        max_size=8,
+    )
+)
+def test_rule_anchors_never_hide_a_secret(parts: list[str]) -> None:
+    """Skipping the rules whose anchor is absent finds what running every rule finds."""
+    text = "".join(parts)
+    assert find_secrets(text) == _every_rule(text)
+
+
+def _every_rule(text: str) -> list[secrets.SecretMatch]:
+    may_hold, anchors = secrets._may_hold_secret, secrets._RULE_ANCHORS
+    try:
+        secrets._may_hold_secret = lambda _text: True  # type: ignore[assignment]
+        secrets._RULE_ANCHORS = {kind: re.compile("") for kind in anchors}
+        return find_secrets(text)
+    finally:
+        secrets._may_hold_secret = may_hold  # type: ignore[assignment]
+        secrets._RULE_ANCHORS = anchors
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        key("sk-proj-"),
+        key("sk-svcacct-"),
+        key("sk-admin-"),
+        key("sk-ant-"),
+        key("sk-"),
+        key("sess-"),
+        "Bearer " + BODY[:16],  # the shortest body any rule takes
+        key("ghr_"),
+        key("github_pat_"),
+        key("AIza"),
+        "AKIA" + "Q7ZB3XK2M9PLR4TE",
+        "ASIA" + "Q7ZB3XK2M9PLR4TE",
+        key("xoxs-"),
+        "eyJ" + BODY[:12] + ".eyJ" + BODY[:12] + "." + BODY[:12],
+        "x-api-key: " + BODY,
+        "authToken=" + BODY,
+        "AUTH-TOKEN=" + BODY,
+        "passwd=" + BODY,
+        "ſecret=" + BODY,  # case twins the case-insensitive rules also match
+        "pasſword: " + BODY,
+        "API_KEY=" + BODY,
+        "APİ_KEY=" + BODY,
+        "-----BEGIN PRIVATE KEY-----\nMIIE vQIB ADAN Bgkq hkiG 9w0B\n",  # no long run
+    ],
+)
+def test_each_rule_is_found_past_the_anchor_checks(text: str) -> None:
+    found = find_secrets(f"see: {text} thanks")
+    assert found and found == _every_rule(f"see: {text} thanks")
