@@ -116,6 +116,13 @@ BAD_ENTRIES = [
         "matches the empty string",
     ),
     (
+        GOOD.replace(
+            "kind: literal\n    value: Demo failure text",
+            "kind: regex\n    value: 'Demo (\\w+\\s*)+failed'",
+        ),
+        "patterns[0].value: unbounded repeat inside an unbounded repeat",
+    ),
+    (
         GOOD + "misconceptions:\n  - claim: c\n    correction: d\n",
         "misconceptions[0].patterns: must be a non-empty list",
     ),
