@@ -36,7 +36,9 @@ _QUOTE_BLOCK = re.compile(
 )
 _EMAIL_QUOTE = re.compile(r"^On .{3,120} wrote:\s*\n((?:>.*(?:\n|$))+)", re.MULTILINE)
 _FENCE = re.compile(r"^[ \t]*(```+|~~~+)[^\n]*\n(.*?)(?:^[ \t]*\1[ \t]*$|\Z)", re.M | re.DOTALL)
-_INLINE = re.compile(r"(?<!`)`([^`\n]{6,400})`(?!`)")
+# A backtick that no backtick precedes: checked after the first one, so that the regex
+# engine can jump from backtick to backtick.
+_INLINE = re.compile(r"`(?<!``)([^`\n]{6,400})`(?!`)")
 _BLOCKQUOTE = re.compile(r"(?:^[ \t]*>[^\n]*(?:\n|$))+", re.MULTILINE)
 _QUOTE_MARK = re.compile(r"^[ \t]*>[ \t]?", re.MULTILINE)
 _HTML = re.compile(r"<(?:/?(?:p|br|div|span|code|pre|b|i|strong|em)\b[^>]*)>", re.IGNORECASE)
@@ -45,7 +47,8 @@ _HTML = re.compile(r"<(?:/?(?:p|br|div|span|code|pre|b|i|strong|em)\b[^>]*)>", r
 _JSON_MESSAGE = re.compile(
     r"""["']message["']\s*:\s*(?:"((?:[^"\\\n]|\\.){3,600})"|'((?:[^'\\\n]|\\.){3,600})')"""
 )
-_JSON_ERROR_KEY = re.compile(r"""["']?error["']?\s*[:=]\s*\{""", re.IGNORECASE)
+# Only where the object opens counts: a quote before the key would not move it.
+_JSON_ERROR_KEY = re.compile(r"""error["']?\s*[:=]\s*\{""", re.IGNORECASE)
 ERROR_OBJECT_SPAN = 600
 _JSON_FIELD = re.compile(r"""["'](code|type|param)["']\s*:\s*["']([A-Za-z][\w.\-\[\]]{2,80})["']""")
 _EXCEPTION_LINE = re.compile(
@@ -145,6 +148,7 @@ _ERRORISH = re.compile(
 # Case-sensitive twins on folded text: same answers, a fraction of the time.
 _API_SENTENCE_FOLDED = folded(_API_SENTENCE)
 _ERRORISH_FOLDED = folded(_ERRORISH)
+_JSON_ERROR_KEY_FOLDED = folded(_JSON_ERROR_KEY)
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'`(])|\n+")
 
 
@@ -192,8 +196,7 @@ def _json_candidates(text: str, low: str) -> Iterator[ErrorCandidate]:
         if len(msg) >= 3:
             yield ErrorCandidate(_cap(msg), "json", 0.95)
     # code/type/param only inside an error object: API payloads have `type` fields too.
-    keyed = "error" in low and "{" in text
-    starts = [m.end() for m in _JSON_ERROR_KEY.finditer(text)] if keyed else []
+    starts = [m.end() for m in _JSON_ERROR_KEY_FOLDED.finditer(low)] if "{" in text else []
     for m in _JSON_FIELD.finditer(text) if starts else ():
         if not any(0 <= m.start() - s <= ERROR_OBJECT_SPAN for s in starts):
             continue
