@@ -96,3 +96,67 @@ def test_one_scan_matches_where_the_plain_combination_does(
     low = casefold.fold(text.upper() if upper else text)
     plain = casefold.folded(advice._ANY_ATTRIBUTION)
     assert _spans(advice._ANY_ATTRIBUTION_FOLDED, low) == _spans(plain, low)
+
+
+# --- assistant style -------------------------------------------------------------------
+
+# Emphasis removal as first written: each mark's neighbour tested before the mark.
+_EMPHASIS_LOOKBEHIND_FIRST = re.compile(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))")
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.text(alphabet="*_ a1.\n\t\u00e9\u00a0-", max_size=16))
+def test_emphasis_marks_are_removed_as_the_lookbehind_first_rule_does(text: str) -> None:
+    assert advice._EMPHASIS.sub("", text) == _EMPHASIS_LOOKBEHIND_FIRST.sub("", text)
+
+
+def test_emphasis_removal_on_the_training_data() -> None:
+    for text in _texts():
+        for line in text.splitlines():
+            assert advice._EMPHASIS.sub("", line) == _EMPHASIS_LOOKBEHIND_FIRST.sub("", line)
+
+
+_PHRASE_PIECES = st.sampled_from(
+    [
+        "Does this help?",
+        "does this help ?",
+        "Let me know if",
+        "I hope this helps",
+        "Feel free to reach",
+        "Certainly!",
+        "  certainly,",
+        "Great question",
+        "Here’s how you can",
+        "here is a step-by-step",
+        "By following these steps",
+        "If you need further assistance",
+        "I apologise for the confusion",
+        "As an AI",
+        "feel free to a\u017fk",
+        "I hope th\u0131\u017f help\u017f",
+        "\u017fure",
+        "\u0131",
+        "\u212a",
+        "\n",
+        " ",
+        "x",
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_PHRASE_PIECES, max_size=8), st.sampled_from(["", " ", "\n"]), st.booleans())
+def test_stock_phrases_on_folded_text_are_the_same(
+    pieces: list[str], sep: str, upper: bool
+) -> None:
+    text = sep.join(pieces)
+    text = text.upper() if upper else text
+    assert casefold.foldable(advice._STYLE_PHRASES)
+    want = [m.span() for m in advice._STYLE_PHRASES.finditer(text)]
+    assert [m.span() for m in advice._STYLE_PHRASES_FOLDED.finditer(casefold.fold(text))] == want
+    assert advice.style_score(text) == advice._style_score(text)
+
+
+def test_style_precheck_on_the_training_data() -> None:
+    for text in _texts():
+        assert advice.style_score(text) == advice._style_score(text)

@@ -324,7 +324,11 @@ def _strip_bot_quotes(raw: str, bot_usernames: Sequence[str]) -> str:
 
 _QUOTE_MARKS = re.compile(r"^\s*(?:>\s?)+")
 _QUOTE_TAGS = re.compile(r"\[/?quote[^\]]*\]", re.IGNORECASE)
-_EMPHASIS = re.compile(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))")
+# Emphasis marks: `**`, `__`, or a `*`/`_` that opens (no word character before it, a
+# non-space after) or closes (a non-space before, no word character after). Each
+# alternative starts with its mark and looks back past it, so a scan skips ahead to the
+# next `*` or `_` instead of trying every position.
+_EMPHASIS = re.compile(r"(\*\*|__|[*_](?<!\w[*_])(?=\S)|[*_](?<=\S[*_])(?!\w))")
 
 
 def _clean_line(line: str) -> str:
@@ -410,10 +414,10 @@ def _is_heading_line(line: str) -> bool:
     return capitalised == len(words) and sum(1 for w in words if w[:1].isupper()) >= 2
 
 
-# Necessary conditions, read on a folded copy of the text (twins as ASCII, lower case, no
-# `*`/`_`, which emphasis removal may take out of a word): a specific heading starts its
-# cleaned line with one of these words, after non-word characters and at most a list
-# number; every stock phrase contains one of the phrase cues.
+# Necessary conditions, read on a folded copy of the text (twins as ASCII, lower case): a
+# specific heading starts its cleaned line with one of these words, after non-word
+# characters and at most a list number (read without `*`/`_`, which emphasis removal may
+# take out of a word); every stock phrase contains one of the phrase cues.
 _HEADING_CUE = re.compile(
     r"^[^\w\n]*(?:\d{1,3}[.)][^\w\n]*)?(?:why|workaround|solution|possible|common|steps|how|"
     r"final|key|summary|in\s+summary|next|conclusion|troubleshooting|root|recommendation|"
@@ -426,19 +430,21 @@ _PHRASE_CUE = re.compile(
 )
 
 
+# Stock phrases are read on the raw text: same matches on folded text (bot.triage.casefold).
+_STYLE_PHRASES_FOLDED = folded(_STYLE_PHRASES)
 # _QUOTE_TAGS within one line (style_score cleans line by line), on lower-cased text.
 _LINE_QUOTE_TAGS = re.compile(r"\[/?quote[^\]\n]*\]")
 
 
 def _may_be_styled(text: str) -> bool:
     """False only when style_score(text) is surely 0: no line can be an assistant
-    heading and no stock phrase can occur (one cheap scan instead of cleaning every
-    line)."""
-    folded = fold(text).replace("*", "").replace("_", "")
-    if _PHRASE_CUE.search(folded):
+    heading and no stock phrase occurs (cheap scans instead of cleaning every line)."""
+    low = fold(text)
+    if _PHRASE_CUE.search(low) and _STYLE_PHRASES_FOLDED.search(low):
         return True
+    unmarked = low.replace("*", "").replace("_", "")
     # Lines as style_score splits them; quote tags become spaces, as in _clean_line.
-    lines = _LINE_QUOTE_TAGS.sub(" ", "\n".join(folded.splitlines()))
+    lines = _LINE_QUOTE_TAGS.sub(" ", "\n".join(unmarked.splitlines()))
     return bool(_HEADING_CUE.search(lines))
 
 
@@ -476,7 +482,7 @@ def _style_score(text: str) -> float:
             maybe_generic.append((cleaned, line))
     if template >= 2:
         return 0.0
-    specific += len(_STYLE_PHRASES.findall(text))
+    specific += len(_STYLE_PHRASES_FOLDED.findall(fold(text)))
     if not specific:
         return 0.0
     generic = 0.0
