@@ -57,6 +57,7 @@ _EXCEPTION_LINE = re.compile(
     r"(?:\s*[:\-]\s*(.{0,400}))?$",
     re.MULTILINE,
 )
+# A text holds an exception line only if it holds one of the endings of its name.
 _EXCEPTION_SUFFIXES = ("Error", "Exception", "Exceeded", "Failure", "Warning")
 _REASONS = (
     r"Too Many Requests|Unauthorized|Forbidden|Not Found|Bad Request|"
@@ -239,7 +240,7 @@ def _http_candidates(text: str, low: str) -> Iterator[ErrorCandidate]:
 
 
 def _error_lines(text: str, low: str) -> Iterator[ErrorCandidate]:
-    # The line's keyword, whatever its case, is in the lower-cased text.
+    # The line's keyword, whatever its case, is in the folded text.
     if not ("error" in low or "fatal" in low or "failed" in low or "exception" in low):
         return
     for m in _ERROR_LINE.finditer(text):
