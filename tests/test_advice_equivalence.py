@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import re._constants as _c  # the stdlib's own regex parser
+import re._parser as _p
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -160,3 +163,121 @@ def test_stock_phrases_on_folded_text_are_the_same(
 def test_style_precheck_on_the_training_data() -> None:
     for text in _texts():
         assert advice.style_score(text) == advice._style_score(text)
+
+
+# --- the assistant-name pre-check ------------------------------------------------------
+
+_REPEATS = (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT)
+_FEW = 4096
+
+
+def _item_strings(op: Any, av: Any) -> set[str] | None:
+    """Every string one parsed item can match, when they are few (else None). A
+    zero-width item matches ""; claiming it always does only adds strings, which keeps
+    a conclusion about all of them sound."""
+    if op is _c.LITERAL:
+        return {chr(av)}
+    if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
+        return {""}
+    if op is _c.IN:
+        chars: set[str] = set()
+        for item_op, item in av:
+            if item_op is _c.LITERAL:
+                chars.add(chr(item))
+            elif item_op is _c.RANGE and item[1] - item[0] < 64:
+                chars.update(map(chr, range(item[0], item[1] + 1)))
+            else:
+                return None  # a negation or a category: too many
+        return chars
+    if op is _c.BRANCH:
+        union: set[str] = set()
+        for branch in av[1]:
+            strings = _strings(list(branch))
+            if strings is None:
+                return None
+            union |= strings
+        return union
+    if op is _c.SUBPATTERN:
+        return _strings(list(av[3]))
+    if op in _REPEATS and av[1] <= 3:
+        body = _strings(list(av[2]))
+        if body is None:
+            return None
+        out: set[str] = set()
+        layer = {""}
+        for count in range(av[1] + 1):
+            if count >= av[0]:
+                out |= layer
+            layer = {a + b for a in layer for b in body}
+        return out
+    return None
+
+
+def _strings(items: list[Any]) -> set[str] | None:
+    out = {""}
+    for op, av in items:
+        options = _item_strings(op, av)
+        if options is None:
+            return None
+        out = {a + b for a in out for b in options}
+        if len(out) > _FEW:
+            return None
+    return out
+
+
+def _always_holds(items: list[Any], literals: tuple[str, ...]) -> bool:
+    """True when every match of a parsed sequence contains one of `literals`: one of its
+    items always holds one, or every string some run of consecutive items can match does."""
+    for op, av in items:
+        if op is _c.SUBPATTERN and _always_holds(list(av[3]), literals):
+            return True
+        if op is _c.BRANCH and all(_always_holds(list(b), literals) for b in av[1]):
+            return True
+        if op in _REPEATS and av[0] >= 1 and _always_holds(list(av[2]), literals):
+            return True
+    for start in range(len(items)):
+        for end in range(start + 1, len(items) + 1):
+            strings = _strings(items[start:end])
+            if strings is None:
+                break
+            if all(any(lit in s for lit in literals) for s in strings):
+                return True
+    return False
+
+
+def _parse(rx: re.Pattern[str]) -> list[Any]:
+    return list(_p.parse(rx.pattern, rx.flags))
+
+
+def test_the_walk_proves_only_what_holds() -> None:
+    def holds(pattern: str, literals: tuple[str, ...]) -> bool:
+        return _always_holds(_parse(re.compile(pattern)), literals)
+
+    assert holds(r"chat\s?gpt", ("gpt",))
+    assert holds(r"x(?:ai|bi)", ("xa", "xb"))
+    assert holds(r"(?:an?|the)\s+ai|\bai\b", ("ai",))
+    assert holds(r"o[134](?:-mini)?", ("o1", "o3", "o4"))
+    assert not holds(r"o[1-4]", ("o1", "o3", "o4"))
+    assert not holds(r"a|b", ("a",))
+    assert not holds(r"(?:gpt)?x", ("gpt",))
+    assert not holds(r"chat\s?gpt", ("chatgpt",))
+
+
+def test_every_assistant_mention_holds_a_listed_name() -> None:
+    names = advice._AI_NAMES
+    assert all(n == casefold.fold(n) and n.isascii() for n in names)  # read on folded text
+    assert _always_holds(_parse(advice._AI_MENTION_FOLDED), names)
+    for name in names:  # none is spare
+        assert not _always_holds(
+            _parse(advice._AI_MENTION_FOLDED), tuple(n for n in names if n != name)
+        )
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_WORDS, max_size=10), st.sampled_from(["", " "]), st.booleans())
+def test_the_name_check_never_hides_an_attribution(words: list[str], sep: str, upper: bool) -> None:
+    text = sep.join(words)
+    text = text.upper() if upper else text
+    want = advice._ANY_ATTRIBUTION.search(text)
+    got = advice._attribution(text)
+    assert (got and (got.span(), got.group(0))) == (want and (want.span(), want.group(0)))
