@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.known_issues import KnownIssue, load_dir
 from bot.triage import advice, casefold
 from bot.triage.training_data import load_training_dir
 
@@ -281,3 +282,44 @@ def test_the_name_check_never_hides_an_attribution(words: list[str], sep: str, u
     want = advice._ANY_ATTRIBUTION.search(text)
     got = advice._attribution(text)
     assert (got and (got.span(), got.group(0))) == (want and (want.span(), want.group(0)))
+
+
+# --- misconception matching ------------------------------------------------------------
+
+
+def _corrections_one_by_one(sentences: list[str], issue: KnownIssue) -> list[tuple[str, str]]:
+    """Every (sentence, misconception) pair judged on its own, in order."""
+    found: list[tuple[str, str]] = []
+    done: set[int] = set()
+    for sentence in sentences:
+        for index, misconception in enumerate(issue.misconceptions):
+            if index not in done and advice.match_misconception(sentence, misconception):
+                done.add(index)
+                found.append((advice.quote_claim(sentence), misconception.correction))
+    return found
+
+
+def test_sentence_work_done_once_per_sentence_gives_the_same_corrections() -> None:
+    issues = [i for i in load_dir(ROOT / "data" / "known_issues") if i.misconceptions]
+    found = 0
+    for issue in issues:
+        sentences: list[str] = []
+        for m in issue.misconceptions:
+            sentences += [
+                f"ChatGPT says {m.claim.lower()}",
+                f"It is not true that {m.claim.lower()}",
+                f"Is it true that {m.claim.lower()}?",
+                m.correction,
+                f"{m.claim} on every plan",
+                m.claim,
+            ]
+        got = advice._corrections_from(sentences, issue, set())
+        want = _corrections_one_by_one(sentences, issue)
+        assert [(c.claim, c.correction) for c in got] == [
+            (claim, " ".join(correction.split())) for claim, correction in want
+        ]
+        found += len(got)
+        for m in issue.misconceptions:
+            assert advice._entry_words(m.claim) == advice._content_words(m.claim)
+            assert [p.pattern for p in advice._compiled(m)] == [p.pattern for p in m.compiled()]
+    assert found >= len(issues)  # the comparison covers real corrections

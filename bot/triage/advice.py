@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.known_issues import KnownIssue, Misconception
 from bot.replies.neutralise import clean_quote
@@ -596,9 +597,13 @@ def find_ai_advice(
 # --- matching --------------------------------------------------------------------------
 
 
-def _tokens(text: str) -> list[str]:
-    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
-    return [_stem(w) for w in words]
+def _content_words(text: str) -> frozenset[str]:
+    """Stemmed content words."""
+    return frozenset(_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP)
+
+
+# An entry's claim and correction meet every sentence of every advice block.
+_entry_words = lru_cache(maxsize=1024)(_content_words)
 
 
 def _stem(word: str) -> str:
@@ -610,7 +615,10 @@ def _stem(word: str) -> str:
 
 def similarity(a: str, b: str) -> float:
     """Overlap of content words (Dice coefficient on stemmed sets)."""
-    ta, tb = set(_tokens(a)), set(_tokens(b))
+    return _dice(_content_words(a), _content_words(b))
+
+
+def _dice(ta: frozenset[str], tb: frozenset[str]) -> float:
     if not ta or not tb:
         return 0.0
     return 2 * len(ta & tb) / (len(ta) + len(tb))
@@ -653,14 +661,30 @@ def _is_question(sentence: str) -> bool:
     return sentence.rstrip().endswith("?") and bool(_QUESTION_START.match(sentence.lstrip()))
 
 
+def _asserts_nothing(sentence: str) -> bool:
+    """A refutation or a question states no misconception."""
+    return bool(_REFUTATION.search(sentence)) or _is_question(sentence)
+
+
+@lru_cache(maxsize=1024)
+def _compiled(misconception: Misconception) -> list[re.Pattern[str]]:
+    return misconception.compiled()
+
+
 def match_misconception(sentence: str, misconception: Misconception) -> bool:
     """Does `sentence` assert this misconception (pattern, else high similarity)?"""
-    if _REFUTATION.search(sentence) or _is_question(sentence):
+    if _asserts_nothing(sentence):
         return False
-    if similarity(sentence, misconception.correction) >= CORRECTION_ECHO_BAR:
+    return _states(sentence, _content_words(sentence), misconception)
+
+
+def _states(sentence: str, words: frozenset[str], misconception: Misconception) -> bool:
+    """match_misconception for a sentence (its content words: `words`) that is neither a
+    refutation nor a question."""
+    if _dice(words, _entry_words(misconception.correction)) >= CORRECTION_ECHO_BAR:
         return False  # the correction itself, repeated or quoted
     matched_any = False
-    for pattern in misconception.compiled():
+    for pattern in _compiled(misconception):
         for match in pattern.finditer(sentence):
             matched_any = True
             if is_negated(sentence, pattern, match):
@@ -670,7 +694,7 @@ def match_misconception(sentence: str, misconception: Misconception) -> bool:
             return True
     if matched_any:
         return False  # the pattern saw the claim and it was negated: trust that
-    if similarity(sentence, misconception.claim) >= SIMILARITY_BAR:
+    if _dice(words, _entry_words(misconception.claim)) >= SIMILARITY_BAR:
         if _UNIVERSAL.search(sentence) and not _UNIVERSAL.search(misconception.claim):
             return False
         return _negation_count(sentence) <= _negation_count(misconception.claim)
@@ -701,10 +725,13 @@ def _corrections_from(
 ) -> list[Correction]:
     found: list[Correction] = []
     for sentence in sentences:
+        if _asserts_nothing(sentence):
+            continue
+        words = _content_words(sentence)
         for index, misconception in enumerate(issue.misconceptions):
             if index in already:
                 continue
-            if match_misconception(sentence, misconception):
+            if _states(sentence, words, misconception):
                 already.add(index)
                 found.append(
                     Correction(
