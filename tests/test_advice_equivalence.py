@@ -323,3 +323,60 @@ def test_sentence_work_done_once_per_sentence_gives_the_same_corrections() -> No
             assert advice._entry_words(m.claim) == advice._content_words(m.claim)
             assert [p.pattern for p in advice._compiled(m)] == [p.pattern for p in m.compiled()]
     assert found >= len(issues)  # the comparison covers real corrections
+
+
+# --- the bot's quotes ------------------------------------------------------------------
+
+
+def _strip_bot_quotes_reference(raw: str, bot_usernames: tuple[str, ...]) -> str:
+    """The plain form: the tag rule always run, every line looked at."""
+    names = "|".join(re.escape(n) for n in bot_usernames if n) or r"(?!x)x"
+    raw = re.sub(
+        rf'\[quote=["“]?\s*(?:{names})\b[^\]]*\][\s\S]*?\[/quote\]', "", raw, flags=re.IGNORECASE
+    )
+    out: list[str] = []
+    block: list[str] = []
+    for line in [*raw.splitlines(), None]:
+        if line is not None and line.lstrip().startswith(">"):
+            block.append(line)
+            continue
+        if block and not advice._BOT_SIGNATURE.search("\n".join(block)):
+            out.extend(block)
+        block.clear()
+        if line is not None:
+            out.append(line)
+    return "\n".join(out)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "plain",
+                "\r\n",
+                "\n",
+                "\u2028",
+                "\x1c",
+                "> ",
+                " >",
+                "🤖 Triage bot",
+                "[quote=",
+                '[QUOTE="',
+                "triagebot",
+                "alice",
+                ", post:3",
+                "]",
+                "[/quote]",
+                "ChatGPT says",
+            ]
+        ),
+        max_size=12,
+    ),
+    st.sampled_from([(), ("triagebot",), ("alice", "triagebot"), ("",)]),
+)
+def test_bot_quotes_are_stripped_as_the_plain_form_does(
+    pieces: list[str], names: tuple[str, ...]
+) -> None:
+    raw = "".join(pieces)
+    assert advice._strip_bot_quotes(raw, names) == _strip_bot_quotes_reference(raw, names)

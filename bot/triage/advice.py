@@ -321,13 +321,16 @@ class AdviceBlock:
 
 def _strip_bot_quotes(raw: str, bot_usernames: Sequence[str]) -> str:
     """Remove [quote="<bot>, ..."] blocks and > quotes that carry the bot's signature."""
-    names = "|".join(re.escape(n) for n in bot_usernames if n) or r"(?!x)x"
-    raw = re.sub(
-        rf'\[quote=["“]?\s*(?:{names})\b[^\]]*\][\s\S]*?\[/quote\]',
-        "",
-        raw,
-        flags=re.IGNORECASE,
-    )
+    names = "|".join(re.escape(n) for n in bot_usernames if n)
+    if names and "[" in raw:
+        raw = re.sub(
+            rf'\[quote=["“]?\s*(?:{names})\b[^\]]*\][\s\S]*?\[/quote\]',
+            "",
+            raw,
+            flags=re.IGNORECASE,
+        )
+    if ">" not in raw:
+        return "\n".join(raw.splitlines())  # no quote line: only the line breaks change
     out: list[str] = []
     block: list[str] = []
 
