@@ -65,8 +65,56 @@ def _spans(rx: re.Pattern[str], text: str) -> list[tuple[tuple[int, int], str]]:
 
 def test_one_scan_tests_each_run_of_leading_boundaries_once() -> None:
     got = advice._one_scan([r"\ba", r"\bb", r"(?m)^c", r"(?m)\bd", r"e"])
-    assert got == r"\b(?:(?:a)|(?:b))|(?m:^c)|\b(?:(?m:d))|(?:e)"
-    assert advice._ANY_ATTRIBUTION_FOLDED.pattern.count(r"\b(?:") >= 2
+    assert got == r"\b(?=\w)(?:(?:a)|(?:b))|(?m:^c)|\b(?=\w)(?:(?m:d))|(?:e)"
+    assert advice._ANY_ATTRIBUTION_FOLDED.pattern.count(r"\b(?=\w)(?:") >= 2
+
+
+def _first(items: list[Any]) -> tuple[set[str] | None, bool]:
+    """The characters a match of a parsed sequence can start with (None: any) and
+    whether it can match the empty string."""
+    chars: set[str] = set()
+    for op, av in items:
+        if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
+            continue  # zero width: the next item starts the match
+        if op is _c.LITERAL:
+            item, empty = {chr(av)}, False
+        elif op is _c.IN:
+            item = _item_strings(op, av)
+            empty = False
+        elif op is _c.BRANCH:
+            firsts = [_first(list(b)) for b in av[1]]
+            sets = [f for f, _ in firsts]
+            item = None if None in sets else set().union(*sets)
+            empty = any(e for _, e in firsts)
+        elif op is _c.SUBPATTERN:
+            item, empty = _first(list(av[3]))
+        elif op in _REPEATS:
+            item, empty = _first(list(av[2]))
+            empty = empty or av[0] == 0
+        else:
+            return None, False
+        if item is None:
+            return None, False
+        chars |= item
+        if not empty:
+            return chars, False
+    return chars, True
+
+
+def test_each_attribution_after_a_boundary_starts_with_a_letter() -> None:
+    bounded = 0
+    for rx in advice._ATTRIBUTION_RES:
+        items = _parse(rx)
+        if items[0] != (_c.AT, _c.AT_BOUNDARY):
+            continue
+        bounded += 1
+        chars, empty = _first(items[1:])
+        assert chars is not None and not empty, rx.pattern
+        assert all(re.match(r"\w", ch) for ch in chars), (rx.pattern, chars)
+    assert bounded >= 10
+    assert _first(_parse(re.compile(r"(?:a|b?)c"))) == ({"a", "b", "c"}, False)
+    assert _first(_parse(re.compile(r"a?"))) == ({"a"}, True)
+    assert _first(_parse(re.compile(r"[^a]b")))[0] is None
 
 
 def test_one_scan_is_foldable() -> None:

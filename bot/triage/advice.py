@@ -133,7 +133,8 @@ def _one_scan(patterns: Sequence[str]) -> str:
     r"""`_ANY_ATTRIBUTION`'s pattern with the `\b` that opens a run of attributions
     tested once for the run: a search tries every alternative at every position, and
     most positions are inside a word. `\b(?:X|Y)` matches as `\bX|\bY` does (same
-    order), so the scan finds the same matches."""
+    order), so the scan finds the same matches. Each such attribution starts with a
+    letter (a test walks them), so the run is tried only where a word starts."""
     runs: list[tuple[bool, list[str]]] = []
     for pattern in patterns:
         flags = _LEADING_FLAGS.match(pattern)
@@ -146,7 +147,7 @@ def _one_scan(patterns: Sequence[str]) -> str:
         else:
             runs.append((bounded, [_alternative(pattern)]))
     return "|".join(
-        rf"\b(?:{'|'.join(alternatives)})" if bounded else alternatives[0]
+        rf"\b(?=\w)(?:{'|'.join(alternatives)})" if bounded else alternatives[0]
         for bounded, alternatives in runs
     )
 
