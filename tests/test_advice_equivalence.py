@@ -218,6 +218,12 @@ def test_style_precheck_on_the_training_data() -> None:
 
 _REPEATS = (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT)
 _FEW = 4096
+# Stand-ins in the strings the walk spells: one or more whitespace characters (`\s`,
+# `\s+`) and a word boundary (`\b`). A listed string holding one is found only beside
+# the same stand-in, so what it stands for is in every match.
+_SPACE = "\x00"
+_BOUNDARY = "\x01"
+_WHITESPACE = [(_c.IN, [(_c.CATEGORY, _c.CATEGORY_SPACE)])]
 
 
 def _item_strings(op: Any, av: Any) -> set[str] | None:
@@ -226,8 +232,14 @@ def _item_strings(op: Any, av: Any) -> set[str] | None:
     a conclusion about all of them sound."""
     if op is _c.LITERAL:
         return {chr(av)}
+    if op is _c.AT and av is _c.AT_BOUNDARY:
+        return {_BOUNDARY}
     if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
         return {""}
+    if [(op, av)] == _WHITESPACE:
+        return {_SPACE}
+    if op in _REPEATS and list(av[2]) == _WHITESPACE:
+        return {_SPACE} if av[0] >= 1 else {"", _SPACE}
     if op is _c.IN:
         chars: set[str] = set()
         for item_op, item in av:
@@ -312,14 +324,48 @@ def test_the_walk_proves_only_what_holds() -> None:
     assert not holds(r"chat\s?gpt", ("chatgpt",))
 
 
+# "ai" as a word, or before an assistant noun: what _AI_WORD finds.
+_AI_FORMS = (
+    f"{_BOUNDARY}ai",
+    f"{_SPACE}ai",
+    f"ai{_SPACE}assistant",
+    f"ai{_SPACE}tool",
+    f"ai{_SPACE}model",
+)
+
+
 def test_every_assistant_mention_holds_a_listed_name() -> None:
     names = advice._AI_NAMES
     assert all(n == casefold.fold(n) and n.isascii() for n in names)  # read on folded text
-    assert _always_holds(_parse(advice._AI_MENTION_FOLDED), names)
-    for name in names:  # none is spare
-        assert not _always_holds(
-            _parse(advice._AI_MENTION_FOLDED), tuple(n for n in names if n != name)
-        )
+    listed = names + _AI_FORMS
+    mention = _parse(advice._AI_MENTION_FOLDED)
+    assert _always_holds(mention, listed)
+    for name in listed:  # none is spare
+        assert not _always_holds(mention, tuple(n for n in listed if n != name)), name
+
+
+def test_the_ai_word_scan_finds_each_form() -> None:
+    assert not advice._AI_WORD.flags & re.IGNORECASE  # read on folded text
+    for form in _AI_FORMS:
+        for space in (" ", "\t", "\n", "\u3000", " \r\n "):
+            for before in ("", " ", ".", "(", "\n", "-"):
+                text = "x " + before + form.replace(_SPACE, space).replace(_BOUNDARY, "") + "x"
+                if form.startswith(_BOUNDARY) and not before:
+                    text = text[2:]  # the start of the text
+                assert advice._AI_WORD.search(text), repr(text)
+    for word in ("openai", "said", "email", "openai api", "detail"):
+        assert not advice._AI_WORD.search(word)
+
+
+def test_the_walk_reads_spaces_and_boundaries() -> None:
+    def holds(pattern: str, literals: tuple[str, ...]) -> bool:
+        return _always_holds(_parse(re.compile(pattern)), literals)
+
+    assert holds(r"the\s+ai", (f"{_SPACE}ai",))
+    assert holds(r"\bai\b", (f"{_BOUNDARY}ai",))
+    assert not holds(r"the\s*ai", (f"{_SPACE}ai",))
+    assert not holds(r"theai", (f"{_BOUNDARY}ai",))
+    assert not holds(r"ai[\s.]+model", (f"ai{_SPACE}model",))
 
 
 @settings(max_examples=400, deadline=None)

@@ -88,10 +88,11 @@ _ATTRIBUTION_RES: tuple[re.Pattern[str], ...] = tuple(
 # Every attribution above contains a match of _ANY_AI (or "llm-generated"); a text with
 # none cannot match any of them.
 _AI_MENTION = re.compile(rf"{_ANY_AI}|\bllm[- ]generated\b", re.IGNORECASE)
-# Every mention holds one of these (on folded text; a test walks _AI_MENTION to prove it):
-# a few substring tests spare most posts the mention scan. Commonest first.
+# Every mention holds one of these names, or "ai" as a word or before an assistant noun
+# (on folded text; a test walks _AI_MENTION to prove it): a few substring tests and one
+# literal-led scan spare most posts the mention scan ("openai", "said" and "email" hold
+# "ai" too). Commonest first.
 _AI_NAMES: tuple[str, ...] = (
-    "ai",
     "gpt",
     "chat",
     "o1",
@@ -111,6 +112,8 @@ _AI_NAMES: tuple[str, ...] = (
     "perplexity",
     "a.i.",
 )
+# `\bai` written literal first, so that the scan skips ahead from one "ai" to the next.
+_AI_WORD = re.compile(r"ai(?:(?<=\bai)|\s+(?:assistant|tool|model))")
 _LEADING_FLAGS = re.compile(r"^\(\?([a-zA-Z]+)\)")
 
 
@@ -545,7 +548,8 @@ _SOURCE_LINE_CUE = re.compile(r"^[ \t>*_]*(?:from|via|per)\s", re.MULTILINE)
 
 def _attribution(text: str) -> re.Match[str] | None:
     low = fold(text)
-    if not any(name in low for name in _AI_NAMES) or not _AI_MENTION_FOLDED.search(low):
+    names = any(name in low for name in _AI_NAMES) or _AI_WORD.search(low)
+    if not names or not _AI_MENTION_FOLDED.search(low):
         return None  # every attribution names an assistant: one scan spares the rest
     if not _ATTRIBUTION_CUE.search(low) and not _SOURCE_LINE_CUE.search(low):
         return None
