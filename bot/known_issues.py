@@ -102,6 +102,12 @@ class KnownIssue:
         data["examples"] = list(self.examples)
         return {k: data[k] for k in FIELD_ORDER}
 
+    def content(self) -> dict[str, Any]:
+        """`to_dict` without the edit stamps: what two versions of an entry compare on."""
+        data = self.to_dict()
+        del data["updated_at"], data["updated_by"]
+        return data
+
     def to_yaml(self) -> str:
         data = self.to_dict()
         if not data["updated_at"]:

@@ -412,7 +412,7 @@ class Store:
         """
         with self.transaction():
             before = self.get_issue(issue.slug)
-            if before is not None and _content(before) == _content(issue):
+            if before is not None and before.content() == issue.content():
                 return before, False
             if keep_stamps and issue.updated_at and issue.updated_by:
                 stamped = issue
@@ -856,13 +856,6 @@ class Store:
     def history_after(self, history_id: int) -> list[HistoryEntry]:
         rows = self.db.query("SELECT * FROM issue_history WHERE id > ? ORDER BY id", [history_id])
         return [HistoryEntry(**r) for r in rows]
-
-
-def _content(issue: KnownIssue) -> dict[str, Any]:
-    data = issue.to_dict()
-    data.pop("updated_at")
-    data.pop("updated_by")
-    return data
 
 
 def _restamp(issue: KnownIssue, at: str, by: str) -> KnownIssue:

@@ -107,14 +107,9 @@ def known_labels(examples: Sequence[Example], issues: Sequence[KnownIssue]) -> l
 MODEL_FIELDS = ("slug", "title", "summary", "patterns", "examples")
 
 
-def issue_content(issue: KnownIssue, fields: Sequence[str] | None = None) -> dict[str, Any]:
-    """An entry's content without edit stamps; only `fields` when given."""
-    data = issue.to_dict()
-    data.pop("updated_at", None)
-    data.pop("updated_by", None)
-    if fields is not None:
-        data = {k: data[k] for k in fields}
-    return data
+def _model_content(issue: KnownIssue) -> dict[str, Any]:
+    content = issue.content()
+    return {k: content[k] for k in MODEL_FIELDS}
 
 
 def data_hash(issues: Sequence[KnownIssue], examples: Sequence[Example]) -> str:
@@ -125,7 +120,7 @@ def data_hash(issues: Sequence[KnownIssue], examples: Sequence[Example]) -> str:
     """
     h = hashlib.sha256()
     for issue in sorted(issues, key=lambda i: i.slug):
-        h.update(json.dumps(issue_content(issue, MODEL_FIELDS), sort_keys=True).encode())
+        h.update(json.dumps(_model_content(issue), sort_keys=True).encode())
     for ex in sorted(examples, key=lambda e: (e.label, e.title, e.text, e.later_posts)):
         h.update(json.dumps([ex.label, ex.title, ex.text, list(ex.later_posts)]).encode())
     return h.hexdigest()
@@ -136,5 +131,5 @@ def issues_hash(issues: Sequence[KnownIssue]) -> str:
     with, so any change means a triager built from them is out of date."""
     h = hashlib.sha256()
     for issue in sorted(issues, key=lambda i: i.slug):
-        h.update(json.dumps(issue_content(issue), sort_keys=True).encode())
+        h.update(json.dumps(issue.content(), sort_keys=True).encode())
     return h.hexdigest()
