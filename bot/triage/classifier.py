@@ -86,7 +86,6 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "numpy.float64",
     "numpy.int64",
     "numpy.int32",
-    "numpy.str_",
     "numpy.bool_",
     "scipy.sparse._csr.csr_matrix",
     "sklearn.feature_extraction.text.TfidfVectorizer",
@@ -317,18 +316,23 @@ class _FastTfidf:
             self._by_word[word] = cols
         return cols
 
-    def _char_counts(self, text: str) -> Counter[int]:
-        """Known char_wb columns of `text` with their counts, in first-seen order."""
+    def _columns_of(self, words: Iterable[str]) -> list[tuple[int, ...]]:
+        """`_word_columns` of each word; cached words are looked up in C, only unseen
+        ones take the Python path."""
         assert self._by_word is not None
-        words = self._white.sub(" ", text.lower()).split()
-        # Cached words are looked up in C; only unseen ones take the Python path.
+        words = list(words)
         per_word = list(map(self._by_word.get, words))
         if None in per_word:
             per_word = [
                 cols if cols is not None else self._word_columns(word)
                 for cols, word in zip(per_word, words, strict=True)
             ]
-        return Counter(chain.from_iterable(per_word))
+        return per_word  # type: ignore[return-value]
+
+    def _char_counts(self, text: str) -> Counter[int]:
+        """Known char_wb columns of `text` with their counts, in first-seen order."""
+        words = self._white.sub(" ", text.lower()).split()
+        return Counter(chain.from_iterable(self._columns_of(words)))
 
     def counts(self, text: str) -> tuple[Iterable[int], Iterable[int]]:
         """(columns, term counts) in the analyser's first-seen order; -1 marks a term
@@ -407,13 +411,7 @@ class _FastTfidf:
         doc_words = [lower_white(" ", text.lower()).split() for text in texts]
         all_words = list(chain.from_iterable(doc_words))
         local = {w: k for k, w in enumerate(dict.fromkeys(all_words))}
-        by_word = self._by_word
-        per_word = list(map(by_word.get, local))
-        if None in per_word:
-            per_word = [
-                cols if cols is not None else self._word_columns(word)
-                for cols, word in zip(per_word, local, strict=True)
-            ]
+        per_word = self._columns_of(local)
         w_len = np.fromiter(map(len, per_word), np.int64, len(per_word))
         w_indptr = np.zeros(len(per_word) + 1, dtype=np.int64)
         np.cumsum(w_len, out=w_indptr[1:])
