@@ -187,9 +187,9 @@ def required_any(pattern: Pattern) -> tuple[str, ...] | None:
 _CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
 _CODE_IN_TEXT = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 # The machine-readable code of an error body as SDKs print it: JSON, or a Python dict.
-_QUOTED_CODE = re.compile(
-    r"""["']code["']\s*:\s*["']([a-z][a-z0-9]*(?:_[a-z0-9]+)+)["']""", re.IGNORECASE
-)
+# The key is lower-case in every SDK's output (the `in` pre-check relies on it); the
+# value is read whatever its case.
+_QUOTED_CODE = re.compile(r"""["']code["']\s*:\s*["']((?i:[a-z][a-z0-9]*(?:_[a-z0-9]+)+))["']""")
 
 
 def issue_codes(issue: KnownIssue) -> frozenset[str]:
@@ -407,7 +407,8 @@ class Triager:
 
     def needs_reload(self, issues: Sequence[KnownIssue]) -> bool:
         """True when `issues` (e.g. `store.list_issues()`) differ from the ones this
-        triager was built from: a long-running bot rebuilds it (and so retrains)."""
+        triager was built from: a long-running bot rebuilds it (retraining only when
+        what the model learns from changed)."""
         return issues_hash(issues) != self._issues_hash
 
     # ------------------------------------------------------------ deciding
