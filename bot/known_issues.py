@@ -7,6 +7,7 @@ nothing is written anywhere until an entry validates.
 
 from __future__ import annotations
 
+import functools
 import re
 import re._constants as _sre  # the stdlib's own regex parser
 import re._parser as _sre_parse
@@ -72,8 +73,14 @@ class Misconception:
     patterns: tuple[str, ...]  # regexes that find the claim in a sentence
     correction: str  # what is true, in one or two sentences
 
-    def compiled(self) -> list[re.Pattern[str]]:
-        return [re.compile(p, re.IGNORECASE) for p in self.patterns]
+    def compiled(self) -> tuple[re.Pattern[str], ...]:
+        return _compile_claim_patterns(self.patterns)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile_claim_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    # Matched against every sentence of AI advice: compile once, not per call.
+    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
 
 
 @dataclass(frozen=True)

@@ -415,7 +415,8 @@ def test_sentence_work_done_once_per_sentence_gives_the_same_corrections() -> No
         found += len(got)
         for m in issue.misconceptions:
             assert advice._entry_words(m.claim) == advice._content_words(m.claim)
-            assert [p.pattern for p in advice._compiled(m)] == [p.pattern for p in m.compiled()]
+            assert [p.pattern for p in m.compiled()] == list(m.patterns)
+            assert m.compiled() is m.compiled()  # compiled once
     assert found >= len(issues)  # the comparison covers real corrections
 
 

@@ -674,11 +674,6 @@ def _asserts_nothing(sentence: str) -> bool:
     return bool(_REFUTATION.search(sentence)) or _is_question(sentence)
 
 
-@lru_cache(maxsize=1024)
-def _compiled(misconception: Misconception) -> list[re.Pattern[str]]:
-    return misconception.compiled()
-
-
 def match_misconception(sentence: str, misconception: Misconception) -> bool:
     """Does `sentence` assert this misconception (pattern, else high similarity)?"""
     if _asserts_nothing(sentence):
@@ -692,7 +687,7 @@ def _states(sentence: str, words: frozenset[str], misconception: Misconception) 
     if _dice(words, _entry_words(misconception.correction)) >= CORRECTION_ECHO_BAR:
         return False  # the correction itself, repeated or quoted
     matched_any = False
-    for pattern in _compiled(misconception):
+    for pattern in misconception.compiled():
         for match in pattern.finditer(sentence):
             matched_any = True
             if is_negated(sentence, pattern, match):
