@@ -11,10 +11,20 @@ recall (auto) = known-issue threads replied with the right issue / known-issue t
 recall (auto|review) counts right-issue review drafts too; novel escalated = `novel`
 threads whose action is escalate; not_error ignored = `not_error` threads ignored.
 Per issue, precision and recall count replies and drafts naming that issue.
+
+Report detection: a thread labeled with a slug or `novel` is a report, `not_error` is
+not; the bot called it a report when it did anything but ignore it.
+
+Corrections (rows may carry `ai_advice` and `ai_claims`, the false claims in pasted AI
+advice): wrong-advice threads are those with claims; a thread is corrected when the
+decision holds a correction, and the claim is hit when a correction quotes one of the
+labeled claims. Every correction on a thread without labeled claims (correct advice, or
+no advice at all) is a false correction.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -36,6 +46,8 @@ TARGETS = {
 class LabeledThread:
     thread: Thread
     label: str
+    ai_advice: bool = False
+    ai_claims: tuple[str, ...] = ()
 
 
 @dataclass
@@ -53,6 +65,8 @@ class EvalReport:
     actions: dict[str, int]
     per_issue: dict[str, dict[str, float | int | None]]
     confusions: list[dict[str, Any]]
+    report_confusion: dict[str, int] = field(default_factory=dict)
+    corrections: dict[str, int | float | None] = field(default_factory=dict)
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -76,9 +90,59 @@ def read_labeled(stream: IO[str], source: str = "input") -> list[LabeledThread]:
             raise BatchError(f"{where}: title and text must be strings")
         if not isinstance(later, list) or not all(isinstance(p, str) for p in later):
             raise BatchError(f"{where}: later_posts must be a list of strings")
+        claims = data.get("ai_claims") or []
+        if not isinstance(claims, list) or not all(isinstance(c, str) for c in claims):
+            raise BatchError(f"{where}: ai_claims must be a list of strings")
         tid = str(data.get("id") or data.get("url") or f"line-{lineno}")
-        rows.append(LabeledThread(Thread(tid, title, (text, *later)), label))
+        rows.append(
+            LabeledThread(
+                Thread(tid, title, (text, *later)),
+                label,
+                ai_advice=bool(data.get("ai_advice")) or bool(claims),
+                ai_claims=tuple(claims),
+            )
+        )
     return rows
+
+
+def _claim_hit(claims: Sequence[str], decision: Decision) -> bool:
+    """A correction quotes one of the labeled claims (quotes are cut and cleaned, so
+    word overlap, not equality, decides)."""
+    for c in decision.corrections:
+        quoted = set(_WORDS.findall(c.claim.lower()))
+        for claim in claims:
+            words = set(_WORDS.findall(claim.lower()))
+            if quoted and words and len(quoted & words) >= 0.6 * min(len(quoted), len(words)):
+                return True
+    return False
+
+
+_WORDS = re.compile(r"\w+")
+
+
+def _correction_figures(pairs: Sequence[tuple[LabeledThread, Decision]]) -> dict[str, Any]:
+    wrong = [(r, d) for r, d in pairs if r.ai_claims]
+    right = [(r, d) for r, d in pairs if r.ai_advice and not r.ai_claims]
+    other = [(r, d) for r, d in pairs if not r.ai_advice and not r.ai_claims]
+    corrected = sum(bool(d.corrections) for _, d in wrong)
+    return {
+        "wrong_advice_threads": len(wrong),
+        "corrected": corrected,
+        "corrected_rate": _ratio(corrected, len(wrong)),
+        "claim_quoted": sum(_claim_hit(r.ai_claims, d) for r, d in wrong),
+        "correct_advice_threads": len(right),
+        "false_corrections_on_correct_advice": sum(bool(d.corrections) for _, d in right),
+        "false_corrections_without_advice": sum(bool(d.corrections) for _, d in other),
+    }
+
+
+def _report_confusion(pairs: Sequence[tuple[LabeledThread, Decision]]) -> dict[str, int]:
+    out = {"report->report": 0, "report->ignored": 0, "other->report": 0, "other->ignored": 0}
+    for r, d in pairs:
+        truth = "other" if r.label == NOT_ERROR else "report"
+        got = "ignored" if d.action == "ignore" else "report"
+        out[f"{truth}->{got}"] += 1
+    return out
 
 
 def _outcome(d: Decision) -> str:
@@ -149,6 +213,8 @@ def evaluate(triager: Decider, rows: Sequence[LabeledThread]) -> tuple[EvalRepor
         actions=dict(sorted(Counter(d.action for d in decisions).items())),
         per_issue=per_issue,
         confusions=confusions,
+        report_confusion=_report_confusion(pairs),
+        corrections=_correction_figures(pairs),
     )
     for name, target in TARGETS.items():
         value = getattr(report, name)
@@ -165,6 +231,7 @@ def _fmt(value: float | None) -> str:
 
 
 def format_report(report: EvalReport) -> str:
+    rc, co = report.report_confusion, report.corrections
     lines = [
         f"threads: {report.n} (known {report.n_known}, novel {report.n_novel}, "
         f"not_error {report.n_not_error})",
@@ -180,6 +247,17 @@ def format_report(report: EvalReport) -> str:
         f"   (target >= {TARGETS['novel_escalated']})",
         f"not_error ignored             {_fmt(report.not_error_ignored)}"
         f"   (target >= {TARGETS['not_error_ignored']})",
+        "",
+        "report detection (truth -> outcome):",
+        f"  report   -> handled {rc['report->report']:>4}   ignored {rc['report->ignored']:>4}",
+        f"  other    -> handled {rc['other->report']:>4}   ignored {rc['other->ignored']:>4}",
+        "",
+        "AI-advice corrections:",
+        f"  wrong advice corrected        {co['corrected']}/{co['wrong_advice_threads']}"
+        f" ({_fmt(co['corrected_rate'])}), quoting the labeled claim {co['claim_quoted']}",
+        f"  false corrections             {co['false_corrections_on_correct_advice']}"
+        f" on {co['correct_advice_threads']} correct-advice threads,"
+        f" {co['false_corrections_without_advice']} on threads without advice",
         "",
         "per issue (support, precision, recall, auto precision, auto recall):",
     ]
