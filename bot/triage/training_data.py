@@ -1,8 +1,12 @@
-"""Training examples: data/training/<label>.yml, and the hash of everything trained on.
+"""Training examples: data/training/<label>[.<part>].yml, and the hash of everything
+trained on.
 
-Each file is a YAML list of `{title, text, later_posts?}`; the label is the file
-name: a known-issue slug, `novel` (an error report no known issue covers) or
-`not_error` (a post that reports no error).
+Each file is a YAML list of `{title, text, later_posts?}`, or a mapping with
+`provenance` (who wrote it, how, from what) and `examples` (that list). The label is
+the file name up to its first dot: a known-issue slug, `novel` (an error report no
+known issue covers) or `not_error` (a post that reports no error); what follows the dot
+names the part, so one label's examples can live in several files of their own origin
+(`not_error.multilingual.yml`).
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ def _item(path: Path, i: int, item: Any, label: str) -> Example:
 
 def load_training_file(path: str | Path) -> list[Example]:
     path = Path(path)
-    label = path.stem
+    label = path.name.split(".", 1)[0]
     if label not in SPECIAL_LABELS and not SLUG_RE.match(label):
         raise TrainingDataError(f"{path}: file name must be a known-issue slug, novel or not_error")
     try:
