@@ -39,6 +39,7 @@ FIELD_ORDER = (
     "workaround",
     "patterns",
     "misconceptions",
+    "facts",
     "links",
     "examples",
     "updated_at",
@@ -77,6 +78,46 @@ class Misconception:
         return _compile_claim_patterns(self.patterns)
 
 
+# What a fact states about an entry; claims of a shape are checked against the kinds
+# that can confirm or contradict them (bot.triage.claims).
+FACT_KINDS = (
+    "affects",  # who or what meets the error
+    "not_affects",  # who is known not to be singled out
+    "requires",  # what the fix or the feature really needs
+    "not_required",  # what it does not need (plans, support tickets, waiting)
+    "cause",  # what causes it
+    "not_cause",  # what is known not to cause it
+    "fix",  # what works
+    "non_fix",  # what is known not to work
+    "limit",  # a number (value + unit) that holds
+    "delay",  # how long something takes (value [+ max] + unit)
+)
+NUMERIC_FACT_KINDS = ("limit", "delay")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One checkable fact of an entry: what it is about (key phrases a claim's object is
+    compared with) and the sentence a correction quotes."""
+
+    kind: str
+    about: tuple[str, ...]
+    says: str
+    value: float | None = None
+    max: float | None = None
+    unit: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind, "about": list(self.about), "says": self.says}
+        if self.value is not None:
+            data["value"] = self.value
+        if self.max is not None:
+            data["max"] = self.max
+        if self.unit:
+            data["unit"] = self.unit
+        return data
+
+
 @functools.lru_cache(maxsize=1024)
 def _compile_claim_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     # Matched against every sentence of AI advice: compile once, not per call.
@@ -93,6 +134,7 @@ class KnownIssue:
     workaround: str = ""
     patterns: tuple[Pattern, ...] = ()
     misconceptions: tuple[Misconception, ...] = ()
+    facts: tuple[Fact, ...] = ()
     links: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     updated_at: str = ""
@@ -105,6 +147,7 @@ class KnownIssue:
             {"claim": m.claim, "patterns": list(m.patterns), "correction": m.correction}
             for m in self.misconceptions
         ]
+        data["facts"] = [f.to_dict() for f in self.facts]
         data["links"] = list(self.links)
         data["examples"] = list(self.examples)
         return {k: data[k] for k in FIELD_ORDER}
@@ -117,6 +160,8 @@ class KnownIssue:
 
     def to_yaml(self) -> str:
         data = self.to_dict()
+        if not data["facts"]:
+            del data["facts"]
         if not data["updated_at"]:
             del data["updated_at"]
         if not data["updated_by"]:
@@ -343,6 +388,10 @@ def validate_entry(data: Any, source: str = "<entry>") -> KnownIssue:
             Misconception(claim=claim, patterns=tuple(pats), correction=correction)
         )
 
+    facts = [
+        _fact(source, f"facts[{i}]", item) for i, item in enumerate(_list(source, data, "facts"))
+    ]
+
     links: list[str] = []
     for i, link in enumerate(_list(source, data, "links")):
         if not isinstance(link, str) or not re.match(r"^https?://\S+$", link):
@@ -364,11 +413,55 @@ def validate_entry(data: Any, source: str = "<entry>") -> KnownIssue:
         workaround=workaround,
         patterns=tuple(patterns),
         misconceptions=tuple(misconceptions),
+        facts=tuple(facts),
         links=tuple(links),
         examples=tuple(examples),
         updated_at=str(data.get("updated_at") or ""),
         updated_by=str(data.get("updated_by") or ""),
     )
+
+
+_FACT_KEYS = frozenset({"kind", "about", "says", "value", "max", "unit"})
+
+
+def _number(source: str, where: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise EntryError(source, where, "must be a number of at least 0")
+    return float(value)
+
+
+def _fact(source: str, where: str, item: Any) -> Fact:
+    if not isinstance(item, dict):
+        raise EntryError(source, where, "must be a mapping with kind, about and says")
+    unknown = sorted(set(item) - _FACT_KEYS)
+    if unknown:
+        raise EntryError(source, f"{where}.{unknown[0]}", "unknown field")
+    kind = item.get("kind")
+    if kind not in FACT_KINDS:
+        raise EntryError(source, f"{where}.kind", f"must be one of {', '.join(FACT_KINDS)}")
+    says = _text(source, item, "says", required=True, max_len=500, where=where)
+    about = item.get("about")
+    if isinstance(about, str):
+        about = [about]
+    if not isinstance(about, list) or not about:
+        raise EntryError(source, f"{where}.about", "must be a non-empty list of key phrases")
+    phrases: list[str] = []
+    for j, phrase in enumerate(about):
+        if not isinstance(phrase, str) or not re.search(r"\w\w", phrase):
+            raise EntryError(source, f"{where}.about[{j}]", "must be a phrase of words")
+        phrases.append(" ".join(phrase.split()))
+    value = _number(source, f"{where}.value", item.get("value"))
+    top = _number(source, f"{where}.max", item.get("max"))
+    unit = item.get("unit") or ""
+    if not isinstance(unit, str):
+        raise EntryError(source, f"{where}.unit", "must be text")
+    if kind in NUMERIC_FACT_KINDS and (value is None or not unit):
+        raise EntryError(source, where, f"a {kind} fact needs a value and a unit")
+    if top is not None and (value is None or top < value):
+        raise EntryError(source, f"{where}.max", "must be at least the value")
+    return Fact(kind, tuple(phrases), says, value, top, unit.strip().lower())
 
 
 def parse_yaml(text: str, source: str = "<entry>") -> KnownIssue:

@@ -22,7 +22,7 @@ from typing import Any
 import sqlite_utils
 
 from bot.errors import UserError
-from bot.known_issues import KnownIssue, Misconception, Pattern, validate_entry
+from bot.known_issues import Fact, KnownIssue, Misconception, Pattern, validate_entry
 
 
 class StoreError(UserError):
@@ -245,10 +245,22 @@ def _m3_runner(db: sqlite_utils.Database) -> None:
 
 
 # Append only: never edit a migration that has shipped.
+def _m4_issue_facts(db: sqlite_utils.Database) -> None:
+    # An entry's checkable facts (bot.known_issues.Fact), as JSON: read and written whole.
+    db["known_issues"].add_column("facts", str, not_null_default="[]")
+    # Claims staff marked as wrongly corrected: never corrected again for that issue.
+    db["rejected_claims"].create(
+        {"id": int, "slug": str, "claim_key": str, "claim": str, "by": str, "at": str},
+        pk="id",
+    )
+    db["rejected_claims"].create_index(["slug", "claim_key"], unique=True)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_known_issues,
     _m2_pipeline,
     _m3_runner,
+    _m4_issue_facts,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -371,6 +383,7 @@ class Store:
                 "cause": issue.cause,
                 "workaround": issue.workaround,
                 "links": json.dumps(list(issue.links)),
+                "facts": json.dumps([f.to_dict() for f in issue.facts]),
                 "updated_at": issue.updated_at,
                 "updated_by": issue.updated_by,
             },
@@ -484,6 +497,17 @@ class Store:
                     correction=m["correction"],
                 )
                 for m in mis
+            ),
+            facts=tuple(
+                Fact(
+                    kind=f["kind"],
+                    about=tuple(f["about"]),
+                    says=f["says"],
+                    value=f.get("value"),
+                    max=f.get("max"),
+                    unit=f.get("unit", ""),
+                )
+                for f in json.loads(row.get("facts") or "[]")
             ),
             links=tuple(json.loads(row.get("links") or "[]")),
             examples=tuple(e["text"] for e in exs),
