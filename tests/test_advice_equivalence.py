@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 import re._constants as _c  # the stdlib's own regex parser
 import re._parser as _p
@@ -394,7 +396,12 @@ def _corrections_one_by_one(sentences: list[str], issue: KnownIssue) -> list[tup
 
 
 def test_sentence_work_done_once_per_sentence_gives_the_same_corrections() -> None:
-    issues = [i for i in load_dir(ROOT / "data" / "known_issues") if i.misconceptions]
+    # The misconception layer alone: the facts layer (bot.triage.claims) is tested apart.
+    issues = [
+        dataclasses.replace(i, facts=())
+        for i in load_dir(ROOT / "data" / "known_issues")
+        if i.misconceptions
+    ]
     found = 0
     for issue in issues:
         sentences: list[str] = []

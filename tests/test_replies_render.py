@@ -88,7 +88,7 @@ def test_corrections_are_listed_with_quote_and_reason() -> None:
         error_string=None,
         corrections=[Correction("Uploads need a paid plan", "Uploads work on every plan.")],
     )
-    assert "- “Uploads need a paid plan”: this is not accurate. Uploads work on every plan." in text
+    assert "- “Uploads need a paid plan”: this is not accurate: Uploads work on every plan." in text
 
 
 def test_at_most_three_corrections() -> None:

@@ -28,6 +28,7 @@ from functools import lru_cache
 from bot.known_issues import KnownIssue, Misconception
 from bot.replies.neutralise import clean_quote
 from bot.triage.casefold import fold, folded
+from bot.triage.claims import CONTRADICTED, check_sentence
 from bot.triage.types import Correction
 
 MAX_CORRECTIONS = 3
@@ -724,25 +725,56 @@ def quote_claim(sentence: str) -> str:
 
 
 def _corrections_from(
-    sentences: Iterable[str], issue: KnownIssue, already: set[int]
+    sentences: Iterable[str],
+    issue: KnownIssue,
+    already: set[int],
+    facts_used: set[int] | None = None,
+    rejected: frozenset[str] = frozenset(),
 ) -> list[Correction]:
+    facts_used = set() if facts_used is None else facts_used
     found: list[Correction] = []
     for sentence in sentences:
         if _asserts_nothing(sentence):
             continue
+        if rejected and claim_key(sentence) in rejected:
+            continue  # staff said correcting this claim was wrong
         words = _content_words(sentence)
+        stated = False
         for index, misconception in enumerate(issue.misconceptions):
+            if not _states(sentence, words, misconception):
+                continue
+            stated = True
             if index in already:
                 continue
-            if _states(sentence, words, misconception):
-                already.add(index)
-                found.append(
-                    Correction(
-                        claim=quote_claim(sentence),
-                        correction=" ".join(misconception.correction.split()),
-                    )
+            already.add(index)
+            found.append(
+                Correction(
+                    claim=quote_claim(sentence),
+                    correction=" ".join(misconception.correction.split()),
+                    strength=CONTRADICTED,
+                    basis=f"misconception:{index}",
                 )
+            )
+        if stated or not issue.facts:
+            continue
+        verdict = check_sentence(sentence, issue)
+        if verdict is None or verdict.fact_index in facts_used:
+            continue
+        facts_used.add(verdict.fact_index)
+        found.append(
+            Correction(
+                claim=quote_claim(sentence),
+                correction=" ".join(verdict.fact.says.split()),
+                strength=verdict.strength,
+                basis=f"fact:{verdict.fact_index}:{verdict.fact.kind}",
+            )
+        )
     return found
+
+
+def claim_key(sentence: str) -> str:
+    """The same claim however it is quoted: its content words, sorted."""
+    return " ".join(sorted(_content_words(clean_quote(sentence, 10_000))))
 
 
 def find_corrections(
@@ -751,16 +783,22 @@ def find_corrections(
     *,
     bot_usernames: Sequence[str] = DEFAULT_BOT_USERNAMES,
     max_corrections: int = MAX_CORRECTIONS,
+    rejected: frozenset[str] = frozenset(),
 ) -> list[Correction]:
-    """Corrections for misconceptions of `issue` repeated in AI advice in `posts`.
+    """Corrections of AI advice in `posts` that `issue` knows to be wrong or cannot
+    confirm: listed misconceptions first, then the entry's facts (bot.triage.claims).
 
-    At most one correction per misconception (the first sentence that states it), in
-    thread order, capped at `max_corrections`.
+    At most one correction per misconception and per fact (the first sentence that
+    states it), in thread order, capped at `max_corrections`. `rejected` holds the
+    `claim_key`s staff marked as wrongly corrected.
     """
-    if not issue.misconceptions:
+    if not issue.misconceptions and not issue.facts:
         return []
     already: set[int] = set()
+    facts_used: set[int] = set()
     corrections: list[Correction] = []
     for block in find_ai_advice(posts, bot_usernames=bot_usernames):
-        corrections.extend(_corrections_from(block.sentences(), issue, already))
+        corrections.extend(
+            _corrections_from(block.sentences(), issue, already, facts_used, rejected)
+        )
     return corrections[:max_corrections]

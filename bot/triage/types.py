@@ -27,7 +27,12 @@ class Thread:
 @dataclass(frozen=True)
 class Correction:
     claim: str  # the member's words, briefly quoted (plain text: neutralised when rendered)
-    correction: str  # the known issue's correction
+    correction: str  # the known issue's correction, or the fact that answers the claim
+    # "contradicted" (the entry says otherwise) or "unconfirmed" (a claim the entry does
+    # not support: said softly).
+    strength: str = "contradicted"
+    # What answered it: "misconception:<n>" or "fact:<n>:<kind>" of the entry.
+    basis: str = ""
 
 
 @dataclass(frozen=True)

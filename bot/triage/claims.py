@@ -1,0 +1,472 @@
+"""Check the claims of AI advice against what a known issue's entry knows.
+
+Listed misconceptions (bot.triage.advice) catch the wrong claims maintainers have
+already seen. Assistants invent new ones every day, so every sentence of AI advice
+that no misconception matched is read here for the shapes wrong advice takes:
+
+- a gate or requirement: "only available to X", "reserved for X", "requires X";
+- who is affected: "only affects X", "only happens on X";
+- a cause: "this means X", "is caused by X", "because X";
+- a fix: "the fix is X", "X will fix it", "just X and it works";
+- an impossibility: "there is no way to X";
+- a delay: "takes N days";
+- a number: "the limit is N tokens".
+
+The claim's object (the words after its cue) is compared with the entry's facts
+(`KnownIssue.facts`). Two strengths, and silence otherwise:
+
+- **contradicted**: a fact rules the object out (a `not_required` plan, a `non_fix`,
+  a delay or limit outside the stated range): "this is not accurate: <fact>".
+- **unconfirmed**: a gate, who-is-affected, cause or fix claim whose object no fact
+  supports and whose words the entry never uses: "this isn't something we can
+  confirm; what is known: <fact>".
+
+A claim the entry supports, a negated claim the entry agrees with, a question, a
+hedge ("might", "could") and anything about which the entry says nothing checkable
+is left alone: a correction that calls a true statement false is a wrong public
+answer, so every doubt resolves to silence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from bot.known_issues import Fact, KnownIssue
+
+CONTRADICTED = "contradicted"
+UNCONFIRMED = "unconfirmed"
+STRENGTHS = (CONTRADICTED, UNCONFIRMED)
+
+# Two words are the same word when equal, or when both are long and share this many
+# leading letters ("verification"/"verify", "organisation"/"organization").
+PREFIX = 5
+# An object whose content words the entry uses this much is something it talks
+# about: an unconfirmed correction would likely contradict a true statement.
+KNOWN_WORDS_SHARE = 0.5
+MAX_OBJECT_WORDS = 14
+# A delay or limit may differ from the stated one by this factor before it counts
+# as contradicting it (advice rounds: "about an hour" for 45 minutes).
+NUMBER_SLACK = 2.0
+# Unconfirmed delays below this (a retry after 20 seconds) are ordinary advice.
+MIN_UNCONFIRMED_DELAY_S = 3600.0
+
+_WORD = re.compile(r"[a-z0-9]+(?:[._'’-][a-z0-9]+)*")
+_STOP = frozenset(
+    """a an the and or but if of to in on at for with by from as is are was were be been
+    being it its this that these those you your yours we our they their them i my me he
+    she his her do does did done so than then there here can could would should will
+    just also very really which who what when where how why into about over under up out
+    all any some such only even still more most much many other another each every same
+    own get gets got make makes made use uses using used have has had need needs needed
+    must may might one ones way thing things something anything everything whatever
+    sure able via per etc please""".split()
+)
+# Words every entry of this forum is about: they say nothing about a claim's object.
+_GENERIC = frozenset(
+    """api openai error errors key keys account accounts request requests call calls
+    model models issue issues problem problems work works working fix fixes fixed
+    code response responses side platform endpoint endpoints thing time""".split()
+)
+
+_NEGATOR = re.compile(
+    r"\b(?:not|never|no|none|nothing|cannot|without|neither|nor)\b|n[’']t\b", re.IGNORECASE
+)
+# Hedged or conditional advice asserts nothing checkable.
+_HEDGE = re.compile(
+    r"\b(?:might|may|maybe|perhaps|possibly|probably|likely|could|sometimes|often|"
+    r"in some cases|it seems|seems? to|i think|i believe|not sure|unclear|if)\b",
+    re.IGNORECASE,
+)
+_QUESTION = re.compile(r"\?\s*$")
+# "on every plan", "regardless of tier": a sentence that also says a thing holds for
+# everyone makes no checkable gate.
+_UNIVERSAL = re.compile(
+    r"\b(?:every|all|any)\s+(?:\w+\s+)?(?:plans?|accounts?|tiers?|projects?|users?|"
+    r"organi[sz]ations?|customers?)\b|\bregardless\s+of\b|\balike\b|\bno\s+matter\b",
+    re.IGNORECASE,
+)
+
+_OBJ = r"(?P<obj>[^.;:!?\n]{3,160})"
+_NUM = r"(?P<num>\d+(?:[.,]\d+)?)(?:\s*(?:-|–|to)\s*(?P<num2>\d+(?:[.,]\d+)?))?"
+_TIME_UNIT = (
+    r"(?P<unit>(?:business\s+|working\s+)?days?|hours?|hrs?|minutes?|mins?|seconds?|secs?|"
+    r"weeks?|months?)"
+)
+
+# (shape, regex) in the order they are tried; the first that finds a claim wins.
+_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (shape, re.compile(rx, re.IGNORECASE))
+    for shape, rx in (
+        (
+            "delay",
+            rf"\b(?:takes?|taking|took|wait(?:ing)?|allow|within|after|up\s+to|for)\s+"
+            rf"(?:about\s+|around\s+|roughly\s+|approximately\s+|at\s+least\s+|up\s+to\s+|"
+            rf"another\s+|a\s+further\s+)?{_NUM}\s*{_TIME_UNIT}\b",
+        ),
+        (
+            "number",
+            rf"\b(?:limit(?:ed)?|cap(?:ped)?|maximum|max|at\s+most|no\s+more\s+than|"
+            rf"up\s+to|only|ceiling)\b[^.;\n\d]{{0,30}}?{_NUM}\s*(?P<mult>k|m)?\s*"
+            r"(?P<unit>tokens?|requests?|rpm|tpm|rpd|mb|gb|kb|minutes?|mins?|seconds?|"
+            r"hours?|characters?|chars?|messages?|images?|files?|calls?)\b",
+        ),
+        (
+            "impossible",
+            r"\b(?:there\s+is\s+no\s+way\s+to|there's\s+no\s+way\s+to|it\s+is\s+impossible\s+to|"
+            r"it's\s+impossible\s+to|nothing\s+you\s+can\s+do\s+(?:to|about)|"
+            r"no\s+(?:known\s+)?(?:workaround|fix|solution)\s+(?:exists|is\s+available)\s*(?:for)?|"
+            rf"(?:cannot|can(?:no|')t)\s+be\s+(?:fixed|worked\s+around|resolved|avoided))\s*{_OBJ}?",
+        ),
+        (
+            "gate",
+            r"\b(?:(?:only|exclusively)\s+(?:available|offered|accessible|enabled|supported|"
+            r"allowed|possible|works?|granted|open)\s+(?:to|for|on|in|with|through|via)|"
+            r"reserved\s+(?:for|to)|(?:is|are)\s+(?:limited|restricted|locked)\s+to|"
+            r"(?:requires?|required|requiring)|(?:available|offered)\s+only\s+(?:to|for|on|in)|"
+            r"gated\s+(?:behind|to|on)|locked\s+behind|"
+            r"(?:you|they|users?|accounts?|organi[sz]ations?|projects?)\s+(?:must|need\s+to|"
+            r"have\s+to)\s+(?:have|be\s+on|be\s+in|hold|upgrade\s+to|purchase|buy)|"
+            r"(?:you|they)\s+(?:need|must\s+have)(?!\s+to\b)|"
+            rf"not\s+(?:available|offered|supported|allowed)\s+(?:to|for|on|in))\s+{_OBJ}",
+        ),
+        (
+            "affects",
+            r"\b(?:only|just|exclusively)\s+(?:affects?|hits?|happens?\s+(?:to|on|with|in|for|"
+            r"when)|occurs?\s+(?:on|with|in|for|when)|applies\s+to|impacts?)\s+" + _OBJ,
+        ),
+        (
+            "cause",
+            r"\b(?:(?:is|are|was|were)\s+(?:caused|triggered|produced)\s+by|"
+            r"(?:this|that|the|it)\s+(?:error\s+|message\s+|code\s+)?(?:means|indicates|signals|"
+            r"tells\s+you)(?:\s+that)?|(?:happens|occurs|appears|shows\s+up)\s+(?:because|when)|"
+            r"because(?:\s+of)?|due\s+to|(?:root\s+)?(?:cause|reason)\s+(?:is|was)|"
+            r"comes?\s+from|(?:is|are)\s+(?:a\s+)?(?:sign|symptom)\s+(?:of|that))\s+" + _OBJ,
+        ),
+        (
+            "fix",
+            r"\b(?:(?:to|will|should|would)\s+(?:fix|resolve|solve)\s+(?:this|it|the\s+(?:error|"
+            r"issue|problem))(?:\s+(?:you\s+)?(?:need|have|must)\s+to)?|"
+            r"the\s+(?:only\s+)?(?:fix|solution|workaround|remedy|way\s+(?:out|around))\s+is"
+            r"(?:\s+to)?|(?:just|simply)|(?:told|advised|suggested|recommended)\s+(?:me|us)\s+to|"
+            r"(?:you\s+)?(?:need|have|must)\s+to|you\s+should)\s+" + _OBJ,
+        ),
+        (
+            "fix_after",
+            r"^(?P<obj>[^.;:!?\n]{3,160}?)\s*(?:,\s*)?(?:and|then)\s+(?:it|this|the\s+(?:error|"
+            r"issue|problem|call|request))\s+(?:will|should|would)?\s*(?:work|go\s+away|"
+            r"disappear|be\s+(?:fixed|resolved|solved)|resolve|clear|stop)",
+        ),
+    )
+)
+_SHAPE_OF = {"fix_after": "fix"}
+
+# Where an object stops: a new clause that is not part of what the claim names.
+_OBJECT_END = re.compile(
+    r"\s(?:and\s+(?:it|this|the\s+error|then)|but|so|which|because|since|although|"
+    r"unless|otherwise|while|whereas)\b|,\s+(?:and|but|so|which)\b",
+    re.IGNORECASE,
+)
+_UNIT_SECONDS = {
+    "second": 1.0,
+    "sec": 1.0,
+    "minute": 60.0,
+    "min": 60.0,
+    "hour": 3600.0,
+    "hr": 3600.0,
+    "day": 86400.0,
+    "week": 7 * 86400.0,
+    "month": 30 * 86400.0,
+}
+
+
+@dataclass(frozen=True)
+class Claim:
+    sentence: str
+    shape: str  # gate | affects | cause | fix | impossible | delay | number
+    negated: bool
+    object: str
+    value: float | None = None
+    top: float | None = None
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    claim: Claim
+    strength: str  # CONTRADICTED | UNCONFIRMED
+    fact: Fact
+    fact_index: int
+
+
+def words(text: str) -> frozenset[str]:
+    """Lower-cased content words, lightly stemmed."""
+    return frozenset(_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP)
+
+
+def _stem(word: str) -> str:
+    word = word.strip("'’.-_")
+    for suffix in ("ations", "ation", "ments", "ment", "ings", "ing", "ied", "ies", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def same_word(a: str, b: str) -> bool:
+    return a == b or (len(a) >= PREFIX and len(b) >= PREFIX and a[:PREFIX] == b[:PREFIX])
+
+
+def _covers(phrase: frozenset[str], obj: frozenset[str]) -> bool:
+    """Every content word of the phrase is in the object."""
+    return bool(phrase) and all(any(same_word(p, o) for o in obj) for p in phrase)
+
+
+@dataclass(frozen=True)
+class _Knowledge:
+    """An entry's facts, ready to compare with claims."""
+
+    facts: tuple[Fact, ...]
+    about: tuple[tuple[frozenset[str], ...], ...]  # per fact, its phrases' words
+    vocabulary: frozenset[str]  # every content word the entry uses
+
+
+@lru_cache(maxsize=256)
+def _knowledge(issue: KnownIssue) -> _Knowledge:
+    texts = [issue.title, issue.summary, issue.cause, issue.workaround]
+    texts += [m.correction for m in issue.misconceptions]
+    texts += [f"{f.says} {' '.join(f.about)}" for f in issue.facts]
+    return _Knowledge(
+        issue.facts,
+        tuple(tuple(words(p) for p in f.about) for f in issue.facts),
+        words("\n".join(texts)),
+    )
+
+
+def _trim_object(text: str) -> str:
+    cut = _OBJECT_END.search(text)
+    if cut:
+        text = text[: cut.start()]
+    return " ".join(text.split()[:MAX_OBJECT_WORDS]).strip(" ,\"'“”‘’()*_`")
+
+
+def _number(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def _unit_key(unit: str) -> str:
+    unit = unit.lower().split()[-1]
+    unit = unit[:-1] if unit.endswith("s") and len(unit) > 3 else unit
+    return {"char": "character", "hr": "hour", "min": "minute", "sec": "second"}.get(unit, unit)
+
+
+def find_claims(sentence: str) -> list[Claim]:
+    """The checkable claims a sentence makes (at most one per shape)."""
+    text = sentence.strip()
+    if not text or _QUESTION.search(text):
+        return []
+    found: list[Claim] = []
+    seen: set[str] = set()
+    for name, rx in _SHAPES:
+        shape = _SHAPE_OF.get(name, name)
+        if shape in seen or (shape in ("gate", "affects") and _UNIVERSAL.search(text)):
+            continue
+        m = rx.search(text)
+        if not m:
+            continue
+        clause = text[_clause_start(text, m.start()) : m.start()]
+        has_obj = "obj" in m.groupdict() and m.group("obj") is not None
+        if has_obj and m.start("obj") > m.start():
+            cue = text[m.start() : m.start("obj")]
+        else:
+            cue = text[m.end("obj") : m.end()] if has_obj else m.group(0)
+        if _HEDGE.search(clause) or _HEDGE.search(cue):
+            continue
+        negated = bool(_NEGATOR.search(clause)) or (
+            shape not in ("gate", "impossible") and bool(_NEGATOR.search(cue))
+        )
+        if shape == "gate" and re.match(r"not\b", cue.split(None, 1)[0] if cue else "", re.I):
+            negated = False  # "not available to X" restricts: the claim is the gate itself
+        obj = _trim_object(m.group("obj")) if has_obj else ""
+        value = top = None
+        unit = ""
+        if shape in ("delay", "number"):
+            value, top = _number(m.group("num")), _number(m.group("num2"))
+            if value is None:
+                continue
+            if shape == "number" and m.group("mult"):
+                scale = 1000.0 if m.group("mult").lower() == "k" else 1_000_000.0
+                value *= scale
+                top = top * scale if top is not None else None
+            unit = _unit_key(m.group("unit"))
+            obj = text
+        seen.add(shape)
+        found.append(Claim(text, shape, negated, obj, value, top, unit))
+    return found
+
+
+def _clause_start(text: str, pos: int) -> int:
+    cut = max(text.rfind(c, 0, pos) for c in (",", ";", "—", " but ", " however "))
+    return cut + 1 if cut >= 0 else 0
+
+
+# Which fact kinds support and which contradict a positive claim of each shape; a
+# negated claim swaps them.
+_SUPPORT = {
+    "gate": ("requires", "affects"),
+    "affects": ("affects",),
+    "cause": ("cause",),
+    "fix": ("fix",),
+}
+_CONTRADICT = {
+    "gate": ("not_required", "not_affects"),
+    "affects": ("not_affects",),
+    "cause": ("not_cause",),
+    "fix": ("non_fix",),
+}
+# The fact quoted as "what is known" when nothing matched, by preference.
+_KNOWN = {
+    "gate": ("requires", "not_required", "affects", "fix"),
+    "affects": ("affects", "not_affects", "cause"),
+    "cause": ("cause",),
+    "fix": ("fix",),
+}
+
+
+def _matching(k: _Knowledge, kinds: Sequence[str], obj: frozenset[str]) -> int | None:
+    for i, fact in enumerate(k.facts):
+        if fact.kind in kinds and any(_covers(p, obj) for p in k.about[i]):
+            return i
+    return None
+
+
+def _first_of(k: _Knowledge, kinds: Sequence[str]) -> int | None:
+    for kind in kinds:
+        for i, fact in enumerate(k.facts):
+            if fact.kind == kind:
+                return i
+    return None
+
+
+def _known_share(obj: frozenset[str], vocabulary: frozenset[str]) -> float:
+    specific = [w for w in obj if w not in _GENERIC]
+    if not specific:
+        return 1.0  # nothing specific is claimed
+    known = sum(1 for w in specific if any(same_word(w, v) for v in vocabulary))
+    return known / len(specific)
+
+
+def _seconds(value: float, unit: str) -> float | None:
+    unit = _unit_key(unit)
+    factor = _UNIT_SECONDS.get(unit)
+    return value * factor if factor is not None else None
+
+
+def _check_number(claim: Claim, k: _Knowledge, kind: str) -> Verdict | None:
+    assert claim.value is not None
+    as_time = _seconds(claim.value, claim.unit)
+    sentence_words = words(claim.sentence)
+    candidates: list[tuple[int, Fact]] = []
+    for i, fact in enumerate(k.facts):
+        if fact.kind != kind or fact.value is None:
+            continue
+        if kind == "limit" and _unit_key(fact.unit) != claim.unit:
+            continue
+        if kind == "delay" and _seconds(fact.value, fact.unit) is None:
+            continue
+        if len([f for f in k.facts if f.kind == kind]) > 1 and not any(
+            _covers(p, sentence_words) for p in k.about[i]
+        ):
+            continue  # several such facts: only the one the sentence is about
+        candidates.append((i, fact))
+    if not candidates:
+        if (
+            kind == "delay"
+            and not claim.negated
+            and as_time is not None
+            and as_time >= MIN_UNCONFIRMED_DELAY_S
+            and k.facts
+        ):
+            known = _first_of(k, ("delay", "fix", "cause"))
+            if known is not None:
+                return Verdict(claim, UNCONFIRMED, k.facts[known], known)
+        return None
+    for i, fact in candidates:
+        low, high = fact.value, fact.max if fact.max is not None else fact.value
+        assert low is not None and high is not None
+        claimed_low, claimed_high = claim.value, claim.top if claim.top is not None else claim.value
+        if kind == "delay":
+            fs, ft = _seconds(low, fact.unit), _seconds(high, fact.unit)
+            cs, ct = _seconds(claimed_low, claim.unit), _seconds(claimed_high, claim.unit)
+            if None in (fs, ft, cs, ct):
+                continue
+            low, high, claimed_low, claimed_high = fs, ft, cs, ct  # type: ignore[assignment]
+        if claimed_high * NUMBER_SLACK < low or claimed_low > high * NUMBER_SLACK:
+            if claim.negated:
+                return None
+            return Verdict(claim, CONTRADICTED, fact, i)
+    return None
+
+
+def check_claim(claim: Claim, issue: KnownIssue) -> Verdict | None:
+    """What the entry's facts say of one claim: a verdict to correct it, or None."""
+    k = _knowledge(issue)
+    if not k.facts:
+        return None
+    if claim.shape == "delay":
+        return _check_number(claim, k, "delay")
+    if claim.shape == "number":
+        return _check_number(claim, k, "limit")
+    obj = words(claim.object)
+    if not obj or not [w for w in obj if w not in _GENERIC]:
+        return None
+    if claim.shape == "impossible":
+        if claim.negated:
+            return None
+        fix = _matching(k, ("fix",), obj)
+        if fix is None:
+            # The impossibility must be about what a known fix achieves.
+            for i, fact in enumerate(k.facts):
+                if fact.kind == "fix" and any(
+                    w not in _GENERIC and any(same_word(w, f) for f in words(fact.says))
+                    for w in obj
+                ):
+                    fix = i
+                    break
+        return Verdict(claim, CONTRADICTED, k.facts[fix], fix) if fix is not None else None
+    support, contradict = _SUPPORT[claim.shape], _CONTRADICT[claim.shape]
+    if claim.negated:
+        # "X is not required": wrong only when a fact says X is what it takes.
+        wrong = _matching(k, support, obj)
+        if wrong is not None and _matching(k, contradict, obj) is None:
+            return Verdict(claim, CONTRADICTED, k.facts[wrong], wrong)
+        return None
+    supported = _matching(k, support, obj)
+    against = _matching(k, contradict, obj)
+    if against is not None:
+        if supported is not None:
+            return None  # the facts name it both ways: say nothing
+        return Verdict(claim, CONTRADICTED, k.facts[against], against)
+    if supported is not None:
+        return None
+    if _known_share(obj, k.vocabulary) >= KNOWN_WORDS_SHARE:
+        return None
+    known = _first_of(k, _KNOWN[claim.shape])
+    if known is None:
+        return None
+    return Verdict(claim, UNCONFIRMED, k.facts[known], known)
+
+
+def check_sentence(sentence: str, issue: KnownIssue) -> Verdict | None:
+    """The first verdict on any claim of the sentence (contradictions first)."""
+    verdicts = [v for c in find_claims(sentence) if (v := check_claim(c, issue)) is not None]
+    if not verdicts:
+        return None
+    verdicts.sort(key=lambda v: STRENGTHS.index(v.strength))
+    return verdicts[0]
