@@ -16,7 +16,6 @@ loaded only if every type in the file is on the explicit trusted list below.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -49,12 +48,17 @@ from bot.errors import UserError
 from bot.known_issues import KnownIssue
 from bot.triage.extract import extract_errors, split_own_words
 from bot.triage.fingerprint import normalise
+from bot.triage.report import ReportModel, feature_rows, form_features
 from bot.triage.training_data import NOT_ERROR, NOVEL, Example, data_hash, known_labels
 
 MODEL_FILE = "triage.skops"
 CARD_FILE = "model_card.json"
-# Bump when the documents or features change: a model of another version is retrained.
-FORMAT_VERSION = 3
+# Bump when the model file's layout changes: a model of another format is retrained.
+FORMAT_VERSION = 4
+# Bump when what a post becomes before the models see it changes (documents, extraction,
+# normalisation, the report features): a model built for other features is retrained.
+# Comment and speed-only edits leave it alone, so they never rewrite the model file.
+FEATURE_VERSION = 5
 
 AUTO_PRECISION = 0.98
 REVIEW_PRECISION = 0.80
@@ -121,6 +125,8 @@ class ModelCard:
     n_documents: int
     n_examples_by_label: dict[str, int]
     feature_signature: str = ""
+    # The report stacker (bot.triage.report.ReportModel.to_json), kept as plain data.
+    report_model: dict[str, Any] = field(default_factory=dict)
 
     @property
     def version(self) -> str:
@@ -149,6 +155,7 @@ class ModelCard:
                 n_documents=int(data.get("n_documents", 0)),
                 n_examples_by_label=dict(data.get("n_examples_by_label") or {}),
                 feature_signature=str(data.get("feature_signature", "")),
+                report_model=dict(data.get("report_model") or {}),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(f"model card: missing or bad field ({exc})") from None
@@ -190,6 +197,7 @@ class TrainedModel:
         if self.error_clf is not None:
             self._error_w = np.ascontiguousarray(self.error_clf.coef_[0], dtype=np.float64)
             self._error_b = float(self.error_clf.intercept_[0])
+        self.report = ReportModel.from_json(self.card.report_model)
 
     def clear_caches(self) -> None:
         self._word.clear_cache()
@@ -246,6 +254,21 @@ class TrainedModel:
             return np.zeros((0, len(self.classes))), np.zeros(0)
         return self.predict_matrix(self.vectorise(docs))
 
+    def predict_report(
+        self, docs: Sequence[Doc], forms: Sequence[Sequence[float]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(issue probabilities, report probability): the word model's error score
+        stacked with each post's form features (bot.triage.report); without a stacker,
+        the calibrated word model alone."""
+        if not docs:
+            return np.zeros((0, len(self.classes))), np.zeros(0)
+        x = self.vectorise(docs)
+        issue_p, error_p = self.predict_matrix(x)
+        if self.report is None or self.error_clf is None:
+            return issue_p, error_p
+        raw = np.asarray(x @ self._error_w) + self._error_b
+        return issue_p, self.report.probability(feature_rows(raw, forms))
+
     def predict_matrix(self, x: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
         scores = np.asarray(x @ self._issue_w) + self._issue_b
         if scores.shape[1] == 1:  # two classes: one column for the positive class
@@ -256,6 +279,10 @@ class TrainedModel:
         else:
             error_p = self.error_platt(np.asarray(x @ self._error_w) + self._error_b)
         return issue_p, error_p
+
+    def no_text_report_threshold(self) -> float:
+        """The report probability a post that quotes no error needs (model card)."""
+        return float(self.card.thresholds.get("_error", {}).get("no_text_report", 0.5))
 
     def thresholds(self, slug: str) -> tuple[float, float]:
         t = self.card.thresholds.get(slug) or {}
@@ -665,6 +692,52 @@ def _split(
     return anchors, post_docs, negatives
 
 
+def post_forms(title: str, text: str) -> list[float]:
+    """The report features of a post as triage computes them (own words, candidates)."""
+    own = split_own_words(text)[0]
+    return form_features(title, own, extract_errors(own))
+
+
+def _forms(issues: Sequence[KnownIssue], examples: Sequence[Example]) -> list[list[float]]:
+    """Report features of the post-shaped documents, then of the not_error ones, in
+    the order _split lays them out."""
+    forms = [post_forms("", ex) for i in issues for ex in i.examples]
+    forms += [post_forms(e.title, e.text) for e in examples if e.label != NOT_ERROR]
+    forms += [post_forms(e.title, e.text) for e in examples if e.label == NOT_ERROR]
+    return forms
+
+
+MIN_REPORT_EXAMPLES = 100
+# Posts that quote nothing: the report probability needed to call one a report, the
+# lowest at which the training posts that report nothing are ignored at this rate.
+NO_TEXT_IGNORED = 0.95
+NO_TEXT_REPORT_FLOOR = 0.5
+NO_TEXT_REPORT_CEIL = 0.9
+_BEST_CANDIDATE = 7  # index of "best_candidate" among the form features
+
+
+def _no_text_threshold(
+    rp: np.ndarray, forms: Sequence[Sequence[float]], truth: np.ndarray
+) -> float:
+    no_text = np.array([f[_BEST_CANDIDATE] < 0.5 for f in forms])
+    negatives = np.sort(rp[no_text & (truth == 0)])
+    if not negatives.size:
+        return NO_TEXT_REPORT_FLOOR
+    cut = float(negatives[min(int(np.ceil(NO_TEXT_IGNORED * negatives.size)), negatives.size - 1)])
+    return round(min(max(cut, NO_TEXT_REPORT_FLOOR), NO_TEXT_REPORT_CEIL), 4)
+
+
+def _fit_report(scores: np.ndarray, forms: Sequence[Sequence[float]], truth: np.ndarray) -> ReportModel | None:
+    """The stacker, fitted on out-of-fold word-model scores (as on unseen posts); with
+    too few posts of either kind its weights would be noise, and the calibrated word
+    model decides alone."""
+    if min(int(truth.sum()), int((truth == 0).sum())) < MIN_REPORT_EXAMPLES:
+        return None
+    lr = LogisticRegression(C=1.0, class_weight="balanced", solver="lbfgs", max_iter=1000)
+    lr.fit(feature_rows(scores, forms), truth.astype(int))
+    return ReportModel(tuple(float(w) for w in lr.coef_[0]), float(lr.intercept_[0]))
+
+
 def _choose_threshold(scores: list[tuple[float, bool]], target: float, floor: float) -> float:
     """The lowest threshold whose predictions at or above it reach `target` precision."""
     if not scores:
@@ -829,6 +902,8 @@ def train(
             "review": round(_choose_threshold(scored, REVIEW_PRECISION, REVIEW_FLOOR), 4),
         }
     error_threshold = 0.5
+    no_text_threshold = NO_TEXT_REPORT_FLOOR
+    report: ReportModel | None = None
     if oof is not None:
         cv = _metrics(true, pred, prob, thresholds)
         ep = error_platt(oof.error_scores)
@@ -838,6 +913,14 @@ def train(
         cv["not_error_ignored"] = (
             round(float((negs < error_threshold).mean()), 3) if negs.size else None
         )
+        forms = _forms(issues, examples)
+        report = _fit_report(oof.error_scores, forms, oof.error_truth)
+        if report is not None:
+            # In-sample for the stacker (its inputs are out-of-fold): a sanity figure.
+            rp = report.probability(feature_rows(oof.error_scores, forms))
+            ok = ((rp >= error_threshold) == oof.error_truth.astype(bool)).mean()
+            cv["report_model_accuracy"] = round(float(ok), 3)
+            no_text_threshold = _no_text_threshold(rp, forms, oof.error_truth)
 
     labels = Counter(y_post)
     labels[NOT_ERROR] = len(negatives)
@@ -845,7 +928,10 @@ def train(
         format_version=FORMAT_VERSION,
         data_hash=data_hash(issues, examples),
         classes=classes,
-        thresholds={**thresholds, "_error": {"report": error_threshold}},
+        thresholds={
+            **thresholds,
+            "_error": {"report": error_threshold, "no_text_report": no_text_threshold},
+        },
         cv_metrics=cv,
         library_versions=library_versions(),
         trained_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -853,6 +939,7 @@ def train(
         n_documents=len(all_docs),
         n_examples_by_label=dict(sorted(labels.items())),
         feature_signature=feature_signature(),
+        report_model=report.to_json() if report is not None else {},
     )
     return TrainedModel(word_vec, char_vec, issue_clf, error_clf, issue_platt, error_platt, card)
 
@@ -862,15 +949,10 @@ def _issue_proba_from_scores(scores: np.ndarray, platt: Platt) -> np.ndarray:
     return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
 
 
-@functools.cache
 def feature_signature() -> str:
-    """A hash of the code that turns posts into features: a model built by other
-    extraction or normalisation code is retrained rather than fed different inputs."""
-    here = Path(__file__).resolve().parent
-    h = hashlib.sha256()
-    for name in ("extract.py", "fingerprint.py", "classifier.py"):
-        h.update((here / name).read_bytes())
-    return h.hexdigest()[:16]
+    """The version of the code that turns posts into features (FEATURE_VERSION): a
+    model built for other features is retrained rather than fed different inputs."""
+    return f"features-v{FEATURE_VERSION}"
 
 
 def library_versions() -> dict[str, str]:

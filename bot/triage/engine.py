@@ -34,6 +34,7 @@ from bot.triage.casefold import fold, foldable, folded
 from bot.triage.classifier import ModelError, TrainedModel, make_doc
 from bot.triage.extract import ErrorCandidate, extract_errors, split_own_words
 from bot.triage.fingerprint import fingerprint_normalised, normalise
+from bot.triage.report import form_features
 from bot.triage.secrets import find_secrets, redact, secret_kinds
 from bot.triage.training_data import NOVEL, Example, data_hash, issues_hash, load_training_dir
 from bot.triage.types import Correction, Decision, Thread
@@ -41,6 +42,9 @@ from bot.triage.types import Correction, Decision, Thread
 PATTERN_CONFIDENCE = 0.97
 # Error-report probability needed with quoted error text, and with none at all.
 ERROR_P = 0.5
+# The word model alone over-reads topic as a report, so a post with nothing quoted
+# needs a high bar; with the report stacker (bot.triage.report) the bar is chosen in
+# training and kept in the model card.
 NO_TEXT_ERROR_P = 0.9
 NO_TEXT_REVIEW = 0.6
 LOW_ERROR_P = 0.2
@@ -209,6 +213,28 @@ def issue_codes(issue: KnownIssue) -> frozenset[str]:
     return frozenset(_CODE_IN_TEXT.findall("\n".join(texts).lower()))
 
 
+# A quoted message shares at least this much of its words with the entry's wording
+# when it is the entry's error (translations and paraphrases aside).
+MESSAGE_SHARE = 0.3
+_MESSAGE_WORD = re.compile(r"[^\W\d_]{3,}")
+_MESSAGE_STOP = frozenset(
+    ["the", "and", "for", "you", "your", "this", "that", "with", "are", "was", "were", "has", "have", "not", "please", "from", "into", "error", "errors", "request", "code", "type", "message"]
+)
+
+
+def _entry_vocabulary(issue: KnownIssue) -> frozenset[str]:
+    texts = [issue.title, issue.summary, issue.cause, issue.workaround, *issue.examples]
+    texts += [p.value if p.kind == "literal" else " ".join(_regex_literals(p.value)) for p in issue.patterns]
+    return frozenset(_MESSAGE_WORD.findall("\n".join(texts).lower()))
+
+
+def _regex_literals(value: str) -> list[str]:
+    runs: list[str] = []
+    with contextlib.suppress(Exception):  # private parser: no literals on failure
+        _literal_runs(_sre_parse.parse(value), runs)
+    return runs
+
+
 def quoted_codes(text: str) -> set[str]:
     """Error codes the post quotes from an error body (`"code": "..."`)."""
     if "code" not in text:
@@ -320,6 +346,7 @@ class _Prepared:
     lookalike: str | None
     feature_request: bool
     matched: dict[str, str]  # slug -> the text a pattern matched (when short)
+    forms: list[float]  # the report features (bot.triage.report)
 
 
 class Triager:
@@ -344,7 +371,13 @@ class Triager:
         }
         self._codes = {i.slug: issue_codes(i) for i in issues}
         self._all_codes = frozenset().union(*self._codes.values())
+        self._vocabulary = {i.slug: _entry_vocabulary(i) for i in issues}
         self._class_index = {c: k for k, c in enumerate(model.classes)} if model else {}
+        self._no_text_p = (
+            model.no_text_report_threshold()
+            if model is not None and model.report is not None
+            else NO_TEXT_ERROR_P
+        )
         self._issues_hash = issues_hash(issues)
         self.model_version = model.card.version if model else "patterns-only"
         # The same error strings recur (that is why posts are grouped): rendering is pure,
@@ -442,7 +475,7 @@ class Triager:
                 )
                 for p in prepared
             ]
-            issue_p, error_p = self.model.predict(docs)
+            issue_p, error_p = self.model.predict_report(docs, [p.forms for p in prepared])
             evidence = self._evidence(prepared, issue_p)
         else:
             issue_p = np.zeros((len(prepared), 0))
@@ -513,6 +546,7 @@ class Triager:
             scan[provider.start(1) : provider.end(1)].lower() if provider else None,
             feature,
             matched,
+            form_features(title, own, candidates),
         )
 
     def _pattern_hits(
@@ -558,7 +592,8 @@ class Triager:
         strong = any(c.score >= STRONG_CANDIDATE for c in prep.candidates)
         # A traceback or JSON error body is a report whatever the wording around it; with
         # nothing quoted, only a clearly error-shaped post counts as a report.
-        is_error = (error_p >= ERROR_P or strong) if has_text else error_p >= NO_TEXT_ERROR_P
+        no_text_p = self._no_text_p
+        is_error = (error_p >= ERROR_P or strong) if has_text else error_p >= no_text_p
         if not _WORD.search(prep.own) and not _WORD.search(prep.thread.title):
             # Nothing written (empty, whitespace, only a quote of someone else).
             reasons.append("no text")
@@ -587,6 +622,11 @@ class Triager:
             elif disagree:
                 reasons.append(f"model prefers {top_label}")
                 action, confidence = "review", max(p_issue, 0.5)
+            elif self._code_only(prep.hits[issue]) and self._message_differs(prep, issue):
+                # A relay or another service reusing the code with its own message (a
+                # "quota" code that says "upstream load saturated"): not this issue.
+                reasons.append(f"quoted message is not {issue}'s")
+                return self._decision(prep, "escalate", None, error_p, True, reasons)
             elif self._code_in_prose(prep, prep.hits[issue]):
                 reasons.append("error code named, not quoted")
                 if error_p < LOW_ERROR_P and not strong:
@@ -644,6 +684,25 @@ class Triager:
         if not quoted or quoted & self._codes.get(slug, frozenset()):
             return None
         return min(quoted)
+
+    def _code_only(self, values: Sequence[str]) -> bool:
+        """Every pattern that hit is a bare error code."""
+        return bool(values) and all(self._code_of.get(v) for v in values)
+
+    def _message_differs(self, prep: _Prepared, slug: str) -> bool:
+        """The post quotes an error body's message, and none of its messages speaks
+        the entry's words (the entry's own wording, patterns and examples)."""
+        messages = [c.text for c in prep.candidates if c.kind == "json"]
+        if not messages:
+            return False
+        vocabulary = self._vocabulary[slug]
+        for message in messages:
+            words = [w for w in _MESSAGE_WORD.findall(message.lower()) if w not in _MESSAGE_STOP]
+            if not words:
+                return False  # nothing to compare (a bare code or a number)
+            if sum(w in vocabulary for w in words) / len(words) >= MESSAGE_SHARE:
+                return False
+        return True
 
     def _code_in_prose(self, prep: _Prepared, values: Sequence[str]) -> bool:
         """Only bare error-code patterns hit, and the code is in no quoted error output."""

@@ -1,0 +1,197 @@
+"""Is a post a report of a problem at all? Features that carry to posts never seen.
+
+The word model learns what reports look like from the training posts, and on new
+posts it leans on the topic: a question about rate limits reads like a rate-limit
+report. These features describe the *form* of a post instead, mostly independent of
+its topic and of its language:
+
+- problem statements: "doesn't work", "keeps", "never", "stopped", "since
+  yesterday", expected vs actual, in the languages the forum's members write;
+- quoted failure output: tracebacks, JSON error bodies, status lines, log lines;
+- request and question forms: how-to questions, "is there a way", feature requests
+  ("would be great", "please add"), docs tasks, thanks and announcements;
+- issue-template structure: a bug template (steps, expected, actual) against a
+  feature template (the problem it solves, the solution you'd like).
+
+A logistic regression stacked on the word model's out-of-fold score weighs them
+(bot.triage.classifier trains it; its weights are plain numbers in the model card).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.triage.extract import ErrorCandidate
+
+
+def _rx(*alternatives: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE | re.MULTILINE)
+
+
+# Something fails, or behaves other than it should.
+_PROBLEM = _rx(
+    r"\b(?:does\s*n[o']?t|do\s*n[o']?t|did\s*n[o']?t|is\s*n[o']?t|are\s*n[o']?t|wo\s*n[o']?t|"
+    r"can\s*n[o']?t|cannot|could\s*n[o']?t|not)\s+(?:work|working|respond\w*|return\w*|load\w*|"
+    r"connect\w*|stop\w*|end\w*|finish\w*|show\w*|appear\w*|trigger\w*|save\w*|get|receive)",
+    r"\b(?:keeps?|kept)\s+(?:\w+ing|on\b|getting|returning|failing|saying)",
+    r"\b(?:never|no\s+longer|stopped|stops|broke|broken|fails?|failed|failing|crash\w*|hangs?|"
+    r"hung|freez\w*|stuck|truncat\w*|garbled|static|corrupt\w*|wrong|incorrect|unexpected\w*|"
+    r"randomly|intermittent\w*|sporadic\w*|regression|glitch\w*|bug\b|buggy|timeout|timed\s+out)",
+    r"\b(?:i|we)\s+(?:get|got|am\s+getting|are\s+getting|keep\s+getting|see|saw|am\s+seeing|"
+    r"are\s+seeing|receive|received|hit|ran\s+into|run\s+into|encounter\w*|noticed)\b",
+    r"\b(?:since|after|starting)\s+(?:yesterday|today|this\s+morning|last\s+(?:week|night)|"
+    r"the\s+(?:update|upgrade|release)|upgrading|updating)|\bsuddenly\b|\ball\s+of\s+a\s+sudden\b",
+    r"\binstead\s+of\b|\bexpected\b.{0,80}\b(?:but|got|instead|actual)|\bactual(?:ly)?\s+(?:result|behaviou?r)",
+    # Chinese, Japanese, Korean
+    r"报错|錯誤|错误|失败|失敗|无法|無法|不能|不行|一直|总是|突然|卡住|崩溃|异常|異常|没有反应|不工作|"
+    r"エラー|失敗|できません|できない|されない|しない|止まる|止まって|ずっと|急に|おかしい|返ってこない|"
+    r"오류|에러|실패|안\s*됩니다|안\s*돼|작동하지|멈춰|계속|갑자기",
+    # Spanish, Portuguese, French, German, Russian, Italian
+    r"\b(?:no\s+funciona|falla|fallando|dej[óo]\s+de|sigue|siempre\s+devuelve|nunca|de\s+repente|"
+    r"não\s+funciona|falha|parou\s+de|continua|de\s+repente|travou|"
+    r"ne\s+(?:fonctionne|marche)\s+(?:pas|plus)|échoue|plante|bloqué|toujours|soudain|"
+    r"funktioniert\s+nicht|schlägt\s+fehl|fehlgeschlagen|hängt|immer\s+wieder|plötzlich|seit\s+gestern|"
+    r"kaputt|non\s+funziona)\b",
+    r"не\s+работает|ошибк|падает|зависает|постоянно|вдруг|перестал",
+)
+# Asking how, whether, which, or for something new.
+_REQUEST = _rx(
+    r"^\s*(?:how|what|which|where|when|why|is|are|does|do|can|could|should|would|will|has|have|"
+    r"any(?:one|body)|is\s+there)\b[^\n]{0,200}\?",
+    r"\b(?:how\s+(?:do|can|should|would)\s+(?:i|we|you)|is\s+(?:there|it)\s+(?:a\s+way|possible)|"
+    r"does\s+anyone\s+know|what(?:'s|\s+is)\s+the\s+best|best\s+(?:practice|way)|"
+    r"any\s+(?:tips|advice|recommendations?)|looking\s+for\s+(?:advice|recommendations?)|"
+    r"curious\s+(?:if|whether|what|how)|wondering\s+(?:if|whether|what|how)|planning\s+to|"
+    r"not\s+(?:hitting|seeing|getting)\s+any\s+errors?|just\s+(?:asking|curious|planning))\b",
+    r"\b(?:feature\s+request|would\s+(?:be|love)\s+(?:great|nice|helpful|useful|to\s+see)|"
+    r"it\s+would\s+be\s+(?:great|nice|helpful|useful)|please\s+(?:add|support|consider|expose|allow)|"
+    r"could\s+you\s+(?:add|support|expose)|(?:add|adding)\s+support\s+for|proposal|suggestion|"
+    r"wish(?:list)?|nice\s+to\s+have|docs?\s+(?:should|could|need)|documentation\s+(?:should|"
+    r"could|needs?|is\s+unclear)|typo\s+in\s+the\s+docs?)\b",
+    r"\b(?:thanks?(?:\s+you)?\s+(?:all|everyone|so\s+much|for)|solved|marking\s+(?:this\s+)?as\s+"
+    r"solved|sharing\s+(?:my|our|a)|we\s+(?:built|made|launched|released)|check\s+(?:it\s+)?out|"
+    r"announc\w*|showcase|open[- ]sourced?|hiring|job|meetup|webinar|pricing|cost\s+per|"
+    r"how\s+much\s+does)\b",
+    # Chinese, Japanese, Korean
+    r"如何|怎么|怎样|是否|能否|可以吗|有没有|请问|建议|希望|功能请求|支持一下|吗[？?]|"
+    r"どう(?:やって|すれば)|方法|ですか[？?]|でしょうか|教えて|機能|要望|提案|"
+    r"어떻게|방법|있나요|인가요|기능\s*요청|제안",
+    # Spanish, Portuguese, French, German, Russian
+    r"\b(?:c[óo]mo|qu[ée]|cu[áa]l|es\s+posible|hay\s+(?:alguna|forma)|ser[íi]a\s+(?:genial|[úu]til)|"
+    r"sugerencia|solicitud\s+de\s+funci|como\s+(?:fa[çc]o|posso)|seria\s+(?:ótimo|útil)|"
+    r"comment\s+(?:faire|puis)|est-ce\s+(?:que|possible)|serait\s+(?:bien|utile)|"
+    r"wie\s+(?:kann|mache)|gibt\s+es|wäre\s+(?:schön|toll|gut)|funktionswunsch|vorschlag)\b",
+    r"как\s+(?:мне|можно|сделать)|можно\s+ли|подскажите|было\s+бы\s+(?:здорово|удобно)|предлож",
+)
+_BUG_TEMPLATE = _rx(
+    r"^#{1,4}\s*(?:describe\s+the\s+bug|bug\s+description|to\s+reproduce|steps\s+to\s+reproduce|"
+    r"expected\s+behaviou?r|actual\s+behaviou?r|current\s+behaviou?r|what\s+happened|logs?)\b",
+    r"^#{1,4}\s*(?:复现步骤|重现步骤|预期|期望行为|实际行为|再現手順|期待される動作|実際の動作|"
+    r"pasos\s+para\s+reproducir|comportamiento\s+esperado|passos\s+para\s+reproduzir|"
+    r"comportamento\s+esperado|schritte\s+zur\s+reproduktion|erwartetes\s+verhalten|"
+    r"étapes\s+pour\s+reproduire|comportement\s+attendu)",
+)
+_FEATURE_TEMPLATE = _rx(
+    r"is\s+your\s+feature\s+request\s+related\s+to\s+a\s+problem|describe\s+the\s+solution\s+you'?d\s+like|"
+    r"alternatives?\s+(?:you'?ve\s+)?considered|^#{1,4}\s*(?:feature\s+request|proposed\s+(?:feature|"
+    r"solution)|motivation|use\s+case)\b",
+    r"功能请求|功能需求|您的功能请求|描述您想要的|機能リクエスト|要望|希望する解決策|"
+    r"solicitud\s+de\s+(?:funci[óo]n|caracter[íi]stica)|solu[çc][ãa]o\s+que\s+voc[êe]\s+gostaria|"
+    r"funktionswunsch|demande\s+de\s+fonctionnalit",
+)
+_LOG_LINE = re.compile(
+    r"^\s*(?:\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\[?\d\d:\d\d:\d\d|(?:ERROR|WARN(?:ING)?|FATAL|CRITICAL)\b|"
+    r"at\s+[\w.$<>]+\([\w.]+:\d+\)|File\s+\"[^\"]+\",\s+line\s+\d+)",
+    re.MULTILINE,
+)
+_FENCE = re.compile(r"^\s*(?:```|~~~)", re.MULTILINE)
+_SENTENCE_END = re.compile(r"[.!?。！？]+(?:\s|$)")
+_QUESTION_MARK = re.compile(r"[?？]")
+
+_STRUCTURED = frozenset({"json", "traceback", "http_status", "error_line", "json_code"})
+
+FEATURE_NAMES: tuple[str, ...] = (
+    "word_model_score",
+    "problem_cues",
+    "request_cues",
+    "question_share",
+    "title_question",
+    "bug_template",
+    "feature_template",
+    "structured_error",
+    "best_candidate",
+    "candidates",
+    "log_lines",
+    "code_fence",
+    "length",
+)
+
+
+@dataclass(frozen=True)
+class ReportModel:
+    """p(report) = sigmoid(weights · features + bias), features as FEATURE_NAMES."""
+
+    weights: tuple[float, ...]
+    bias: float
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        z = features @ np.asarray(self.weights) + self.bias
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+
+    def to_json(self) -> dict[str, object]:
+        return {"features": list(FEATURE_NAMES), "weights": list(self.weights), "bias": self.bias}
+
+    @classmethod
+    def from_json(cls, data: object) -> ReportModel | None:
+        if not isinstance(data, dict) or data.get("features") != list(FEATURE_NAMES):
+            return None  # another feature set: the caller retrains
+        weights = data.get("weights")
+        bias = data.get("bias")
+        if not isinstance(weights, list) or len(weights) != len(FEATURE_NAMES):
+            return None
+        if not isinstance(bias, int | float):
+            return None
+        return cls(tuple(float(w) for w in weights), float(bias))
+
+
+def _count(rx: re.Pattern[str], text: str, cap: int = 4) -> float:
+    n = 0
+    for _ in rx.finditer(text):
+        n += 1
+        if n >= cap:
+            break
+    return n / cap
+
+
+def form_features(title: str, own: str, candidates: Sequence[ErrorCandidate]) -> list[float]:
+    """Every feature but the word model's score, in FEATURE_NAMES order (from the
+    second on). `own` is the poster's own words (quotes removed)."""
+    body = own[:6000]
+    text = f"{title}\n{body}"
+    sentences = max(1, len(_SENTENCE_END.findall(body)) + 1)
+    quoted = [c for c in candidates if c.kind != "title"]
+    return [
+        _count(_PROBLEM, text),
+        _count(_REQUEST, text),
+        min(1.0, len(_QUESTION_MARK.findall(body)) / sentences),
+        1.0 if _QUESTION_MARK.search(title) else 0.0,
+        _count(_BUG_TEMPLATE, body, 2),
+        _count(_FEATURE_TEMPLATE, body, 2),
+        1.0 if any(c.kind in _STRUCTURED and c.score >= 0.75 for c in quoted) else 0.0,
+        max((c.score for c in quoted), default=0.0),
+        min(len(quoted), 5) / 5,
+        _count(_LOG_LINE, body, 3),
+        1.0 if _FENCE.search(body) else 0.0,
+        min(1.0, math.log1p(len(body)) / 8.0),
+    ]
+
+
+def feature_rows(scores: np.ndarray, forms: Sequence[Sequence[float]]) -> np.ndarray:
+    """The stacker's input: the word model's scores beside the form features."""
+    rows = np.asarray(forms, dtype=np.float64).reshape(len(forms), len(FEATURE_NAMES) - 1)
+    return np.column_stack([np.asarray(scores, dtype=np.float64), rows])
