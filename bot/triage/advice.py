@@ -41,26 +41,42 @@ DEFAULT_BOT_USERNAMES: tuple[str, ...] = ("triagebot",)
 
 # Chat products and "an AI": any telling verb or answer-noun counts.
 _PRODUCT = (
-    r"(?:chat\s?gpt|copilot(?:\s+chat)?|bard|perplexity|bing\s+chat|le\s+chat|"
+    r"(?:chat\s?gpt|copilot(?:\s+chat)?|bard|perplexity|bing\s+chat|le\s+chat|phind|"
     r"(?:an?|the|my|some)\s+(?:ai|a\.i\.|llm|chat\s?bot)(?:\s+(?:assistant|tool|model|chat\s?bot))?"
-    r"|(?:ai|llm)\s+(?:assistant|tool|chat\s?bot|model)|\bai\b)"
+    r"|(?:the|an?|my)\s+(?:coding\s+)?assistant|(?:ai|llm)\s+(?:assistant|tool|chat\s?bot|model)|"
+    r"\bai\b|\bki\b|\bia\b|人工智能|ＡＩ)"
 )
 # Model names are also API models in error reports ("gpt-4o returned 429"), so they
 # only count with a verb of telling.
 _MODEL = (
     r"(?:gpt(?:[- ]?\d(?:\.\d)?(?:[- ]?(?:o|turbo|mini|pro))*)?|cursor|claude(?:\s+\d(?:\.\d)?)?(?:\s+"
     r"(?:sonnet|opus|haiku))?|gemini(?:\s+\d(?:\.\d)?)?(?:\s+(?:pro|flash))?|llama|mistral|"
-    r"deepseek|grok|qwen|o[134](?:-mini|-pro)?)"
+    r"deepseek|grok|qwen|kimi|doubao|豆包|文心一言|通义千问|o[134](?:-mini|-pro)?)"
 )
 _ANY_AI = rf"(?:{_PRODUCT}|{_MODEL})"
 _TELL = (
     r"(?:says?|said|told|tells|suggest(?:s|ed)?|answer(?:s|ed)|repl(?:y|ies|ied)|"
     r"respond(?:s|ed)|recommend(?:s|ed)?|explain(?:s|ed)|claim(?:s|ed)?|insist(?:s|ed)?|"
     r"thinks|wrote|writes|gave\s+me|gives\s+me|came\s+back\s+with|is\s+saying|"
-    r"keeps\s+saying|generated|spat\s+out)"
+    r"keeps\s+saying|generated|spat\s+out|"
+    # Spanish, Portuguese, French, German, Italian, Russian
+    r"(?:me\s+|nos\s+)?(?:dijo|dice|respondi[óo]|sugiri[óo]|sugiere|recomienda|recomend[óo]|"
+    r"explic[óo])|(?:me\s+)?(?:disse|diz|respondeu|sugeriu|recomendou|explicou)|"
+    r"(?:m['’]a\s+)?(?:dit|répond|a\s+répondu|suggère|a\s+suggéré|recommande|explique)|"
+    r"(?:sagt|sagte|meint|meinte|antwortet|antwortete|empfiehlt|empfahl|schlägt\s+vor|"
+    r"schlug\s+vor|behauptet|erklärt)|(?:mi\s+)?(?:ha\s+detto|suggerisce)|"
+    r"(?:говорит|сказал|ответил|советует|предложил|пишет))"
 )
 _ANSWER_NOUN = (
-    r"(?:answer|response|reply|explanation|output|suggestion|advice|solution|take|verdict)"
+    r"(?:answer|response|reply|explanation|output|suggestion|advice|solution|take|verdict|"
+    r"respuesta|resposta|réponse|antwort|ответ)"
+)
+# Attributions written around the name in languages without spaces or with the name
+# last: "ChatGPT说", "ChatGPTによると", "问了ChatGPT", "según ChatGPT".
+_CJK_AFTER = (
+    r"(?:\s*(?:跟我|告诉我|对我)?(?:说|說|讲|講|表示|建议|建議|回答|回复|回覆|答复|给出|給出|的回答|的答案|"
+    r"的建议|によると|に聞いたら|に聞いた|に聞くと|に質問したら|に相談したら|が言う|が言っ|の回答|曰く|"
+    r"と言われ|は言|が提案|가\s*말|이\s*말|에게\s*물어|한테\s*물어|의\s*답변|답변))"
 )
 _ATTRIBUTION_RES: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p, re.IGNORECASE)
@@ -70,51 +86,30 @@ _ATTRIBUTION_RES: tuple[re.Pattern[str], ...] = tuple(
         rf"\s+(?:the\s+|my\s+)?{_ANY_AI}",
         rf"\b(?:pasted|put|threw|dropped|fed|copied)\b[^.\n]{{0,40}}\binto\s+(?:the\s+|my\s+)?"
         rf"{_ANY_AI}",
-        rf"\b{_ANSWER_NOUN}\s+(?:from|by|of)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}",
+        rf"\b{_ANSWER_NOUN}\s+(?:from|by|of|de|do|da|von|del)\s+"
+        rf"(?:an?\s+|the\s+|my\s+|la\s+|el\s+|o\s+)?{_ANY_AI}",
         rf"\bper\s+{_PRODUCT}\s*[:,]",
         rf"\b{_ANY_AI}(?:'s|’s)?\s+(?:chat\s+)?(?:also\s+|just\s+)?{_TELL}\b",
-        rf"\baccording\s+to\s+(?:the\s+|my\s+)?{_ANY_AI}",
+        rf"\b(?:according\s+to|según|segun|de\s+acuerdo\s+con|segundo|de\s+acordo\s+com|selon|"
+        rf"d['’]après|laut|gemäß|secondo|согласно)\s+(?:the\s+|my\s+|el\s+|la\s+|o\s+|a\s+|le\s+)?"
+        rf"{_ANY_AI}",
+        rf"\b(?:pregunt[ée]|le\s+pregunt[ée]|perguntei|j['’]ai\s+demandé|habe|hab|fragte|"
+        rf"ho\s+chiesto|спросил[аи]?)\s+(?:a\s+|al\s+|ao\s+|à\s+|bei\s+)?(?:la\s+|el\s+|o\s+)?"
+        rf"{_ANY_AI}",
+        rf"{_ANY_AI}\s+(?:gefragt|consultado|preguntado)\b",
+        rf"{_ANY_AI}{_CJK_AFTER}",
+        rf"(?:问了|問了|问过|問過|请教了|根据|根據|按照|據)\s*(?:一下\s*)?{_ANY_AI}",
         rf"\b{_PRODUCT}(?:'s|’s)?\s+(?:chat\s+)?{_ANSWER_NOUN}\b",
         rf"\b{_MODEL}(?:'s|’s)\s+{_ANSWER_NOUN}\b",
         rf"\b{_ANY_AI}[^.\n]{{0,30}}\b{_ANSWER_NOUN}\s*:",
         rf"(?m)\b(?:from|by)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}\b[^.\n]{{0,40}}:\s*$",
         # "From ChatGPT: ...", "Via Claude - ..." opening a line or a quote.
-        rf"(?m)^[ \t>*_]*(?:from|via|per)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}\b\s*[:\-–—]",
+        rf"(?m)^[ \t>*_]*(?:from|via|per|de|von|da)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}\b\s*[:\-–—]",
         r"\b(?:ai|llm|gpt)[- ]generated\b",
         rf"\bgenerated\s+(?:by|with|using)\s+(?:an?\s+|the\s+)?{_ANY_AI}",
         rf"\b(?:pasted|copied)\s+(?:from|what)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}",
     )
 )
-
-# Every attribution above contains a match of _ANY_AI (or "llm-generated"); a text with
-# none cannot match any of them.
-_AI_MENTION = re.compile(rf"{_ANY_AI}|\bllm[- ]generated\b", re.IGNORECASE)
-# Every mention holds one of these names, or "ai" as a word or before an assistant noun
-# (on folded text; a test walks _AI_MENTION to prove it): a few substring tests and one
-# literal-led scan spare most posts the mention scan ("openai", "said" and "email" hold
-# "ai" too). Commonest first.
-_AI_NAMES: tuple[str, ...] = (
-    "gpt",
-    "chat",
-    "o1",
-    "o3",
-    "o4",
-    "llm",
-    "llama",
-    "cursor",
-    "claude",
-    "gemini",
-    "deepseek",
-    "qwen",
-    "mistral",
-    "grok",
-    "copilot",
-    "bard",
-    "perplexity",
-    "a.i.",
-)
-# `\bai` written literal first, so that the scan skips ahead from one "ai" to the next.
-_AI_WORD = re.compile(r"ai(?:(?<=\bai)|\s+(?:assistant|tool|model))")
 _LEADING_FLAGS = re.compile(r"^\(\?([a-zA-Z]+)\)")
 
 
@@ -133,29 +128,6 @@ _ANY_ATTRIBUTION = re.compile(
 )
 
 
-def _one_scan(patterns: Sequence[str]) -> str:
-    r"""`_ANY_ATTRIBUTION`'s pattern with the `\b` that opens a run of attributions
-    tested once for the run: a search tries every alternative at every position, and
-    most positions are inside a word. `\b(?:X|Y)` matches as `\bX|\bY` does (same
-    order), so the scan finds the same matches. Each such attribution starts with a
-    letter (a test walks them), so the run is tried only where a word starts."""
-    runs: list[tuple[bool, list[str]]] = []
-    for pattern in patterns:
-        flags = _LEADING_FLAGS.match(pattern)
-        at = flags.end() if flags else 0
-        bounded = pattern.startswith(r"\b", at)
-        if bounded:
-            pattern = pattern[:at] + pattern[at + 2 :]
-        if bounded and runs and runs[-1][0]:
-            runs[-1][1].append(_alternative(pattern))
-        else:
-            runs.append((bounded, [_alternative(pattern)]))
-    return "|".join(
-        rf"\b(?=\w)(?:{'|'.join(alternatives)})" if bounded else alternatives[0]
-        for bounded, alternatives in runs
-    )
-
-
 # --- assistant style -------------------------------------------------------------------
 
 _STYLE_HEADINGS = re.compile(
@@ -164,7 +136,11 @@ _STYLE_HEADINGS = re.compile(
     r"common\s+causes|steps\s+to\s+(?:fix|resolve)|how\s+to\s+(?:fix|resolve)(?:\s+it)?|"
     r"final\s+notes?|key\s+(?:points|takeaways)|summary|in\s+summary|next\s+steps|conclusion|"
     r"troubleshooting(?:\s+steps)?|root\s+cause|recommendations?|explanation|"
-    r"what\s+you\s+can\s+do|can\s+you\s+.{3,40}\?)\s*:?$",
+    r"what\s+you\s+can\s+do|can\s+you\s+.{3,40}\?|causes?|the\s+(?:cause|fix|solution)|"
+    r"(?:quick|the|possible|recommended)\s+fix(?:es)?|fix|what(?:'s|’s|\s+is)\s+(?:going\s+on|"
+    r"happening)|what\s+to\s+(?:do|check|try)|things\s+to\s+(?:check|try)|checklist|"
+    r"tl;?dr|bottom\s+line|in\s+short|short\s+answer|why|also|notes?|important|tips?|"
+    r"alternatives?|options?(?:\s+\d+)?|step\s+\d+.{0,40}|verify|what\s+changed|details)\s*:?$",
     re.IGNORECASE,
 )
 _STYLE_PHRASES = re.compile(
@@ -173,7 +149,11 @@ _STYLE_PHRASES = re.compile(
     r"great\s+question|here(?:'s|’s|\s+is)\s+(?:how|what)\s+you\s+can|"
     r"here(?:'s|’s|\s+is)\s+a\s+(?:breakdown|step-by-step|quick\s+summary)|"
     r"by\s+following\s+these\s+steps|if\s+you\s+need\s+further\s+assistance|"
-    r"i\s+apologi[sz]e\s+for\s+the\s+confusion|as\s+an\s+ai\b)",
+    r"i\s+apologi[sz]e\s+for\s+the\s+confusion|as\s+an\s+ai\b|"
+    r"here(?:'s|’s|\s+is)\s+what(?:'s|’s|\s+is)\s+(?:going\s+on|happening)|"
+    r"here(?:'s|’s|\s+is)\s+(?:why|the\s+(?:short\s+)?(?:answer|explanation|fix))|"
+    r"this\s+is\s+a\s+(?:known|common)\s+(?:\w+\s+)?(?:issue|bug|problem)|"
+    r"you(?:'re|’re|\s+are)\s+(?:running|hitting)\s+into|good\s+news)",
     re.IGNORECASE | re.MULTILINE,
 )
 # Bug-report templates (GitHub issue forms) are full of headings too; they are the
@@ -446,38 +426,8 @@ def _is_heading_line(line: str) -> bool:
     return capitalised == len(words) and sum(1 for w in words if w[:1].isupper()) >= 2
 
 
-# Necessary conditions, read on a folded copy of the text (twins as ASCII, lower case): a
-# specific heading starts its cleaned line with one of these words, after non-word
-# characters and at most a list number (read without `*`/`_`, which emphasis removal may
-# take out of a word); every stock phrase contains one of the phrase cues.
-_HEADING_CUE = re.compile(
-    r"^[^\w\n]*(?:\d{1,3}[.)][^\w\n]*)?(?:why|workaround|solution|possible|common|steps|how|"
-    r"final|key|summary|in\s+summary|next|conclusion|troubleshooting|root|recommendation|"
-    r"explanation|what|can)",
-    re.MULTILINE,
-)
-_PHRASE_CUE = re.compile(
-    r"help|let\s+me|feel\s+free|certainly|great\s+question|here|following\s+these|"
-    r"further\s+assistance|apologi|as\s+an\s+ai"
-)
-
-
-# Stock phrases are read on the raw text: same matches on folded text (bot.triage.casefold).
+# Stock phrases are read on folded text: same matches (bot.triage.casefold).
 _STYLE_PHRASES_FOLDED = folded(_STYLE_PHRASES)
-# _QUOTE_TAGS within one line (style_score cleans line by line), on lower-cased text.
-_LINE_QUOTE_TAGS = re.compile(r"\[/?quote[^\]\n]*\]")
-
-
-def _may_be_styled(text: str) -> bool:
-    """False only when style_score(text) is surely 0: no line can be an assistant
-    heading and no stock phrase occurs (cheap scans instead of cleaning every line)."""
-    low = fold(text)
-    if _PHRASE_CUE.search(low) and _STYLE_PHRASES_FOLDED.search(low):
-        return True
-    unmarked = low.replace("*", "").replace("_", "")
-    # Lines as style_score splits them; quote tags become spaces, as in _clean_line.
-    lines = _LINE_QUOTE_TAGS.sub(" ", "\n".join(unmarked.splitlines()))
-    return bool(_HEADING_CUE.search(lines))
 
 
 def style_score(text: str) -> float:
@@ -486,8 +436,6 @@ def style_score(text: str) -> float:
     Assistant headings and closers count 1 each; other headings count a little (capped)
     and only add to specific evidence; a bug-report template scores 0.
     """
-    if not _may_be_styled(text):
-        return 0.0
     return _style_score(text)
 
 
@@ -528,35 +476,8 @@ def _style_score(text: str) -> float:
 _LEADING_NON_WORD = re.compile(r"^[^\w]+")
 
 
-# Case-sensitive twins on folded text (bot.triage.casefold): same matches, faster scans.
-_AI_MENTION_FOLDED = folded(_AI_MENTION)
-_ANY_ATTRIBUTION_FOLDED = folded(
-    re.compile(_one_scan([r.pattern for r in _ATTRIBUTION_RES]), re.IGNORECASE)
-)
-
-
-# Beside the assistant, every attribution holds a verb of telling, an answer noun or a
-# source word: one of these (folded text). The colon cue stands for "...: <end of
-# line>", and _SOURCE_LINE_CUE for "From ChatGPT:" opening a line.
-_ATTRIBUTION_CUE = re.compile(
-    r"asked|checked|consulted|queried|prompted|ran\s|into|answer|response|repl|explanation|"
-    r"output|suggest|advice|solution|take|verdict|per\s|say|said|told|tell|respond|recommend|"
-    r"explain|claim|insist|think|wrote|writes|gave|gives|came|generated|spat|according|"
-    r"pasted|copied|:[^\S\n]*(?:\n|\Z)"
-)
-_SOURCE_LINE_CUE = re.compile(r"^[ \t>*_]*(?:from|via|per)\s", re.MULTILINE)
-
-
 def _attribution(text: str) -> re.Match[str] | None:
-    low = fold(text)
-    names = any(name in low for name in _AI_NAMES) or _AI_WORD.search(low)
-    if not names or not _AI_MENTION_FOLDED.search(low):
-        return None  # every attribution names an assistant: one scan spares the rest
-    if not _ATTRIBUTION_CUE.search(low) and not _SOURCE_LINE_CUE.search(low):
-        return None
-    found = _ANY_ATTRIBUTION_FOLDED.search(low)
-    # The original pattern matches at the same place: its match carries the member's text.
-    return _ANY_ATTRIBUTION.search(text, found.start()) if found else None
+    return _ANY_ATTRIBUTION.search(text)
 
 
 def _line_start(text: str, pos: int) -> int:

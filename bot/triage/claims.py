@@ -47,6 +47,10 @@ PREFIX = 5
 # about: an unconfirmed correction would likely contradict a true statement.
 KNOWN_WORDS_SHARE = 0.5
 MAX_OBJECT_WORDS = 14
+# An imperative step is doubted only when it names this many specific things and the
+# entry uses at most this share of them.
+IMPERATIVE_MIN_WORDS = 2
+IMPERATIVE_KNOWN_SHARE = 0.25
 # A delay or limit may differ from the stated one by this factor before it counts
 # as contradicting it (advice rounds: "about an hour" for 45 minutes).
 NUMBER_SLACK = 2.0
@@ -55,20 +59,11 @@ MIN_UNCONFIRMED_DELAY_S = 3600.0
 
 _WORD = re.compile(r"[a-z0-9]+(?:[._'’-][a-z0-9]+)*")
 _STOP = frozenset(
-    """a an the and or but if of to in on at for with by from as is are was were be been
-    being it its this that these those you your yours we our they their them i my me he
-    she his her do does did done so than then there here can could would should will
-    just also very really which who what when where how why into about over under up out
-    all any some such only even still more most much many other another each every same
-    own get gets got make makes made use uses using used have has had need needs needed
-    must may might one ones way thing things something anything everything whatever
-    sure able via per etc please""".split()
+    ["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "for", "with", "by", "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "you", "your", "yours", "we", "our", "they", "their", "them", "i", "my", "me", "he", "she", "his", "her", "do", "does", "did", "done", "so", "than", "then", "there", "here", "can", "could", "would", "should", "will", "just", "also", "very", "really", "which", "who", "what", "when", "where", "how", "why", "into", "about", "over", "under", "up", "out", "all", "any", "some", "such", "only", "even", "still", "more", "most", "much", "many", "other", "another", "each", "every", "same", "own", "get", "gets", "got", "make", "makes", "made", "use", "uses", "using", "used", "have", "has", "had", "need", "needs", "needed", "must", "may", "might", "one", "ones", "way", "thing", "things", "something", "anything", "everything", "whatever", "sure", "able", "via", "per", "etc", "please"]
 )
 # Words every entry of this forum is about: they say nothing about a claim's object.
 _GENERIC = frozenset(
-    """api openai error errors key keys account accounts request requests call calls
-    model models issue issues problem problems work works working fix fixes fixed
-    code response responses side platform endpoint endpoints thing time""".split()
+    ["api", "openai", "error", "errors", "key", "keys", "account", "accounts", "request", "requests", "call", "calls", "model", "models", "issue", "issues", "problem", "problems", "work", "works", "working", "fix", "fixes", "fixed", "code", "response", "responses", "side", "platform", "endpoint", "endpoints", "thing", "time"]
 )
 
 _NEGATOR = re.compile(
@@ -96,10 +91,33 @@ _TIME_UNIT = (
     r"weeks?|months?)"
 )
 
+_INTL_UNIT_OF = {
+    "day": ("días", "día", "dias", "dia", "tagen", "tage", "tag", "jours", "jour", "天", "日間",
+            "営業日", "个工作日", "個工作日", "工作日", "日", "дней", "дня", "день"),
+    "hour": ("horas", "hora", "stunden", "stunde", "heures", "heure", "小时", "小時", "時間",
+             "часов", "часа", "час"),
+    "minute": ("minutos", "minuto", "minuten", "minute", "分钟", "分鐘", "分", "минут", "минуты"),
+    "week": ("semanas", "semana", "wochen", "woche", "semaines", "semaine", "周", "週間", "недель"),
+}
+_INTL_UNITS = "|".join(
+    sorted((re.escape(w) for ws in _INTL_UNIT_OF.values() for w in ws), key=len, reverse=True)
+)
+_INTL_UNIT_KEY = {w: unit for unit, ws in _INTL_UNIT_OF.items() for w in ws}
+
 # (shape, regex) in the order they are tried; the first that finds a claim wins.
 _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (shape, re.compile(rx, re.IGNORECASE))
     for shape, rx in (
+        (
+            "number",
+            rf"\b(?:limit(?:ed)?|cap(?:ped)?|maximum|max|at\s+most|no\s+(?:more|longer)\s+than|"
+            rf"expires?\s+after|expire\s+after|lasts?(?:\s+for)?|times?\s+out\s+after|"
+            rf"disconnects?\s+after|cuts?\s+off\s+after|closes?\s+after|every|"
+            rf"up\s+to|only|ceiling|allows?|supports?|permits?|window\s+(?:is|of)|quota\s+of)\b"
+            rf"(?:[^.;\n]{{0,30}}?[\s(~≈])?{_NUM}\s*(?P<mult>k|m)?\s*"
+            r"(?P<unit>tokens?|requests?|rpm|tpm|rpd|mb|gb|kb|minutes?|mins?|seconds?|"
+            r"hours?|characters?|chars?|messages?|images?|files?|calls?)\b",
+        ),
         (
             "delay",
             rf"\b(?:takes?|taking|took|wait(?:ing)?|allow|within|after|up\s+to|for)\s+"
@@ -107,11 +125,17 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             rf"another\s+|a\s+further\s+)?{_NUM}\s*{_TIME_UNIT}\b",
         ),
         (
-            "number",
-            rf"\b(?:limit(?:ed)?|cap(?:ped)?|maximum|max|at\s+most|no\s+more\s+than|"
-            rf"up\s+to|only|ceiling)\b[^.;\n\d]{{0,30}}?{_NUM}\s*(?P<mult>k|m)?\s*"
-            r"(?P<unit>tokens?|requests?|rpm|tpm|rpd|mb|gb|kb|minutes?|mins?|seconds?|"
-            r"hours?|characters?|chars?|messages?|images?|files?|calls?)\b",
+            # The same in the other languages members write (no word boundaries in CJK).
+            "delay_intl",
+            r"(?:tarda\w*|esper\w*|demora\w*|hasta|despu[ée]s\s+de|leva\w*|até|após|dauer\w*|"
+            r"wart\w*|bis\s+zu|nach|prend\w*|attend\w*|jusqu['’]à|après|需要|等待|等|要|かかり|"
+            r"かかる|待って|待つ|займ\w*|подожд\w*|через|до)\s*(?:unos?\s+|umas?\s+|etwa\s+|"
+            r"environ\s+|约|約|大约|大約)?" + _NUM + r"\s*(?P<unit>" + _INTL_UNITS + r")",
+        ),
+        (
+            "delay_intl_after",
+            _NUM + r"\s*(?P<unit>" + _INTL_UNITS + r")\s*(?:ほど|くらい|ぐらい|程度|左右)?\s*"
+            r"(?:かかり|かかる|待|以内|後に|后|之后|以后|内|才能|就)",
         ),
         (
             "impossible",
@@ -127,6 +151,9 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"reserved\s+(?:for|to)|(?:is|are)\s+(?:limited|restricted|locked)\s+to|"
             r"(?:requires?|required|requiring)|(?:available|offered)\s+only\s+(?:to|for|on|in)|"
             r"gated\s+(?:behind|to|on)|locked\s+behind|"
+            r"(?:is|are)\s+(?:bound|tied|linked|locked|pinned)\s+to|"
+            r"can\s+only\s+be\s+(?:set|used|changed|created|called|made|enabled|done)\s+"
+            r"(?:when|by|from|on|in|with|through|via|at|before|after|if)|only\s+works?\s+(?:when|if|with|on|for)|"
             r"(?:you|they|users?|accounts?|organi[sz]ations?|projects?)\s+(?:must|need\s+to|"
             r"have\s+to)\s+(?:have|be\s+on|be\s+in|hold|upgrade\s+to|purchase|buy)|"
             r"(?:you|they)\s+(?:need|must\s+have)(?!\s+to\b)|"
@@ -159,9 +186,73 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"issue|problem|call|request))\s+(?:will|should|would)?\s*(?:work|go\s+away|"
             r"disappear|be\s+(?:fixed|resolved|solved)|resolve|clear|stop)",
         ),
+        (
+            # Advice in the imperative: "Regenerate the org ID", "Switch to the v2 endpoint".
+            "fix_imperative",
+            r"^(?:(?:first|then|next|also|just|simply|finally|step\s+\d+)[,:]?\s+)?(?P<obj>(?:switch|change|"
+            r"use|set|add|remove|delete|regenerate|rotate|create|contact|email|ask|wait|upgrade|"
+            r"downgrade|enable|disable|clear|reset|restart|reinstall|install|move|migrate|buy|"
+            r"purchase|pay|top\s+up|verify|request|submit|open|call|pass|send|include|turn|toggle|"
+            r"apply|register|link|unlink|re-?create|re-?generate|re-?verify|re-?submit|convert|"
+            r"rename|lower|raise|increase|decrease|reduce|split|disconnect|reconnect|log\s+out|"
+            r"sign\s+out|whitelist|allowlist)\b[^.;:!?\n]{3,160})",
+        ),
+        (
+            # "Upgrading the SDK restores the text", "cutting the prompt helps".
+            "fix_subject",
+            r"(?:^|,\s*|\bso\s+|\band\s+)(?P<obj>(?:\w+ing|adding|a|an|the)\b[^.;:!?\n,]{2,120}?)\s+"
+            r"(?:fixes|solves|resolves|restores|cures|prevents|avoids|helps|works\s+around|"
+            r"will\s+(?:fix|solve|resolve|restore|help)|should\s+(?:fix|solve|resolve|restore|help)|"
+            r"gets\s+rid\s+of|makes\s+(?:it|the\s+error)\s+go\s+away)\b",
+        ),
+        (
+            # "Retrying is useless", "reporting it is pointless": a fix denied.
+            "non_fix_subject",
+            r"(?:^|,\s*|\bso\s+|\band\s+)(?P<obj>[^.;:!?\n,]{3,120}?)\s+(?:is|are|would\s+be|"
+            r"will\s+be)\s+(?:useless|pointless|futile|a\s+waste\s+of\s+time|no\s+use|"
+            r"not\s+(?:needed|necessary|required|going\s+to\s+help))\b|"
+            r"(?:^|,\s*|\bso\s+)(?P<obj2>[^.;:!?\n,]{3,120}?)\s+(?:won[’']t|will\s+not|does\s*n[’']t|"
+            r"does\s+not|can[’']t|cannot)\s+(?:help|fix|solve|resolve|change\s+anything)\b",
+        ),
+        (
+            # "Roles play no part in this", "the plan has nothing to do with it".
+            "non_cause_subject",
+            r"(?:^|,\s*|\bso\s+|;\s*)(?P<obj>[^.;:!?\n,]{3,120}?)\s+(?:plays?\s+no\s+(?:part|role)|"
+            r"(?:has|have)\s+nothing\s+to\s+do\s+with|(?:is|are)\s+(?:not|never)\s+(?:related|"
+            r"relevant|involved)|(?:does|do)\s*(?:n[’']t|\s+not)\s+matter|(?:can(?:not|[’']t)|"
+            r"(?:does|do)\s*(?:n[’']t|\s+not)|will\s+not|won[’']t|never)\s+(?:trigger|cause)|"
+            r"(?:is|are)\s+(?:allow-?listed|whitelisted|exempt))\b",
+        ),
+        (
+            # "Incorrect API key is returned when ...", "the block is triggered by ...".
+            "cause_subject",
+            r"\b(?:is|are)\s+(?:returned|raised|thrown|shown|triggered|sent)\s+(?:when|whenever|if|"
+            r"because|by)\s+" + _OBJ,
+        ),
+        (
+            # "OpenAI has already fixed it", "the preset is fixed now".
+            "status_fixed",
+            r"\b(?:openai|they|the\s+(?:bug|preset|platform|backend|outage|incident))\s+"
+            r"(?:has|have|is|was|were|got)\s+(?:already\s+|now\s+|since\s+)?(?:been\s+)?"
+            r"(?:fixed|resolved|patched)\b(?P<obj>[^.;:!?\n]{0,80})|"
+            r"\b(?:openai|they)\s+(?:has|have)\s+(?:already\s+)?(?:fixed|resolved|patched|"
+            r"rolled\s+out\s+a\s+fix)\b",
+        ),
     )
 )
-_SHAPE_OF = {"fix_after": "fix"}
+_SHAPE_OF = {
+    "delay_intl": "delay",
+    "delay_intl_after": "delay",
+    "fix_imperative": "fix",
+    "fix_after": "fix",
+    "fix_subject": "fix",
+    "non_fix_subject": "fix",
+    "non_cause_subject": "cause",
+    "cause_subject": "cause",
+    "status_fixed": "status",
+}
+# Shapes that deny what their object does: the claim is negated by its form.
+_DENYING = frozenset({"non_fix_subject", "non_cause_subject"})
 
 # Where an object stops: a new clause that is not part of what the claim names.
 _OBJECT_END = re.compile(
@@ -185,12 +276,17 @@ _UNIT_SECONDS = {
 @dataclass(frozen=True)
 class Claim:
     sentence: str
-    shape: str  # gate | affects | cause | fix | impossible | delay | number
+    shape: str  # gate | affects | cause | fix | impossible | delay | number | status
     negated: bool
     object: str
     value: float | None = None
     top: float | None = None
     unit: str = ""
+    # An imperative step ("Switch to ..."): advice, not an assertion that it works, so
+    # only a step the entry never speaks of is doubted.
+    imperative: bool = False
+    # Its form denies the object works or matters ("retrying is useless").
+    denies: bool = False
 
 
 @dataclass(frozen=True)
@@ -262,8 +358,17 @@ def _number(text: str | None) -> float | None:
 
 def _unit_key(unit: str) -> str:
     unit = unit.lower().split()[-1]
+    if unit in _INTL_UNIT_KEY:
+        return _INTL_UNIT_KEY[unit]
     unit = unit[:-1] if unit.endswith("s") and len(unit) > 3 else unit
-    return {"char": "character", "hr": "hour", "min": "minute", "sec": "second"}.get(unit, unit)
+    return {
+        "char": "character",
+        "hr": "hour",
+        "min": "minute",
+        "sec": "second",
+        "rpm": "request",
+        "tpm": "token",
+    }.get(unit, unit)
 
 
 def find_claims(sentence: str) -> list[Claim]:
@@ -280,20 +385,31 @@ def find_claims(sentence: str) -> list[Claim]:
         m = rx.search(text)
         if not m:
             continue
-        clause = text[_clause_start(text, m.start()) : m.start()]
-        has_obj = "obj" in m.groupdict() and m.group("obj") is not None
-        if has_obj and m.start("obj") > m.start():
-            cue = text[m.start() : m.start("obj")]
+        group = next((g for g in ("obj", "obj2") if m.groupdict().get(g) is not None), None)
+        if group is not None and m.start(group) > m.start():
+            cue = text[m.start() : m.start(group)]
+            clause = text[_clause_start(text, m.start()) : m.start()]
+        elif group is not None:
+            # The object comes first ("Upgrading the SDK fixes it"): the cue follows it.
+            cue = text[m.end(group) : m.end()]
+            clause = text[_clause_start(text, m.start(group)) : m.start(group)]
         else:
-            cue = text[m.end("obj") : m.end()] if has_obj else m.group(0)
+            cue, clause = m.group(0), text[_clause_start(text, m.start()) : m.start()]
         if _HEDGE.search(clause) or _HEDGE.search(cue):
             continue
-        negated = bool(_NEGATOR.search(clause)) or (
-            shape not in ("gate", "impossible") and bool(_NEGATOR.search(cue))
-        )
+        if shape == "status" and _CONDITION.search(text[: m.start()]):
+            continue  # "once you set the scope, it is resolved": a fix, not a status
+        if name in _DENYING:
+            negated = True  # its cue is the denial ("is useless", "plays no part")
+        else:
+            negated = bool(_NEGATOR.search(clause)) or (
+                shape not in ("gate", "impossible") and bool(_NEGATOR.search(cue))
+            )
         if shape == "gate" and re.match(r"not\b", cue.split(None, 1)[0] if cue else "", re.I):
             negated = False  # "not available to X" restricts: the claim is the gate itself
-        obj = _trim_object(m.group("obj")) if has_obj else ""
+        obj = _trim_object(m.group(group)) if group is not None else ""
+        if group is not None and m.start(group) == m.start() and name != "fix_after":
+            obj = _LEADING_JOINER.sub("", obj)
         value = top = None
         unit = ""
         if shape in ("delay", "number"):
@@ -307,8 +423,24 @@ def find_claims(sentence: str) -> list[Claim]:
             unit = _unit_key(m.group("unit"))
             obj = text
         seen.add(shape)
-        found.append(Claim(text, shape, negated, obj, value, top, unit))
+        found.append(
+            Claim(
+                text,
+                shape,
+                negated,
+                obj,
+                value,
+                top,
+                unit,
+                imperative=name == "fix_imperative",
+                denies=name in _DENYING,
+            )
+        )
     return found
+
+
+_CONDITION = re.compile(r"\b(?:once|after|when|as\s+soon\s+as|if|until)\b", re.IGNORECASE)
+_LEADING_JOINER = re.compile(r"^(?:,\s*|so\s+|and\s+|;\s*)", re.IGNORECASE)
 
 
 def _clause_start(text: str, pos: int) -> int:
@@ -372,19 +504,22 @@ def _check_number(claim: Claim, k: _Knowledge, kind: str) -> Verdict | None:
     assert claim.value is not None
     as_time = _seconds(claim.value, claim.unit)
     sentence_words = words(claim.sentence)
-    candidates: list[tuple[int, Fact]] = []
-    for i, fact in enumerate(k.facts):
-        if fact.kind != kind or fact.value is None:
-            continue
-        if kind == "limit" and _unit_key(fact.unit) != claim.unit:
-            continue
-        if kind == "delay" and _seconds(fact.value, fact.unit) is None:
-            continue
-        if len([f for f in k.facts if f.kind == kind]) > 1 and not any(
-            _covers(p, sentence_words) for p in k.about[i]
-        ):
-            continue  # several such facts: only the one the sentence is about
-        candidates.append((i, fact))
+    # A delay is compared with the delays; a limit with the limits in its unit (a time
+    # limit, such as a session's length, in seconds).
+    def comparable(fact: Fact) -> bool:
+        if fact.value is None or fact.kind != kind:
+            return False
+        if as_time is not None:
+            return _seconds(fact.value, fact.unit) is not None
+        return _unit_key(fact.unit) == claim.unit
+
+    pool = [(i, f) for i, f in enumerate(k.facts) if comparable(f)]
+    candidates = [
+        (i, fact)
+        for i, fact in pool
+        # Only a fact the sentence is about (all of one of its key phrases).
+        if any(_covers(p, sentence_words) for p in k.about[i])
+    ]
     if not candidates:
         if (
             kind == "delay"
@@ -401,7 +536,7 @@ def _check_number(claim: Claim, k: _Knowledge, kind: str) -> Verdict | None:
         low, high = fact.value, fact.max if fact.max is not None else fact.value
         assert low is not None and high is not None
         claimed_low, claimed_high = claim.value, claim.top if claim.top is not None else claim.value
-        if kind == "delay":
+        if as_time is not None:
             fs, ft = _seconds(low, fact.unit), _seconds(high, fact.unit)
             cs, ct = _seconds(claimed_low, claim.unit), _seconds(claimed_high, claim.unit)
             if None in (fs, ft, cs, ct):
@@ -414,6 +549,24 @@ def _check_number(claim: Claim, k: _Knowledge, kind: str) -> Verdict | None:
     return None
 
 
+_STATUS_SAYS = {
+    "investigating": "this issue is still under investigation; no fix has been announced.",
+    "identified": "the cause is identified, but no fix has been announced yet.",
+    "workaround": "no fix has been announced; the workaround above is what works for now.",
+    "wont_fix": "this is not going to be changed; the workaround above is the way to go.",
+    "expected_behaviour": "this is how the API is meant to behave, not a bug awaiting a fix.",
+}
+
+
+def _check_status(claim: Claim, issue: KnownIssue) -> Verdict | None:
+    """"OpenAI has already fixed it" against the entry's status."""
+    says = _STATUS_SAYS.get(issue.status)
+    if claim.negated or says is None:
+        return None
+    fact = Fact("status", ("status",), says[:1].upper() + says[1:])
+    return Verdict(claim, CONTRADICTED, fact, -1)
+
+
 def check_claim(claim: Claim, issue: KnownIssue) -> Verdict | None:
     """What the entry's facts say of one claim: a verdict to correct it, or None."""
     k = _knowledge(issue)
@@ -423,6 +576,8 @@ def check_claim(claim: Claim, issue: KnownIssue) -> Verdict | None:
         return _check_number(claim, k, "delay")
     if claim.shape == "number":
         return _check_number(claim, k, "limit")
+    if claim.shape == "status":
+        return _check_status(claim, issue)
     obj = words(claim.object)
     if not obj or not [w for w in obj if w not in _GENERIC]:
         return None
@@ -441,6 +596,8 @@ def check_claim(claim: Claim, issue: KnownIssue) -> Verdict | None:
                     break
         return Verdict(claim, CONTRADICTED, k.facts[fix], fix) if fix is not None else None
     support, contradict = _SUPPORT[claim.shape], _CONTRADICT[claim.shape]
+    if claim.negated and claim.shape == "fix" and not claim.denies:
+        return None  # "you don't need to X": optional, not useless
     if claim.negated:
         # "X is not required": wrong only when a fact says X is what it takes.
         wrong = _matching(k, support, obj)
@@ -455,7 +612,11 @@ def check_claim(claim: Claim, issue: KnownIssue) -> Verdict | None:
         return Verdict(claim, CONTRADICTED, k.facts[against], against)
     if supported is not None:
         return None
-    if _known_share(obj, k.vocabulary) >= KNOWN_WORDS_SHARE:
+    specific = [w for w in obj if w not in _GENERIC]
+    if claim.imperative and len(specific) < IMPERATIVE_MIN_WORDS:
+        return None
+    bar = IMPERATIVE_KNOWN_SHARE if claim.imperative else KNOWN_WORDS_SHARE
+    if _known_share(obj, k.vocabulary) >= bar:
         return None
     known = _first_of(k, _KNOWN[claim.shape])
     if known is None:
