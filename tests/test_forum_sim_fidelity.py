@@ -33,6 +33,7 @@ ENDPOINTS: list[tuple[str, str, str, list[str]]] = [
     ("show_user", "get", "/u/{username}.json", ["", "user"]),
     ("site", "get", "/site.json", ["post_action_types[]", "categories[]"]),
     ("update_topic", "put", "/t/-/{id}.json", ["", "basic_topic"]),
+    ("update_post", "put", "/posts/{id}.json", ["", "post"]),
     ("post_action", "post", "/post_actions.json", [""]),
 ]
 
@@ -186,6 +187,9 @@ async def responses(forum):
         out["site"] = (await http.get("/site.json", headers=h)).json()
         out["update_topic"] = (
             await http.put("/t/-/1.json", json={"tags": ["api", "quota"]}, headers=h)
+        ).json()
+        out["update_post"] = (
+            await http.put("/posts/3.json", json={"post": {"raw": "bot reply, edited"}}, headers=h)
         ).json()
         out["post_action"] = (
             await http.post(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,6 +20,7 @@ import httpx
 
 from bot.discourse.errors import (
     DiscourseError,
+    EditConflict,
     RateLimited,
     ServerError,
     TransportError,
@@ -141,6 +142,8 @@ class DiscourseClient:
         self._sleep = sleep
         self._rng = rng if rng is not None else random.Random()
         self._site: dict[str, Any] | None = None
+        # Read-modify-write rounds an edit gets when others keep editing the same post/topic.
+        self.edit_attempts = 3
         self.stats = ClientStats()
 
     # ---- transport ---------------------------------------------------------------------
@@ -423,6 +426,86 @@ class DiscourseClient:
             body["message"] = message
         await self.request("POST", "/post_actions.json", json_body=body)
 
-    async def set_tags(self, topic_id: int, tags: Sequence[str]) -> None:
-        """Replace the topic's tags (Discourse treats the list as the full set)."""
-        await self.request("PUT", f"/t/-/{int(topic_id)}.json", json_body={"tags": list(tags)})
+    async def set_tags(
+        self, topic_id: int, tags: Sequence[str], *, original_tags: Sequence[str] | None = None
+    ) -> None:
+        """Replace the topic's tags (Discourse treats the list as the full set).
+
+        With `original_tags` (the tags the caller read), a topic retagged since answers 409
+        (`EditConflict`) instead of losing the other editor's tags.
+        """
+        body: dict[str, Any] = {"tags": list(tags)}
+        if original_tags:  # core ignores a blank original_tags, so sending [] checks nothing
+            body["original_tags"] = list(original_tags)
+        await self.request("PUT", f"/t/-/{int(topic_id)}.json", json_body=body)
+
+    async def add_tags(self, topic_id: int, tags: Sequence[str]) -> tuple[str, ...]:
+        """Add tags to those the topic has; re-reads and retries when someone retags meanwhile."""
+        attempts = max(1, self.edit_attempts)
+        for attempt in range(1, attempts + 1):
+            data = await self.request("GET", f"/t/{int(topic_id)}.json")
+            current = Topic.from_json(data).tags
+            wanted = tuple(dict.fromkeys([*current, *tags]))
+            if wanted == current:
+                return current
+            try:
+                await self.set_tags(topic_id, wanted, original_tags=current)
+                return wanted
+            except EditConflict:
+                if attempt == attempts:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def edit_post(
+        self,
+        post_id: int,
+        raw: str,
+        *,
+        original_text: str | None,
+        edit_reason: str | None = None,
+    ) -> Post:
+        """One `PUT /posts/{id}.json`. `original_text` is the raw the edit was made from:
+        Discourse answers 409 (`EditConflict`) when the post changed since, so an edit never
+        overwrites someone else's. Pass None only to overwrite deliberately."""
+        inner: dict[str, Any] = {"raw": raw}
+        if original_text:
+            inner["original_text"] = original_text
+        if edit_reason:
+            inner["edit_reason"] = edit_reason
+        data = await self.request("PUT", f"/posts/{int(post_id)}.json", json_body={"post": inner})
+        post_obj = data.get("post") if isinstance(data, dict) else None
+        if not isinstance(post_obj, dict):
+            raise DiscourseError(
+                f"Malformed response from Discourse to PUT /posts/{int(post_id)}.json: no post"
+            )
+        return Post.from_json(post_obj)
+
+    async def revise_post(
+        self,
+        post_id: int,
+        revise: Callable[[Post], str | None],
+        *,
+        edit_reason: str | None = None,
+    ) -> Post:
+        """Read the post, edit it to `revise(post)` and save it guarded by `original_text`.
+
+        On a 409 (someone edited it in between) the post is read again and `revise` applied
+        to the new text, up to `edit_attempts` times; then `EditConflict` is raised and the
+        post is left as the other editor saved it. `revise` returning None (or the same
+        text) means "nothing to change" and nothing is sent. An edit never creates a post,
+        so giving up can never double-post.
+        """
+        attempts = max(1, self.edit_attempts)
+        for attempt in range(1, attempts + 1):
+            current = await self.get_post(post_id)
+            new_raw = revise(current)
+            if new_raw is None or new_raw == current.raw:
+                return current
+            try:
+                return await self.edit_post(
+                    post_id, new_raw, original_text=current.raw, edit_reason=edit_reason
+                )
+            except EditConflict:
+                if attempt == attempts:
+                    raise
+        raise AssertionError("unreachable")

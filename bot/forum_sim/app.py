@@ -24,6 +24,7 @@ from bot.forum_sim.state import (
     ForumError,
     ForumState,
     UserRec,
+    edit_conflict,
     invalid_access,
     not_found,
 )
@@ -202,9 +203,17 @@ async def update_post(request: Request, state: ForumState, user: UserRec | None)
             raise ForumError(
                 400, ["param is missing or the value is empty: post"], "invalid_parameters"
             )
-    state.edit_post(post_id, raw, edit_reason=nested.get("edit_reason"))
-    with state._lock:
-        return _json({"post": ser.post_json(state, state.post(post_id), user)})
+        # Optimistic concurrency as in core's PostsController#update: a caller that says what
+        # text it edited (`original_text`, or the older `raw_old`) is refused with 409 when
+        # someone changed the post since, instead of silently overwriting their edit.
+        original = nested.get("original_text") or nested.get("raw_old")
+        if original and original != post.raw:
+            raise edit_conflict()
+        # Check and write under one lock hold, so no edit can slip in between.
+        state.edit_post(post_id, raw, edit_reason=nested.get("edit_reason"))
+        data = ser.post_json(state, state.post(post_id), user, include_raw=True)
+        data["draft_sequence"] = 0
+        return _json({"post": data})
 
 
 async def post_action(request: Request, state: ForumState, user: UserRec | None) -> Response:
@@ -276,12 +285,16 @@ async def update_topic(request: Request, state: ForumState, user: UserRec | None
         topic = _visible_topic(state, user, topic_id)
         if not user.staff and user.trust_level < 2 and topic.user_id != user.id:
             raise invalid_access()
-        if "original_tags" in params:
-            original = params["original_tags"] or []
-            if sorted(original) != sorted(topic.tags):
-                raise ForumError(
-                    409, ["Someone else edited this topic. Please reload and try again."]
-                )
+        # Core's TopicsController#update: a present (non-blank) original_title/original_tags
+        # that no longer matches the topic is an edit conflict.
+        original_title = params.get("original_title")
+        if original_title and str(original_title) != topic.title:
+            raise edit_conflict()
+        original_tags = params.get("original_tags")
+        if isinstance(original_tags, str):
+            original_tags = [original_tags]
+        if original_tags and sorted(map(str, original_tags)) != sorted(topic.tags):
+            raise edit_conflict()
         if "tags" in params:
             tags = params["tags"] or []
             if isinstance(tags, str):

@@ -72,6 +72,13 @@ def not_found() -> ForumError:
     return ForumError(404, ["The requested URL or resource could not be found."], "not_found")
 
 
+def edit_conflict() -> ForumError:
+    # core: render_json_error(I18n.t("edit_conflict"), status: 409), so no error_type
+    return ForumError(
+        409, ["That post was edited by another user and your changes can no longer be saved."]
+    )
+
+
 def invalid_access(message: str | None = None) -> ForumError:
     return ForumError(
         403,
