@@ -4,11 +4,22 @@ unlisted topics. The local forum runs over real HTTP on loopback; the real clien
 
 from __future__ import annotations
 
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
 import pytest
 
 from bot.discourse.errors import EditConflict
 
 pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parent.parent
 
 
 # ---- 409: edits re-read and retry, or give up cleanly -------------------------------------------
@@ -82,3 +93,82 @@ async def test_add_tags_merges_with_a_concurrent_retag(live_forum):
         tags = await client.add_tags(1, ["quota"])
     assert set(tags) == {"api", "billing", "quota"}
     assert sorted(state.topic(1).tags) == ["api", "billing", "quota"]
+
+
+# ---- 429 on creates: pace and retry -----------------------------------------------------------
+
+
+async def test_client_learns_the_create_spacing_and_posts_each_reply_once(live_forum):
+    state = live_forum.state
+    state.rate_limit_create_post = 1.0
+    state.create_topic("alice", "Quota exceeded again", "You exceeded your current quota")
+    async with live_forum.http() as http:
+        client = live_forum.client(http)
+        started = time.monotonic()
+        for i in range(5):
+            await client.create_post(1, f"Reply number {i} from the bot")
+        elapsed = time.monotonic() - started
+    raws = [p["raw"] for p in state.posts_by("triagebot")]
+    assert raws == [f"Reply number {i} from the bot" for i in range(5)]  # each once, in order
+    refused = [r for r in state.request_log if r[0] == "POST" and r[2] == 429]
+    assert len(refused) == 1 == client.stats.rate_limited_429s  # paced after the first
+    assert 1.0 <= client.create_spacing <= 2.5
+    assert client.limiter.waited_seconds == 0  # a per-user limit does not stall reads
+    assert elapsed >= 4.0  # five creates 1 s apart
+
+
+def test_forum_serve_rate_limit_create_post_option():
+    cmd = [sys.executable, "-m", "bot", "forum", "serve", "--port", "0",
+           "--rate-limit-create-post", "5"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
+    try:
+        url = proc.stdout.readline().strip().split(": ", 1)[1]
+        key = proc.stdout.readline().strip().split(": ", 1)[1]
+        h = {"Api-Key": key, "Api-Username": "triagebot"}
+        topic = httpx.post(f"{url}/posts.json", headers=h,
+                           json={"title": "A topic from the bot", "raw": "first post text"})  # fmt: skip
+        assert topic.status_code == 200, topic.text
+        reply = httpx.post(f"{url}/posts.json", headers=h,
+                           json={"topic_id": topic.json()["topic_id"], "raw": "a quick reply"})  # fmt: skip
+        assert reply.status_code == 429 and reply.json()["error_type"] == "rate_limit"
+        assert 1 <= int(reply.headers["Retry-After"]) <= 5
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+async def test_running_bot_paces_its_replies_under_the_create_limit(tmp_path):
+    from bot.forum_sim.server import serve
+    from bot.runner import poller
+    from tests.runner_support import make_forum, make_store
+    from tests.test_runner_e2e import SCOPES, _real_services, _until
+
+    state = make_forum()
+    state.rate_limit_create_post = 1.0  # the bot user is a TL2 member, not staff
+    store = make_store(tmp_path)
+    with serve(state) as base_url:
+        services = _real_services(state, store, base_url, max_posts_per_hour=1000)
+        stop = asyncio.Event()
+        task = asyncio.create_task(poller.run_loop(services, stop=stop, interval=0.05))
+        await _until(lambda: poller.get_cursor(services) is not None)
+        topics = [
+            state.create_topic("alice", f"Key error {i}", f"{SCOPES} #{i}")["topic_id"]
+            for i in range(4)
+        ]
+        await _until(lambda: len(state.posts_by("triagebot")) >= 4, timeout=30)
+        await asyncio.sleep(0.3)  # nothing more may follow
+        stop.set()
+        await task
+        await services.aclose()
+    replies = state.posts_by("triagebot")
+    assert sorted(p["topic_id"] for p in replies) == topics  # one reply per topic, none lost
+    codes = "".join("R" if r[2] == 429 else "." for r in state.request_log if r[0] == "POST")
+    # Only the first burst (up to `concurrency` creates in flight before the forum said
+    # anything) meets a 429; once the spacing is learned every create lands first time.
+    burst = services.config.concurrency
+    assert re.fullmatch(rf"\.R{{1,{burst}}}\.+", codes), codes
+    store.close()

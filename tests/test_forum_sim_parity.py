@@ -116,3 +116,44 @@ async def test_stale_original_title_or_tags_is_a_409(api):
         assert r.status_code == 200 and r.json()["basic_topic"]["title"] == (
             "Quota exceeded: known issue"
         )
+
+
+# ---- per-user create limit (429) ----------------------------------------------------------------
+
+
+async def test_back_to_back_creates_by_a_member_meet_discourses_429(api):
+    state = api.state
+    state.rate_limit_create_post = 5.0
+    state.create_topic("alice", "Quota exceeded again", "You exceeded your current quota")
+    outcomes = []
+    async with api.http() as http:
+        for i in range(45):
+            r = await http.post("/posts.json", json={"topic_id": 1, "raw": f"reply {i}"},
+                                headers=_h(api))  # fmt: skip
+            outcomes.append(r)
+    assert [r.status_code for r in outcomes[:2]] == [200, 429]
+    assert all(r.status_code == 429 for r in outcomes[1:])
+    refused = outcomes[1]
+    body = refused.json()
+    # Shape of RateLimiter::LimitExceeded as rendered by core (API_NOTES.md 3.2a).
+    assert set(body) == {"errors", "error_type", "extras"} and body["error_type"] == "rate_limit"
+    wait = body["extras"]["wait_seconds"]
+    assert isinstance(wait, int) and 1 <= wait <= 5
+    assert refused.headers["Retry-After"] == str(wait)
+    # The per-user limiter has no error code; only the site-wide ones name themselves.
+    assert "Discourse-Rate-Limit-Error-Code" not in refused.headers
+    assert [p["raw"] for p in state.posts_by("triagebot")] == ["reply 0"]
+
+
+async def test_staff_are_exempt_from_the_create_limit(api):
+    state = api.state
+    state.rate_limit_create_post = 5.0
+    state.add_user("mod", moderator=True)
+    state.create_topic("alice", "Quota exceeded again", "You exceeded your current quota")
+    async with api.http() as http:
+        codes = [
+            (await http.post("/posts.json", json={"topic_id": 1, "raw": f"staff note {i}"},
+                             headers=_h(api, "mod"))).status_code
+            for i in range(5)
+        ]  # fmt: skip
+    assert codes == [200] * 5

@@ -32,6 +32,7 @@ from bot.discourse.ratelimit import RateLimiter, Sleep
 LATEST_PAGE_SIZE = 50
 TOPIC_POSTS_BATCH = 20
 USER_AGENT = "triagebot (+discourse client)"
+CREATE_SPACING_MARGIN = 0.1  # seconds added to a learned create spacing (response latency)
 SITE_WIDE_429_CODES = frozenset({"admin_api_key_rate_limit", "global_rate_limit"})
 DEFAULT_FLAG_IDS = {
     "off_topic": 3,
@@ -144,6 +145,12 @@ class DiscourseClient:
         self._site: dict[str, Any] | None = None
         # Read-modify-write rounds an edit gets when others keep editing the same post/topic.
         self.edit_attempts = 3
+        # A non-staff bot meets the forum's per-user create limit (`rate_limit_create_post`,
+        # 5 s on a stock forum). The first 429 teaches the spacing; later creates wait it out
+        # up front instead of each being refused once.
+        self.create_spacing = 0.0
+        self._last_create_at: float | None = None
+        self._next_create_at = 0.0
         self.stats = ClientStats()
 
     # ---- transport ---------------------------------------------------------------------
@@ -168,6 +175,9 @@ class DiscourseClient:
             content = json.dumps(json_body, sort_keys=True, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
         policy = self.retry
+        is_create = method == "POST" and path == "/posts.json"
+        if is_create:
+            await self._pace_create()
         last_error: DiscourseError | None = None
         for attempt in range(1, max(1, policy.max_attempts) + 1):
             if attempt > 1:
@@ -209,14 +219,25 @@ class DiscourseClient:
                     wait_seconds=hint,
                     code=code,
                 )
+                # Core sets the error-code header only for its site-wide limiters; a JSON
+                # rate_limit body without it is a per-user content limiter (posting too fast).
+                # A body that is not JSON (nginx, the request tracker) is site-wide.
+                site_wide = (
+                    code in SITE_WIDE_429_CODES if code is not None else error_type is None
+                ) or (code or "").startswith("ip_")
+                if is_create and not site_wide:
+                    self._learn_create_spacing(hint if hint is not None else wait)
                 if attempt < policy.max_attempts:
-                    if code is None or code in SITE_WIDE_429_CODES or code.startswith("ip_"):
-                        # Site-wide (or unknown, e.g. nginx) limits stall every worker that
-                        # shares this limiter, not just this call.
+                    if site_wide:
+                        # Site-wide limits stall every worker that shares this limiter.
                         self.limiter.pause_for(wait)
                         self.stats.waited_seconds += wait
+                    elif is_create:
+                        # Concurrent creates queue up behind each other at the learned spacing
+                        # rather than all retrying at the same moment.
+                        await self._pace_create(at_least=wait)
                     else:
-                        # A per-user/per-action limit (e.g. posting too fast) delays this call only.
+                        # A per-user/per-action limit delays this call only.
                         await self._pause(wait)
                 continue
             if status >= 500:
@@ -273,9 +294,33 @@ class DiscourseClient:
                     errors=[str(e) for e in data["errors"]],
                     error_type=data.get("error_type"),
                 )
+            if is_create:
+                self._last_create_at = self.limiter.now()
             return data
         assert last_error is not None
         raise last_error
+
+    def _learn_create_spacing(self, wait: float) -> None:
+        """The forum refused a create `wait` s before it allows one: its interval is at least
+        the time since our last create plus that wait (plus a margin for response latency)."""
+        since = 0.0
+        if self._last_create_at is not None:
+            since = max(0.0, self.limiter.now() - self._last_create_at)
+        spacing = min(self.retry.max_429_wait, since + max(0.0, wait) + CREATE_SPACING_MARGIN)
+        self.create_spacing = max(self.create_spacing, spacing)
+
+    async def _pace_create(self, at_least: float = 0.0) -> None:
+        """Wait for this create's turn: `create_spacing` after the previous one (sent or
+        reserved), and at least `at_least` seconds from now."""
+        now = self.limiter.now()
+        at = now + max(0.0, at_least)
+        if self.create_spacing > 0:
+            if self._last_create_at is not None:
+                at = max(at, self._last_create_at + self.create_spacing)
+            at = max(at, self._next_create_at)
+            self._next_create_at = at + self.create_spacing
+        if at > now:
+            await self._pause(at - now)
 
     # ---- reading -----------------------------------------------------------------------
 

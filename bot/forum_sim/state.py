@@ -224,8 +224,9 @@ class ForumState:
         self.sso_secret: str | None = None
         self.cookie_secret: str = secrets.token_hex(16)
         self.unique_posts_mins: float = 5.0
-        # Discourse's per-user `rate_limit_create_post` (seconds between posts, staff exempt).
-        # Off by default so tests post freely; set to 5 to match a stock forum.
+        # Discourse's per-user `rate_limit_create_post` (seconds between creates, staff exempt;
+        # `forum serve --rate-limit-create-post`). Off by default so tests post freely; 5
+        # matches a stock forum.
         self.rate_limit_create_post: float = 0.0
         self._last_create: dict[int, float] = {}
         self.enforce_rate_limit = True
@@ -692,18 +693,15 @@ class ForumState:
         left = last + self.rate_limit_create_post - self.clock()
         if left > 0:
             wait = max(1, int(left + 0.999))
+            time_left = "a few seconds" if wait <= 3 else f"{wait} seconds"
+            # Core's OnCreateRecord limiter has no error code, so unlike the admin-API limit
+            # this 429 carries no Discourse-Rate-Limit-Error-Code header.
             raise ForumError(
                 429,
-                [
-                    "You\u2019re creating posts too quickly. "
-                    f"Please wait {wait} seconds before trying again."
-                ],
+                [f"You\u2019re replying too quickly. Please wait {time_left} before trying again."],
                 "rate_limit",
-                extras={"wait_seconds": wait, "time_left": f"{wait} seconds"},
-                headers={
-                    "Retry-After": str(wait),
-                    "Discourse-Rate-Limit-Error-Code": "create_post",
-                },
+                extras={"wait_seconds": wait, "time_left": time_left},
+                headers={"Retry-After": str(wait)},
             )
 
     def edit_post(
