@@ -172,3 +172,46 @@ async def test_running_bot_paces_its_replies_under_the_create_limit(tmp_path):
     burst = services.config.concurrency
     assert re.fullmatch(rf"\.R{{1,{burst}}}\.+", codes), codes
     store.close()
+
+
+# ---- unlisted topics are skipped, whichever way the post arrives -------------------------------
+
+
+async def test_bot_never_answers_in_an_unlisted_topic(tmp_path):
+    from bot.commands.bot_cmds import serve_forever
+    from bot.forum_sim.server import serve
+    from bot.runner import poller
+    from tests.runner_support import make_forum, make_store
+    from tests.test_runner_e2e import SCOPES, SECRET, _free_socket, _real_services, _until
+
+    state = make_forum()
+    store = make_store(tmp_path)
+    listed = state.create_topic("alice", "Listed key error", f"{SCOPES} (listed)")
+    unlisted = state.create_topic("bob", "Unlisted key error", f"{SCOPES} (unlisted)")
+    state.topic(unlisted["topic_id"]).visible = False  # staff unlisted it
+    with serve(state) as base_url:
+        services = _real_services(state, store, base_url, max_posts_per_hour=1000)
+        sock = _free_socket()
+        bot_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        started, stop = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(
+            serve_forever(services, host="127.0.0.1", port=0, interval=0.1, started=started,
+                          stop=stop, sockets=[sock])
+        )  # fmt: skip
+        await asyncio.wait_for(started.wait(), 10)
+        await _until(lambda: poller.get_cursor(services) is not None)
+        state.add_webhook(f"{bot_url}/webhooks/discourse", SECRET)
+        # Edits fire post_edited webhooks the bot triages; a reply in the unlisted topic is
+        # also one the catch-up poll would meet if /posts.json listed it.
+        state.edit_post(unlisted["id"], unlisted["raw"] + " (edited)")
+        state.create_post("carol", unlisted["topic_id"], f"{SCOPES} (reply in unlisted)")
+        state.edit_post(listed["id"], listed["raw"] + " (edited)")
+        await _until(lambda: any(p["topic_id"] == listed["topic_id"]
+                                 for p in state.posts_by("triagebot")))  # fmt: skip
+        await _until(lambda: store.is_seen(unlisted["id"], 2))
+        await asyncio.sleep(0.5)  # several catch-up polls
+        stop.set()
+        await asyncio.wait_for(task, 15)
+    answered = {p["topic_id"] for p in state.posts_by("triagebot")}
+    assert answered == {listed["topic_id"]}
+    store.close()

@@ -157,3 +157,24 @@ async def test_staff_are_exempt_from_the_create_limit(api):
             for i in range(5)
         ]  # fmt: skip
     assert codes == [200] * 5
+
+
+# ---- unlisted topics ----------------------------------------------------------------------------
+
+
+async def test_latest_posts_leave_out_unlisted_topics(api):
+    state = api.state
+    state.create_topic("alice", "Listed topic here", "You exceeded your current quota")
+    hidden = state.create_topic("bob", "Unlisted topic here", "Request includes unauthorized")
+    state.create_post("carol", hidden["topic_id"], "same problem here")
+    async with api.http() as http:
+        r = await http.put(f"/t/{hidden['topic_id']}/status.json",
+                           json={"status": "visible", "enabled": "false"},
+                           headers=_h(api, "system"))  # fmt: skip
+        assert r.status_code == 200 and state.topic(hidden["topic_id"]).visible is False
+        latest = (await http.get("/posts.json", headers=_h(api))).json()
+        topic = (await http.get(f"/t/{hidden['topic_id']}.json", headers=_h(api))).json()
+    assert mismatches("latest_posts", latest) == []
+    assert {p["topic_id"] for p in latest["latest_posts"]} == {1}
+    # The topic itself stays readable by id and says it is unlisted.
+    assert topic["visible"] is False

@@ -158,6 +158,8 @@ async def latest_posts(request: Request, state: ForumState, user: UserRec | None
                 or topic is None
                 or topic.deleted_at is not None
                 or topic.archetype == "private_message"
+                # core's posts#latest takes Post.visible: posts of unlisted topics are left out
+                or not topic.visible
                 or not state.can_see_topic(user, topic)
             ):
                 continue
