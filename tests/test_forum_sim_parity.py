@@ -178,3 +178,36 @@ async def test_latest_posts_leave_out_unlisted_topics(api):
     assert {p["topic_id"] for p in latest["latest_posts"]} == {1}
     # The topic itself stays readable by id and says it is unlisted.
     assert topic["visible"] is False
+
+
+# ---- duplicate topic titles ---------------------------------------------------------------------
+
+
+async def test_a_duplicate_topic_title_is_a_422_as_in_core(api):
+    state = api.state
+    state.create_topic("alice", "Quota exceeded again", "You exceeded your current quota")
+    async with api.http() as http:
+        dup = await http.post("/posts.json", headers=_h(api),
+                              json={"title": "quota  EXCEEDED again", "raw": "Same title here"})  # fmt: skip
+        # A PM may reuse a title; a deleted topic's title is free again.
+        pm = await http.post("/posts.json", headers=_h(api),
+                             json={"title": "Quota exceeded again", "raw": "To staff, same title",
+                                   "archetype": "private_message",
+                                   "target_recipients": "staff"})  # fmt: skip
+        state.delete_post(1)
+        again = await http.post("/posts.json", headers=_h(api),
+                                json={"title": "Quota exceeded again", "raw": "Now it is free"})  # fmt: skip
+    assert dup.status_code == 422
+    assert dup.json() == {"action": "create_post", "errors": ["Title has already been used"]}
+    assert pm.status_code == 200 and again.status_code == 200
+
+
+async def test_client_reports_a_duplicate_title_as_unprocessable(api):
+    from bot.discourse.errors import UnprocessableEntity
+
+    api.state.create_topic("alice", "Quota exceeded again", "You exceeded your current quota")
+    async with api.http() as http:
+        client = api.client(http)
+        with pytest.raises(UnprocessableEntity, match="Title has already been used"):
+            await client.create_topic("Quota exceeded again", "A second topic body")
+    assert api.state.posts_by("triagebot") == []

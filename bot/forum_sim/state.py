@@ -480,6 +480,18 @@ class ForumState:
             )
         self._recent_raw[key] = now
 
+    def _check_title_unique(self, title: str) -> None:
+        # Topic's `unique_among` validation (allow_duplicate_topic_titles off, the default):
+        # case-insensitive among listable topics, i.e. regular, not deleted; PMs are exempt.
+        wanted = " ".join(title.split()).lower()
+        for topic in self.topics.values():
+            if (
+                topic.archetype == "regular"
+                and topic.deleted_at is None
+                and " ".join(topic.title.split()).lower() == wanted
+            ):
+                raise ForumError(422, ["Title has already been used"], action="create_post")
+
     def _validate_raw(self, raw: str) -> None:
         if not isinstance(raw, str) or len(raw.strip()) < 2:
             raise ForumError(
@@ -537,6 +549,8 @@ class ForumState:
             elif category_id is None:
                 category_id = 1
             if check_unique:
+                if archetype != "private_message":
+                    self._check_title_unique(title)
                 self._check_unique(user, raw)
             topic = TopicRec(
                 id=self._next("topic"),
