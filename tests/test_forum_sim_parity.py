@@ -211,3 +211,75 @@ async def test_client_reports_a_duplicate_title_as_unprocessable(api):
         with pytest.raises(UnprocessableEntity, match="Title has already been used"):
             await client.create_topic("Quota exceeded again", "A second topic body")
     assert api.state.posts_by("triagebot") == []
+
+
+# ---- 404 extras, charset, Accept instead of .json ---------------------------------------------
+
+
+async def test_topic_404_carries_the_error_page_in_extras(api):
+    state = api.state
+    state.create_topic("alice", "Quota exceeded again", "You exceeded your current quota")
+    async with api.http() as http:
+        missing = await http.get("/t/999.json", headers=_h(api))
+        by_slug = await http.get("/t/some-slug/999.json", headers=_h(api))
+        posts = await http.get("/t/999/posts.json", headers=_h(api))
+    for r in (missing, by_slug):
+        body = r.json()
+        assert r.status_code == 404 and body["error_type"] == "not_found"
+        assert set(body["extras"]) == {"title", "html"} and "<" in body["extras"]["html"]
+    # Only topics#show renders the page (core's rescue_discourse_actions); topics#posts not.
+    assert posts.status_code == 404 and "extras" not in posts.json()
+
+
+async def test_json_answers_name_their_charset_as_rails_does(api):
+    state = api.state
+    state.create_topic("alice", "Quota exceeded again", "You exceeded your current quota")
+    state.configure_rate_limit(1)
+    async with api.http() as http:
+        answers = [
+            await http.get("/posts.json", headers=_h(api)),  # 200
+            await http.get("/t/1.json", headers=_h(api)),  # 429 (site-wide limit of 1)
+        ]
+        state.configure_rate_limit(100)
+        answers += [
+            await http.get("/t/999.json", headers=_h(api)),  # 404
+            await http.get("/posts.json", headers={"Api-Key": "wrong"}),  # 403
+            await http.post("/posts.json", json={"topic_id": 1, "raw": "x"}, headers=_h(api)),
+        ]
+    assert [r.status_code for r in answers] == [200, 429, 404, 403, 422]
+    assert {r.headers["content-type"] for r in answers} == {"application/json; charset=utf-8"}
+
+
+async def test_accept_json_serves_the_api_without_the_suffix(api):
+    state = api.state
+    state.create_topic("alice", "Quota exceeded again", "You exceeded your current quota")
+    reply = state.create_post("triagebot", 1, "first text of the reply")
+    accept = {**_h(api), "Accept": "application/json"}
+    async with api.http() as http:
+        suffixed = (await http.get("/t/1.json", headers=_h(api))).json()
+        topic = await http.get("/t/1", headers=accept)
+        slugged = await http.get("/t/quota-exceeded-again/1", headers=accept)
+        latest = await http.get("/posts", headers=accept)
+        post = await http.get(f"/posts/{reply['id']}", headers=accept)
+        edit = await http.put(f"/posts/{reply['id']}", headers=accept,
+                              json={"post": {"raw": "second text of the reply"}})  # fmt: skip
+        stream = await http.get("/t/1/posts", params={"post_ids[]": "1"}, headers=accept)
+        html_client = await http.get("/t/1", headers={**_h(api), "Accept": "text/html"})
+    assert topic.status_code == 200 and topic.json()["id"] == suffixed["id"]
+    assert slugged.status_code == 200 and post.json()["raw"] == "first text of the reply"
+    assert mismatches("latest_posts", latest.json()) == []
+    assert edit.status_code == 200 and state.post(reply["id"]).raw == "second text of the reply"
+    assert stream.json()["post_stream"]["posts"][0]["id"] == 1
+    assert html_client.status_code == 404  # no JSON asked for: not the API
+
+
+async def test_accept_json_leaves_suffixed_paths_alone(api):
+    api.state.add_user("john.doe")
+    accept = {**_h(api), "Accept": "application/json"}
+    async with api.http() as http:
+        assert (await http.get("/u/john.doe.json", headers=accept)).json()["user"]["username"] == (
+            "john.doe"
+        )
+        assert (await http.get("/u/john.doe", headers=accept)).json()["user"]["username"] == (
+            "john.doe"
+        )

@@ -8,6 +8,7 @@ site-wide admin-API limiter, as in Discourse, and a refused one gets Discourse's
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,8 +35,13 @@ LATEST_PAGE_SIZE = 50
 Handler = Callable[[Request, ForumState, UserRec | None], Awaitable[Response]]
 
 
+class DiscourseJSONResponse(JSONResponse):
+    # Rails names the charset on every JSON answer; Starlette adds it only to text/* types.
+    media_type = "application/json; charset=utf-8"
+
+
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(data, status_code=status, headers=headers)
+    return DiscourseJSONResponse(data, status_code=status, headers=headers)
 
 
 def _error(exc: ForumError) -> JSONResponse:
@@ -242,10 +248,23 @@ def _visible_topic(state: ForumState, user: UserRec | None, topic_id: int) -> An
     return topic
 
 
+NOT_FOUND_PAGE_TITLE = "Page Not Found"
+NOT_FOUND_HTML = (
+    '<div class="page-not-found">\n'
+    '  <h1 class="title">Oops! That page doesn\u2019t exist or is private.</h1>\n'
+    "</div>"
+)
+
+
 async def show_topic(request: Request, state: ForumState, user: UserRec | None) -> Response:
     topic_id = _int_param(request.path_params["topic_id"], "id")
     with state._lock:
-        topic = _visible_topic(state, user, topic_id)
+        try:
+            topic = _visible_topic(state, user, topic_id)
+        except ForumError as exc:
+            # core's rescue_discourse_actions adds the HTML error page for topics#show only.
+            exc.extras = {"title": NOT_FOUND_PAGE_TITLE, "html": NOT_FOUND_HTML}
+            raise
         topic.views += 1
         return _json(ser.topic_json(state, topic, user))
 
@@ -473,6 +492,33 @@ async def not_found_route(request: Request) -> Response:
     return _error(not_found())
 
 
+# API paths that Rails also serves without `.json` when the request sends
+# `Accept: application/json` (the format comes from the header; API_NOTES.md 2).
+_FORMATLESS_API = re.compile(
+    r"^/(posts|posts/\d+|post_actions|t/\d+|t/[^/]+/\d+|t/\d+/(posts|status)|search"
+    r"|u/[^/]+|session/current|site|categories)$"
+)
+
+
+class JSONFormatFromAccept:
+    """Route `/t/123` with `Accept: application/json` as `/t/123.json`, as Rails does."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and not path.endswith(".json") and _FORMATLESS_API.match(path):
+            accept = b""
+            for name, value in scope.get("headers") or []:
+                if name == b"accept":
+                    accept = value.lower()
+            if b"application/json" in accept:
+                path += ".json"
+                scope = {**scope, "path": path, "raw_path": path.encode()}
+        await self.app(scope, receive, send)
+
+
 def create_app(state: ForumState) -> Any:
     """The ASGI app for `state` (wrapped in the fault-injection middleware)."""
     routes = [
@@ -498,4 +544,4 @@ def create_app(state: ForumState) -> Any:
     app.state.forum = state
     app.state.session_cookie = SESSION_COOKIE
     app.add_exception_handler(404, lambda request, exc: _error(not_found()))
-    return FaultMiddleware(app, state)
+    return FaultMiddleware(JSONFormatFromAccept(app), state)
