@@ -215,3 +215,52 @@ async def test_bot_never_answers_in_an_unlisted_topic(tmp_path):
     answered = {p["topic_id"] for p in state.posts_by("triagebot")}
     assert answered == {listed["topic_id"]}
     store.close()
+
+
+# ---- raw in another shape is an error, never an empty post ------------------------------------
+
+
+async def test_client_refuses_raw_in_another_shape(live_forum):
+    from bot.discourse.errors import DiscourseError
+
+    state = live_forum.state
+    state.create_topic("alice", "Quota exceeded again", "You exceeded your current quota")
+    state.faults.raw_as_document = True
+    async with live_forum.http() as http:
+        client = live_forum.client(http)
+        for call in (client.latest_posts(), client.get_post(1), client.get_topic(1)):
+            with pytest.raises(DiscourseError, match="Malformed post 1 .*raw is a list"):
+                await call
+
+
+async def test_bot_neither_answers_nor_skips_posts_it_cannot_read(tmp_path):
+    from bot.forum_sim.server import serve
+    from bot.runner import poller
+    from tests.runner_support import make_forum, make_store
+    from tests.test_runner_e2e import SCOPES, _real_services, _until
+
+    state = make_forum()
+    store = make_store(tmp_path)
+    with serve(state) as base_url:
+        services = _real_services(state, store, base_url, max_posts_per_hour=1000)
+        stop = asyncio.Event()
+        polls: list[int] = []
+        task = asyncio.create_task(poller.run_loop(
+            services, stop=stop, interval=0.05, on_poll=lambda s: polls.append(s.polls)))  # fmt: skip
+        await _until(lambda: poller.get_cursor(services) is not None)
+        start = poller.get_cursor(services)
+        state.faults.raw_as_document = True
+        topic = state.create_topic("alice", "Key error while shaped", f"{SCOPES} (odd shape)")
+        await _until(lambda: len(polls) >= 5)
+        assert state.posts_by("triagebot") == []  # not triaged as an empty post
+        assert poller.get_cursor(services) == start  # and not skipped either
+        state.faults.raw_as_document = False
+        await _until(lambda: len(state.posts_by("triagebot")) >= 1)
+        await asyncio.sleep(0.3)
+        stop.set()
+        await task
+        await services.aclose()
+    replies = state.posts_by("triagebot")
+    assert [p["topic_id"] for p in replies] == [topic["topic_id"]]
+    assert poller.get_cursor(services) >= topic["id"]
+    store.close()

@@ -329,7 +329,13 @@ class DiscourseClient:
         params = {"before": before} if before is not None else None
         data = await self.request("GET", "/posts.json", params=params)
         items = data.get("latest_posts") if isinstance(data, dict) else None
-        return [Post.from_json(p) for p in (items or []) if isinstance(p, dict) and "id" in p]
+        if not isinstance(items, list):
+            raise DiscourseError(
+                "Malformed answer from Discourse to GET /posts.json: no latest_posts"
+            )
+        return [
+            Post.from_json(p, require_raw=True) for p in items if isinstance(p, dict) and "id" in p
+        ]
 
     async def posts_since(
         self, after_id: int, *, max_pages: int | None = None
@@ -356,7 +362,8 @@ class DiscourseClient:
             yield collected[ident]
 
     async def get_post(self, post_id: int) -> Post:
-        return Post.from_json(await self.request("GET", f"/posts/{int(post_id)}.json"))
+        data = await self.request("GET", f"/posts/{int(post_id)}.json")
+        return Post.from_json(data, require_raw=True)
 
     async def get_topic(self, topic_id: int) -> Topic:
         """The topic with every post in stream order, each with its raw markdown."""
@@ -372,7 +379,7 @@ class DiscourseClient:
             stream = chunk.get("post_stream") if isinstance(chunk, dict) else None
             for p in (stream or {}).get("posts") or []:
                 if isinstance(p, dict) and "id" in p:
-                    post = Post.from_json(p)
+                    post = Post.from_json(p, require_raw=True)
                     by_id[post.id] = post
         # /t/{id}/posts.json omits topic context; fill it so each Post stands alone.
         posts = tuple(
