@@ -59,16 +59,17 @@ async def test_logged_in_moderator_is_redirected_with_signed_identity(sso_forum)
     assert data["email"]
 
 
-async def test_not_logged_in_sees_login_form_then_continues(sso_forum):
+async def test_not_logged_in_is_sent_to_login_then_continues(sso_forum):
     async with sso_forum.http() as http:
         r = await http.get("/session/sso_provider", params=_request("n1"))
-        assert r.status_code == 200 and 'name="password"' in r.text
-        # The form posts back with return_to = the provider URL, then the provider redirects.
-        marker = 'name="return_to" value="'
-        return_to = r.text.split(marker, 1)[1].split('"', 1)[0].replace("&amp;", "&")
-        assert return_to.startswith("/session/sso_provider?")
-        login = await _login(http, "member", "pw-member", return_to)
+        # core: the request waits in the sso_payload cookie and the browser goes to /login.
+        assert r.status_code == 302 and r.headers["location"] == "/login"
+        assert "sso_payload" in r.cookies
+        form = await http.get("/login")
+        assert form.status_code == 200 and 'name="password"' in form.text
+        login = await _login(http, "member", "pw-member")
         assert login.status_code == 303
+        assert login.headers["location"].startswith("/session/sso_provider?")
         r2 = await http.get(login.headers["location"])
     assert r2.status_code == 302
     data = _decode(r2.headers["location"])
@@ -76,16 +77,55 @@ async def test_not_logged_in_sees_login_form_then_continues(sso_forum):
     assert data["moderator"] == "false"
 
 
-async def test_bad_signature_is_forbidden(sso_forum):
+def _request_with(**extra: str) -> dict:
+    params = {"nonce": "n2", "return_sso_url": RETURN, **extra}
+    sso = base64.b64encode(urlencode(params).encode()).decode()
+    sig = hmac.new(SSO_SECRET.encode(), sso.encode(), hashlib.sha256).hexdigest()
+    return {"sso": sso, "sig": sig}
+
+
+async def test_prompt_none_answers_failed_at_once_when_not_logged_in(sso_forum):
+    async with sso_forum.http() as http:
+        r = await http.get("/session/sso_provider", params=_request_with(prompt="none"))
+        assert r.status_code == 302 and r.headers["location"].startswith(RETURN + "?")
+        data = _decode(r.headers["location"])
+        assert data == {"nonce": "n2", "return_sso_url": RETURN, "failed": "true"}
+        # Signed in, prompt=none is an ordinary sign-in.
+        await _login(http, "mod1", "pw-mod")
+        r = await http.get("/session/sso_provider", params=_request_with(prompt="none"))
+    assert _decode(r.headers["location"])["username"] == "mod1"
+
+
+async def test_logout_true_signs_out_and_returns(sso_forum):
+    async with sso_forum.http() as http:
+        await _login(http, "mod1", "pw-mod")
+        r = await http.get("/session/sso_provider", params=_request_with(logout="true"))
+        assert r.status_code == 302 and r.headers["location"] == RETURN
+        # The forum session is gone: the next request is sent to the login page.
+        again = await http.get("/session/sso_provider", params=_request())
+    assert again.status_code == 302 and again.headers["location"] == "/login"
+
+
+async def test_bad_or_missing_signature_is_core_plain_text_422(sso_forum):
     async with sso_forum.http() as http:
         await _login(http, "mod1", "pw-mod")
         bad = _request(secret="not-the-secret")
-        r = await http.get("/session/sso_provider", params=bad)
-        assert r.status_code == 403
         tampered = _request()
         tampered["sso"] = _request(nonce="other")["sso"]
-        assert (await http.get("/session/sso_provider", params=tampered)).status_code == 403
-        assert (await http.get("/session/sso_provider")).status_code == 403
+        no_sig = {"sso": _request()["sso"]}
+        for params in (bad, tampered, no_sig, {}):
+            r = await http.get("/session/sso_provider", params=params)
+            assert r.status_code == 422, params
+            assert r.headers["content-type"].startswith("text/plain")
+            assert r.text == "Login Error"  # never a hint at the right signature
+
+
+async def test_missing_return_sso_url_is_a_400(sso_forum):
+    payload = base64.b64encode(urlencode({"nonce": "n3"}).encode()).decode()
+    sig = hmac.new(SSO_SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    async with sso_forum.http() as http:
+        r = await http.get("/session/sso_provider", params={"sso": payload, "sig": sig})
+    assert r.status_code == 400 and r.text == "return_sso_url is blank, it must be provided"
 
 
 async def test_wrong_password_and_open_redirect_are_refused(sso_forum):

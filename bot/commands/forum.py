@@ -69,6 +69,18 @@ def forum() -> None:
     show_default=True,
     help="Admin-API requests allowed per minute, site-wide.",
 )
+@click.option(
+    "--rate-limit-create-post",
+    "create_post_interval",
+    default=0.0,
+    type=click.FloatRange(min=0),
+    show_default=True,
+    help=(
+        "Seconds a non-staff user must wait between creates, as Discourse's "
+        "rate_limit_create_post (a stock forum uses 5; 0 turns it off). A refused create "
+        "gets Discourse's 429 rate_limit with Retry-After."
+    ),
+)
 def serve_cmd(
     seed_path: str | None,
     host: str,
@@ -80,6 +92,7 @@ def serve_cmd(
     staff_password: str | None,
     member_password: str | None,
     rate_limit: int,
+    create_post_interval: float,
 ) -> None:
     """Serve the local forum until Ctrl-C; prints its base URL and the bot's API key."""
     if not 0 <= port <= 65535:
@@ -87,6 +100,7 @@ def serve_cmd(
     if webhooks and not webhook_secret:
         raise UserError("--webhook needs --webhook-secret (Discourse signs every delivery)")
     state = ForumState(rate_limit_per_minute=rate_limit)
+    state.rate_limit_create_post = create_post_interval
     if seed_path:
         topics = state.seed_from_jsonl(seed_path)
         click.echo(f"Seeded {len(topics)} topics from {seed_path}", err=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,6 +20,7 @@ import httpx
 
 from bot.discourse.errors import (
     DiscourseError,
+    EditConflict,
     RateLimited,
     ServerError,
     TransportError,
@@ -31,6 +32,7 @@ from bot.discourse.ratelimit import RateLimiter, Sleep
 LATEST_PAGE_SIZE = 50
 TOPIC_POSTS_BATCH = 20
 USER_AGENT = "triagebot (+discourse client)"
+CREATE_SPACING_MARGIN = 0.1  # seconds added to a learned create spacing (response latency)
 SITE_WIDE_429_CODES = frozenset({"admin_api_key_rate_limit", "global_rate_limit"})
 DEFAULT_FLAG_IDS = {
     "off_topic": 3,
@@ -141,6 +143,14 @@ class DiscourseClient:
         self._sleep = sleep
         self._rng = rng if rng is not None else random.Random()
         self._site: dict[str, Any] | None = None
+        # Read-modify-write rounds an edit gets when others keep editing the same post/topic.
+        self.edit_attempts = 3
+        # A non-staff bot meets the forum's per-user create limit (`rate_limit_create_post`,
+        # 5 s on a stock forum). The first 429 teaches the spacing; later creates wait it out
+        # up front instead of each being refused once.
+        self.create_spacing = 0.0
+        self._last_create_at: float | None = None
+        self._next_create_at = 0.0
         self.stats = ClientStats()
 
     # ---- transport ---------------------------------------------------------------------
@@ -165,6 +175,9 @@ class DiscourseClient:
             content = json.dumps(json_body, sort_keys=True, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
         policy = self.retry
+        is_create = method == "POST" and path == "/posts.json"
+        if is_create:
+            await self._pace_create()
         last_error: DiscourseError | None = None
         for attempt in range(1, max(1, policy.max_attempts) + 1):
             if attempt > 1:
@@ -206,14 +219,25 @@ class DiscourseClient:
                     wait_seconds=hint,
                     code=code,
                 )
+                # Core sets the error-code header only for its site-wide limiters; a JSON
+                # rate_limit body without it is a per-user content limiter (posting too fast).
+                # A body that is not JSON (nginx, the request tracker) is site-wide.
+                site_wide = (
+                    code in SITE_WIDE_429_CODES if code is not None else error_type is None
+                ) or (code or "").startswith("ip_")
+                if is_create and not site_wide:
+                    self._learn_create_spacing(hint if hint is not None else wait)
                 if attempt < policy.max_attempts:
-                    if code is None or code in SITE_WIDE_429_CODES or code.startswith("ip_"):
-                        # Site-wide (or unknown, e.g. nginx) limits stall every worker that
-                        # shares this limiter, not just this call.
+                    if site_wide:
+                        # Site-wide limits stall every worker that shares this limiter.
                         self.limiter.pause_for(wait)
                         self.stats.waited_seconds += wait
+                    elif is_create:
+                        # Concurrent creates queue up behind each other at the learned spacing
+                        # rather than all retrying at the same moment.
+                        await self._pace_create(at_least=wait)
                     else:
-                        # A per-user/per-action limit (e.g. posting too fast) delays this call only.
+                        # A per-user/per-action limit delays this call only.
                         await self._pause(wait)
                 continue
             if status >= 500:
@@ -270,9 +294,33 @@ class DiscourseClient:
                     errors=[str(e) for e in data["errors"]],
                     error_type=data.get("error_type"),
                 )
+            if is_create:
+                self._last_create_at = self.limiter.now()
             return data
         assert last_error is not None
         raise last_error
+
+    def _learn_create_spacing(self, wait: float) -> None:
+        """The forum refused a create `wait` s before it allows one: its interval is at least
+        the time since our last create plus that wait (plus a margin for response latency)."""
+        since = 0.0
+        if self._last_create_at is not None:
+            since = max(0.0, self.limiter.now() - self._last_create_at)
+        spacing = min(self.retry.max_429_wait, since + max(0.0, wait) + CREATE_SPACING_MARGIN)
+        self.create_spacing = max(self.create_spacing, spacing)
+
+    async def _pace_create(self, at_least: float = 0.0) -> None:
+        """Wait for this create's turn: `create_spacing` after the previous one (sent or
+        reserved), and at least `at_least` seconds from now."""
+        now = self.limiter.now()
+        at = now + max(0.0, at_least)
+        if self.create_spacing > 0:
+            if self._last_create_at is not None:
+                at = max(at, self._last_create_at + self.create_spacing)
+            at = max(at, self._next_create_at)
+            self._next_create_at = at + self.create_spacing
+        if at > now:
+            await self._pause(at - now)
 
     # ---- reading -----------------------------------------------------------------------
 
@@ -281,7 +329,13 @@ class DiscourseClient:
         params = {"before": before} if before is not None else None
         data = await self.request("GET", "/posts.json", params=params)
         items = data.get("latest_posts") if isinstance(data, dict) else None
-        return [Post.from_json(p) for p in (items or []) if isinstance(p, dict) and "id" in p]
+        if not isinstance(items, list):
+            raise DiscourseError(
+                "Malformed answer from Discourse to GET /posts.json: no latest_posts"
+            )
+        return [
+            Post.from_json(p, require_raw=True) for p in items if isinstance(p, dict) and "id" in p
+        ]
 
     async def posts_since(
         self, after_id: int, *, max_pages: int | None = None
@@ -308,7 +362,8 @@ class DiscourseClient:
             yield collected[ident]
 
     async def get_post(self, post_id: int) -> Post:
-        return Post.from_json(await self.request("GET", f"/posts/{int(post_id)}.json"))
+        data = await self.request("GET", f"/posts/{int(post_id)}.json")
+        return Post.from_json(data, require_raw=True)
 
     async def get_topic(self, topic_id: int) -> Topic:
         """The topic with every post in stream order, each with its raw markdown."""
@@ -324,7 +379,7 @@ class DiscourseClient:
             stream = chunk.get("post_stream") if isinstance(chunk, dict) else None
             for p in (stream or {}).get("posts") or []:
                 if isinstance(p, dict) and "id" in p:
-                    post = Post.from_json(p)
+                    post = Post.from_json(p, require_raw=True)
                     by_id[post.id] = post
         # /t/{id}/posts.json omits topic context; fill it so each Post stands alone.
         posts = tuple(
@@ -423,6 +478,86 @@ class DiscourseClient:
             body["message"] = message
         await self.request("POST", "/post_actions.json", json_body=body)
 
-    async def set_tags(self, topic_id: int, tags: Sequence[str]) -> None:
-        """Replace the topic's tags (Discourse treats the list as the full set)."""
-        await self.request("PUT", f"/t/-/{int(topic_id)}.json", json_body={"tags": list(tags)})
+    async def set_tags(
+        self, topic_id: int, tags: Sequence[str], *, original_tags: Sequence[str] | None = None
+    ) -> None:
+        """Replace the topic's tags (Discourse treats the list as the full set).
+
+        With `original_tags` (the tags the caller read), a topic retagged since answers 409
+        (`EditConflict`) instead of losing the other editor's tags.
+        """
+        body: dict[str, Any] = {"tags": list(tags)}
+        if original_tags:  # core ignores a blank original_tags, so sending [] checks nothing
+            body["original_tags"] = list(original_tags)
+        await self.request("PUT", f"/t/-/{int(topic_id)}.json", json_body=body)
+
+    async def add_tags(self, topic_id: int, tags: Sequence[str]) -> tuple[str, ...]:
+        """Add tags to those the topic has; re-reads and retries when someone retags meanwhile."""
+        attempts = max(1, self.edit_attempts)
+        for attempt in range(1, attempts + 1):
+            data = await self.request("GET", f"/t/{int(topic_id)}.json")
+            current = Topic.from_json(data).tags
+            wanted = tuple(dict.fromkeys([*current, *tags]))
+            if wanted == current:
+                return current
+            try:
+                await self.set_tags(topic_id, wanted, original_tags=current)
+                return wanted
+            except EditConflict:
+                if attempt == attempts:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def edit_post(
+        self,
+        post_id: int,
+        raw: str,
+        *,
+        original_text: str | None,
+        edit_reason: str | None = None,
+    ) -> Post:
+        """One `PUT /posts/{id}.json`. `original_text` is the raw the edit was made from:
+        Discourse answers 409 (`EditConflict`) when the post changed since, so an edit never
+        overwrites someone else's. Pass None only to overwrite deliberately."""
+        inner: dict[str, Any] = {"raw": raw}
+        if original_text:
+            inner["original_text"] = original_text
+        if edit_reason:
+            inner["edit_reason"] = edit_reason
+        data = await self.request("PUT", f"/posts/{int(post_id)}.json", json_body={"post": inner})
+        post_obj = data.get("post") if isinstance(data, dict) else None
+        if not isinstance(post_obj, dict):
+            raise DiscourseError(
+                f"Malformed response from Discourse to PUT /posts/{int(post_id)}.json: no post"
+            )
+        return Post.from_json(post_obj)
+
+    async def revise_post(
+        self,
+        post_id: int,
+        revise: Callable[[Post], str | None],
+        *,
+        edit_reason: str | None = None,
+    ) -> Post:
+        """Read the post, edit it to `revise(post)` and save it guarded by `original_text`.
+
+        On a 409 (someone edited it in between) the post is read again and `revise` applied
+        to the new text, up to `edit_attempts` times; then `EditConflict` is raised and the
+        post is left as the other editor saved it. `revise` returning None (or the same
+        text) means "nothing to change" and nothing is sent. An edit never creates a post,
+        so giving up can never double-post.
+        """
+        attempts = max(1, self.edit_attempts)
+        for attempt in range(1, attempts + 1):
+            current = await self.get_post(post_id)
+            new_raw = revise(current)
+            if new_raw is None or new_raw == current.raw:
+                return current
+            try:
+                return await self.edit_post(
+                    post_id, new_raw, original_text=current.raw, edit_reason=edit_reason
+                )
+            except EditConflict:
+                if attempt == attempts:
+                    raise
+        raise AssertionError("unreachable")

@@ -2,7 +2,8 @@
 
 Forums differ by version and plugins, so `from_json` ignores unknown fields, defaults missing
 optional ones and coerces the loose types Discourse and its plugins emit (ints as strings,
-booleans as "true"/"false", tags as strings or objects). Only a missing `id` is an error.
+booleans as "true"/"false", tags as strings or objects). A missing `id` is an error, and so is
+a post's `raw` in any shape but text (or missing where the endpoint always sends it).
 """
 
 from __future__ import annotations
@@ -73,6 +74,12 @@ def _tags(value: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _shape(value: Any) -> str:
+    names = {dict: "an object", list: "a list", bool: "a boolean", int: "a number",
+             float: "a number"}  # fmt: skip
+    return names.get(type(value), type(value).__name__)
+
+
 def _require_id(data: Any, kind: str) -> int:
     if not isinstance(data, dict):
         raise DiscourseError(f"Malformed {kind} from Discourse: expected an object")
@@ -110,8 +117,19 @@ class Post:
     yours: bool = False
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Post:
+    def from_json(cls, data: dict[str, Any], *, require_raw: bool = False) -> Post:
+        """`require_raw` for answers that always carry raw (/posts.json, /posts/{id}.json,
+        topic posts with include_raw): a post without it there is a malformed answer."""
         ident = _require_id(data, "post")
+        raw = data.get("raw")
+        # The bot triages raw; reading an unexpected shape as "" would triage an empty post
+        # (and then skip the real one), so anything but text is an error, never a default.
+        if raw is not None and not isinstance(raw, str):
+            raise DiscourseError(
+                f"Malformed post {ident} from Discourse: raw is {_shape(raw)}, expected text"
+            )
+        if raw is None and require_raw:
+            raise DiscourseError(f"Malformed post {ident} from Discourse: raw is missing")
         admin = _bool(data.get("admin"))
         moderator = _bool(data.get("moderator"))
         staff_raw = data.get("staff")
@@ -123,7 +141,7 @@ class Post:
             username=_str(data.get("username"), "") or "",
             user_id=_int(data.get("user_id")),
             name=_str(data.get("name")),
-            raw=_str(data.get("raw"), "") or "",
+            raw=raw or "",
             cooked=_str(data.get("cooked"), "") or "",
             staff=_bool(staff_raw) if staff_raw is not None else (admin or moderator),
             admin=admin,

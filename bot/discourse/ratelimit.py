@@ -76,6 +76,10 @@ class RateLimiter:
         self._paused_until = 0.0
         self.waited_seconds = 0.0
 
+    def now(self) -> float:
+        """This limiter's clock (injected in tests), for callers that pace alongside it."""
+        return self._clock()
+
     def pause_until(self, deadline: float) -> None:
         """Hold every caller until `deadline` (clock time), e.g. after a site-wide 429."""
         self._paused_until = max(self._paused_until, deadline)

@@ -8,6 +8,7 @@ site-wide admin-API limiter, as in Discourse, and a refused one gets Discourse's
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,6 +25,7 @@ from bot.forum_sim.state import (
     ForumError,
     ForumState,
     UserRec,
+    edit_conflict,
     invalid_access,
     not_found,
 )
@@ -33,8 +35,13 @@ LATEST_PAGE_SIZE = 50
 Handler = Callable[[Request, ForumState, UserRec | None], Awaitable[Response]]
 
 
+class DiscourseJSONResponse(JSONResponse):
+    # Rails names the charset on every JSON answer; Starlette adds it only to text/* types.
+    media_type = "application/json; charset=utf-8"
+
+
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(data, status_code=status, headers=headers)
+    return DiscourseJSONResponse(data, status_code=status, headers=headers)
 
 
 def _error(exc: ForumError) -> JSONResponse:
@@ -157,6 +164,8 @@ async def latest_posts(request: Request, state: ForumState, user: UserRec | None
                 or topic is None
                 or topic.deleted_at is not None
                 or topic.archetype == "private_message"
+                # core's posts#latest takes Post.visible: posts of unlisted topics are left out
+                or not topic.visible
                 or not state.can_see_topic(user, topic)
             ):
                 continue
@@ -202,9 +211,17 @@ async def update_post(request: Request, state: ForumState, user: UserRec | None)
             raise ForumError(
                 400, ["param is missing or the value is empty: post"], "invalid_parameters"
             )
-    state.edit_post(post_id, raw, edit_reason=nested.get("edit_reason"))
-    with state._lock:
-        return _json({"post": ser.post_json(state, state.post(post_id), user)})
+        # Optimistic concurrency as in core's PostsController#update: a caller that says what
+        # text it edited (`original_text`, or the older `raw_old`) is refused with 409 when
+        # someone changed the post since, instead of silently overwriting their edit.
+        original = nested.get("original_text") or nested.get("raw_old")
+        if original and original != post.raw:
+            raise edit_conflict()
+        # Check and write under one lock hold, so no edit can slip in between.
+        state.edit_post(post_id, raw, edit_reason=nested.get("edit_reason"))
+        data = ser.post_json(state, state.post(post_id), user, include_raw=True)
+        data["draft_sequence"] = 0
+        return _json({"post": data})
 
 
 async def post_action(request: Request, state: ForumState, user: UserRec | None) -> Response:
@@ -231,10 +248,23 @@ def _visible_topic(state: ForumState, user: UserRec | None, topic_id: int) -> An
     return topic
 
 
+NOT_FOUND_PAGE_TITLE = "Page Not Found"
+NOT_FOUND_HTML = (
+    '<div class="page-not-found">\n'
+    '  <h1 class="title">Oops! That page doesn\u2019t exist or is private.</h1>\n'
+    "</div>"
+)
+
+
 async def show_topic(request: Request, state: ForumState, user: UserRec | None) -> Response:
     topic_id = _int_param(request.path_params["topic_id"], "id")
     with state._lock:
-        topic = _visible_topic(state, user, topic_id)
+        try:
+            topic = _visible_topic(state, user, topic_id)
+        except ForumError as exc:
+            # core's rescue_discourse_actions adds the HTML error page for topics#show only.
+            exc.extras = {"title": NOT_FOUND_PAGE_TITLE, "html": NOT_FOUND_HTML}
+            raise
         topic.views += 1
         return _json(ser.topic_json(state, topic, user))
 
@@ -276,12 +306,16 @@ async def update_topic(request: Request, state: ForumState, user: UserRec | None
         topic = _visible_topic(state, user, topic_id)
         if not user.staff and user.trust_level < 2 and topic.user_id != user.id:
             raise invalid_access()
-        if "original_tags" in params:
-            original = params["original_tags"] or []
-            if sorted(original) != sorted(topic.tags):
-                raise ForumError(
-                    409, ["Someone else edited this topic. Please reload and try again."]
-                )
+        # Core's TopicsController#update: a present (non-blank) original_title/original_tags
+        # that no longer matches the topic is an edit conflict.
+        original_title = params.get("original_title")
+        if original_title and str(original_title) != topic.title:
+            raise edit_conflict()
+        original_tags = params.get("original_tags")
+        if isinstance(original_tags, str):
+            original_tags = [original_tags]
+        if original_tags and sorted(map(str, original_tags)) != sorted(topic.tags):
+            raise edit_conflict()
         if "tags" in params:
             tags = params["tags"] or []
             if isinstance(tags, str):
@@ -458,6 +492,33 @@ async def not_found_route(request: Request) -> Response:
     return _error(not_found())
 
 
+# API paths that Rails also serves without `.json` when the request sends
+# `Accept: application/json` (the format comes from the header; API_NOTES.md 2).
+_FORMATLESS_API = re.compile(
+    r"^/(posts|posts/\d+|post_actions|t/\d+|t/[^/]+/\d+|t/\d+/(posts|status)|search"
+    r"|u/[^/]+|session/current|site|categories)$"
+)
+
+
+class JSONFormatFromAccept:
+    """Route `/t/123` with `Accept: application/json` as `/t/123.json`, as Rails does."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and not path.endswith(".json") and _FORMATLESS_API.match(path):
+            accept = b""
+            for name, value in scope.get("headers") or []:
+                if name == b"accept":
+                    accept = value.lower()
+            if b"application/json" in accept:
+                path += ".json"
+                scope = {**scope, "path": path, "raw_path": path.encode()}
+        await self.app(scope, receive, send)
+
+
 def create_app(state: ForumState) -> Any:
     """The ASGI app for `state` (wrapped in the fault-injection middleware)."""
     routes = [
@@ -483,4 +544,4 @@ def create_app(state: ForumState) -> Any:
     app.state.forum = state
     app.state.session_cookie = SESSION_COOKIE
     app.add_exception_handler(404, lambda request, exc: _error(not_found()))
-    return FaultMiddleware(app, state)
+    return FaultMiddleware(JSONFormatFromAccept(app), state)

@@ -15,7 +15,9 @@ class Faults:
     shape (HTML, no Retry-After), or, set to True, turns the `burst_429` responses into that
     shape; `text_429` answers the next N with the middleware's text/plain shape. Counters
     decrement as they fire. `timeout_paths` + `timeout_seconds` stall matching paths (to test
-    client timeouts over loopback). `rng` is seeded so a failing test replays exactly.
+    client timeouts over loopback). `raw_as_document` serves every post's raw as a structured
+    document (a list of blocks, the shape of a real capture in ../shared/discourse/
+    topic_posts.json) instead of text. `rng` is seeded so a failing test replays exactly.
     """
 
     latency: float = 0.0
@@ -28,6 +30,7 @@ class Faults:
     malformed_json: float = 0.0
     timeout_paths: tuple[str, ...] = ()
     timeout_seconds: float = 0.0
+    raw_as_document: bool = False
     rng: random.Random = field(default_factory=lambda: random.Random(1234))
 
     def roll(self, rate: float) -> bool:
@@ -43,3 +46,4 @@ class Faults:
         self.malformed_json = 0.0
         self.timeout_paths = ()
         self.timeout_seconds = 0.0
+        self.raw_as_document = False

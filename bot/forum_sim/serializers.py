@@ -153,6 +153,8 @@ def post_json(
         data["link_counts"] = []
     if include_raw:
         data["raw"] = post.raw
+        if state.faults.raw_as_document:
+            data["raw"] = [{"type": "paragraph", "children": [{"text": post.raw}]}]
     if latest:
         excerpt, truncated = _excerpt(cooked)
         data.update(

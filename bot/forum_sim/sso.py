@@ -3,7 +3,10 @@
 Implements Discourse's `GET /session/sso_provider?sso=<base64>&sig=<hex HMAC-SHA256>`: the
 payload carries `nonce` and `return_sso_url`; a logged-in user is redirected back with a signed
 payload describing them (nonce, external_id, username, name, email, admin, moderator, groups).
-A visitor who is not logged in gets the login form and continues after signing in.
+As in core, a visitor who is not logged in is redirected to /login (the request waits in a
+cookie and resumes after signing in); `prompt=none` answers at once with `failed=true`;
+`logout=true` signs out and returns; a bad or missing signature is a plain-text 422 and a
+missing `return_sso_url` a plain-text 400.
 """
 
 from __future__ import annotations
@@ -17,7 +20,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route
 
 if TYPE_CHECKING:
@@ -89,10 +98,15 @@ async def login_submit(request: Request) -> Response:
     user = state.find_user(username) if username else None
     if user is None or not user.password or not hmac.compare_digest(user.password, password):
         return _login_page(return_to, "Incorrect username or password.", 401)
+    pending_sso = request.cookies.get(SSO_PAYLOAD_COOKIE)
+    if pending_sso:
+        return_to = "/session/sso_provider?" + pending_sso
     response = RedirectResponse(return_to, status_code=303)
     response.set_cookie(
         SESSION_COOKIE, _serializer(state).dumps(user.username), httponly=True, samesite="lax"
     )
+    if pending_sso:
+        response.delete_cookie(SSO_PAYLOAD_COOKIE)
     return response
 
 
@@ -102,8 +116,21 @@ async def logout(request: Request) -> Response:
     return response
 
 
-def _forbidden(message: str) -> JSONResponse:
-    return JSONResponse({"errors": [message], "error_type": "invalid_access"}, status_code=403)
+SSO_PAYLOAD_COOKIE = "sso_payload"
+# core's answers (SessionController#sso_provider): plain text, not JSON
+LOGIN_ERROR = "Login Error"  # discourse_connect.login_error; never says why (it would leak)
+BLANK_RETURN_URL = "return_sso_url is blank, it must be provided"
+
+
+def _plain(message: str, status: int) -> PlainTextResponse:
+    return PlainTextResponse(message, status_code=status)
+
+
+def _signed_redirect(return_url: str, params: dict[str, str], secret: str) -> RedirectResponse:
+    payload = encode_payload(params)
+    separator = "&" if urlsplit(return_url).query else "?"
+    target = return_url + separator + urlencode({"sso": payload, "sig": sso_sign(payload, secret)})
+    return RedirectResponse(target, status_code=302)
 
 
 async def sso_provider(request: Request) -> Response:
@@ -111,26 +138,46 @@ async def sso_provider(request: Request) -> Response:
     secret = state.sso_secret
     if not secret:
         return JSONResponse(
-            {"errors": ["DiscourseConnect provider is not enabled."], "error_type": "not_found"},
+            {"errors": ["The requested URL or resource could not be found."],
+             "error_type": "not_found"},
             status_code=404,
-        )
+        )  # fmt: skip
     sso = request.query_params.get("sso", "")
     sig = request.query_params.get("sig", "")
+    # A missing or wrong signature and an undecodable payload are one ParseError in core: 422.
     if not sso or not sig or not hmac.compare_digest(sso_sign(sso, secret), sig.lower()):
-        return _forbidden("Bad DiscourseConnect signature.")
+        return _plain(LOGIN_ERROR, 422)
     try:
         params = decode_payload(sso)
     except (ValueError, UnicodeDecodeError):
-        return _forbidden("Bad DiscourseConnect payload.")
-    nonce = params.get("nonce")
-    return_url = params.get("return_sso_url")
-    if not nonce or not return_url or urlsplit(return_url).scheme not in ("http", "https"):
-        return _forbidden("DiscourseConnect payload needs nonce and return_sso_url.")
+        return _plain(LOGIN_ERROR, 422)
+    nonce = params.get("nonce", "")
+    return_url = params.get("return_sso_url", "")
+    if not return_url:
+        return _plain(BLANK_RETURN_URL, 400)
+    if urlsplit(return_url).scheme not in ("http", "https"):
+        return _plain("Invalid value for return_sso_url", 400)
     user = session_user(request, state)
+    if params.get("logout") == "true":
+        # Sign the visitor out of the forum and send them back (core: destroy with return_url).
+        response = RedirectResponse(return_url, status_code=302)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
     if user is None:
-        here = request.url.path + "?" + request.url.query
-        return _login_page(here)
-    payload = encode_payload(
+        if params.get("prompt") == "none":
+            # "Only if already signed in": answer at once with a signed failure, no login page.
+            return _signed_redirect(
+                return_url,
+                {"nonce": nonce, "return_sso_url": return_url, "failed": "true"},
+                secret,
+            )
+        # core keeps the request in a cookie and sends the browser to /login; the login
+        # resumes the provider request afterwards.
+        response = RedirectResponse("/login", status_code=302)
+        response.set_cookie(SSO_PAYLOAD_COOKIE, request.url.query, httponly=True, samesite="lax")
+        return response
+    return _signed_redirect(
+        return_url,
         {
             "nonce": nonce,
             "external_id": str(user.id),
@@ -141,11 +188,9 @@ async def sso_provider(request: Request) -> Response:
             "moderator": "true" if user.moderator else "false",
             "groups": ",".join(state.user_groups(user)),
             "return_sso_url": return_url,
-        }
+        },
+        secret,
     )
-    separator = "&" if urlsplit(return_url).query else "?"
-    target = return_url + separator + urlencode({"sso": payload, "sig": sso_sign(payload, secret)})
-    return RedirectResponse(target, status_code=302)
 
 
 def sso_routes() -> list[Route]:

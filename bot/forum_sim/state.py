@@ -72,6 +72,13 @@ def not_found() -> ForumError:
     return ForumError(404, ["The requested URL or resource could not be found."], "not_found")
 
 
+def edit_conflict() -> ForumError:
+    # core: render_json_error(I18n.t("edit_conflict"), status: 409), so no error_type
+    return ForumError(
+        409, ["That post was edited by another user and your changes can no longer be saved."]
+    )
+
+
 def invalid_access(message: str | None = None) -> ForumError:
     return ForumError(
         403,
@@ -217,8 +224,9 @@ class ForumState:
         self.sso_secret: str | None = None
         self.cookie_secret: str = secrets.token_hex(16)
         self.unique_posts_mins: float = 5.0
-        # Discourse's per-user `rate_limit_create_post` (seconds between posts, staff exempt).
-        # Off by default so tests post freely; set to 5 to match a stock forum.
+        # Discourse's per-user `rate_limit_create_post` (seconds between creates, staff exempt;
+        # `forum serve --rate-limit-create-post`). Off by default so tests post freely; 5
+        # matches a stock forum.
         self.rate_limit_create_post: float = 0.0
         self._last_create: dict[int, float] = {}
         self.enforce_rate_limit = True
@@ -472,6 +480,18 @@ class ForumState:
             )
         self._recent_raw[key] = now
 
+    def _check_title_unique(self, title: str) -> None:
+        # Topic's `unique_among` validation (allow_duplicate_topic_titles off, the default):
+        # case-insensitive among listable topics, i.e. regular, not deleted; PMs are exempt.
+        wanted = " ".join(title.split()).lower()
+        for topic in self.topics.values():
+            if (
+                topic.archetype == "regular"
+                and topic.deleted_at is None
+                and " ".join(topic.title.split()).lower() == wanted
+            ):
+                raise ForumError(422, ["Title has already been used"], action="create_post")
+
     def _validate_raw(self, raw: str) -> None:
         if not isinstance(raw, str) or len(raw.strip()) < 2:
             raise ForumError(
@@ -529,6 +549,8 @@ class ForumState:
             elif category_id is None:
                 category_id = 1
             if check_unique:
+                if archetype != "private_message":
+                    self._check_title_unique(title)
                 self._check_unique(user, raw)
             topic = TopicRec(
                 id=self._next("topic"),
@@ -685,18 +707,15 @@ class ForumState:
         left = last + self.rate_limit_create_post - self.clock()
         if left > 0:
             wait = max(1, int(left + 0.999))
+            time_left = "a few seconds" if wait <= 3 else f"{wait} seconds"
+            # Core's OnCreateRecord limiter has no error code, so unlike the admin-API limit
+            # this 429 carries no Discourse-Rate-Limit-Error-Code header.
             raise ForumError(
                 429,
-                [
-                    "You\u2019re creating posts too quickly. "
-                    f"Please wait {wait} seconds before trying again."
-                ],
+                [f"You\u2019re replying too quickly. Please wait {time_left} before trying again."],
                 "rate_limit",
-                extras={"wait_seconds": wait, "time_left": f"{wait} seconds"},
-                headers={
-                    "Retry-After": str(wait),
-                    "Discourse-Rate-Limit-Error-Code": "create_post",
-                },
+                extras={"wait_seconds": wait, "time_left": time_left},
+                headers={"Retry-After": str(wait)},
             )
 
     def edit_post(

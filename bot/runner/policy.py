@@ -45,6 +45,10 @@ def skip_topic(topic: Topic, config: Config) -> str | None:
         return "topic closed"
     if topic.archived:
         return "topic archived"
+    if not topic.visible:
+        # Staff unlisted it (spam, duplicate, under review); /posts.json already leaves such
+        # posts out, and a webhook or direct fetch must not answer them either.
+        return "topic unlisted"
     if topic.deleted_at:
         return "topic deleted"
     if topic.category_id is not None and topic.category_id in config.excluded_categories:
