@@ -40,6 +40,7 @@ FIELD_ORDER = (
     "patterns",
     "misconceptions",
     "facts",
+    "rejected_claims",
     "links",
     "examples",
     "updated_at",
@@ -135,6 +136,8 @@ class KnownIssue:
     patterns: tuple[Pattern, ...] = ()
     misconceptions: tuple[Misconception, ...] = ()
     facts: tuple[Fact, ...] = ()
+    # Claims staff marked as wrongly corrected: never corrected again for this entry.
+    rejected_claims: tuple[str, ...] = ()
     links: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     updated_at: str = ""
@@ -148,6 +151,7 @@ class KnownIssue:
             for m in self.misconceptions
         ]
         data["facts"] = [f.to_dict() for f in self.facts]
+        data["rejected_claims"] = list(self.rejected_claims)
         data["links"] = list(self.links)
         data["examples"] = list(self.examples)
         return {k: data[k] for k in FIELD_ORDER}
@@ -160,8 +164,9 @@ class KnownIssue:
 
     def to_yaml(self) -> str:
         data = self.to_dict()
-        if not data["facts"]:
-            del data["facts"]
+        for optional in ("facts", "rejected_claims"):
+            if not data[optional]:
+                del data[optional]
         if not data["updated_at"]:
             del data["updated_at"]
         if not data["updated_by"]:
@@ -392,6 +397,12 @@ def validate_entry(data: Any, source: str = "<entry>") -> KnownIssue:
         _fact(source, f"facts[{i}]", item) for i, item in enumerate(_list(source, data, "facts"))
     ]
 
+    rejected: list[str] = []
+    for i, claim in enumerate(_list(source, data, "rejected_claims")):
+        if not isinstance(claim, str) or not claim.strip():
+            raise EntryError(source, f"rejected_claims[{i}]", "must be non-empty text")
+        rejected.append(" ".join(claim.split()))
+
     links: list[str] = []
     for i, link in enumerate(_list(source, data, "links")):
         if not isinstance(link, str) or not re.match(r"^https?://\S+$", link):
@@ -414,6 +425,7 @@ def validate_entry(data: Any, source: str = "<entry>") -> KnownIssue:
         patterns=tuple(patterns),
         misconceptions=tuple(misconceptions),
         facts=tuple(facts),
+        rejected_claims=tuple(rejected),
         links=tuple(links),
         examples=tuple(examples),
         updated_at=str(data.get("updated_at") or ""),

@@ -248,12 +248,8 @@ def _m3_runner(db: sqlite_utils.Database) -> None:
 def _m4_issue_facts(db: sqlite_utils.Database) -> None:
     # An entry's checkable facts (bot.known_issues.Fact), as JSON: read and written whole.
     db["known_issues"].add_column("facts", str, not_null_default="[]")
-    # Claims staff marked as wrongly corrected: never corrected again for that issue.
-    db["rejected_claims"].create(
-        {"id": int, "slug": str, "claim_key": str, "claim": str, "by": str, "at": str},
-        pk="id",
-    )
-    db["rejected_claims"].create_index(["slug", "claim_key"], unique=True)
+    # Claims staff marked as wrongly corrected (KnownIssue.rejected_claims), as JSON.
+    db["known_issues"].add_column("rejected_claims", str, not_null_default="[]")
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
@@ -384,6 +380,7 @@ class Store:
                 "workaround": issue.workaround,
                 "links": json.dumps(list(issue.links)),
                 "facts": json.dumps([f.to_dict() for f in issue.facts]),
+                "rejected_claims": json.dumps(list(issue.rejected_claims)),
                 "updated_at": issue.updated_at,
                 "updated_by": issue.updated_by,
             },
@@ -457,6 +454,22 @@ class Store:
         stored, _ = self.save_issue(updated, author=author, action="status", note=note)
         return stored
 
+    def reject_claim(self, slug: str, claim: str, *, author: str) -> tuple[KnownIssue, bool]:
+        """Mark a claim as wrongly corrected for an entry (kept in its history); False
+        when it was marked already."""
+        current = self.get_issue(slug)
+        if current is None:
+            raise StoreError(f"issue: no known issue {slug!r}")
+        claim = " ".join(claim.split())
+        if not claim:
+            raise StoreError("claim: must not be empty")
+        if claim in current.rejected_claims:
+            return current, False
+        data = current.to_dict()
+        data["rejected_claims"] = [*current.rejected_claims, claim]
+        updated = validate_entry(data, source=slug)
+        return self.save_issue(updated, author=author, action="reject-claim", note=claim)
+
     def get_issue(self, slug: str) -> KnownIssue | None:
         row = self.db.execute("SELECT * FROM known_issues WHERE slug = ?", [slug]).fetchone()
         if row is None:
@@ -509,6 +522,7 @@ class Store:
                 )
                 for f in json.loads(row.get("facts") or "[]")
             ),
+            rejected_claims=tuple(json.loads(row.get("rejected_claims") or "[]")),
             links=tuple(json.loads(row.get("links") or "[]")),
             examples=tuple(e["text"] for e in exs),
             updated_at=row["updated_at"] or "",
@@ -679,6 +693,15 @@ class Store:
                 f"SELECT * FROM decisions {where} ORDER BY id DESC LIMIT ?", [*params, limit]
             )
         )
+
+    def decision_corrections_for_post(self, post_id: int) -> list[dict[str, Any]]:
+        """The corrections of the latest decision on a post (claim, correction,
+        strength, basis)."""
+        row = self.db.execute(
+            "SELECT corrections FROM decisions WHERE post_id = ? ORDER BY id DESC LIMIT 1",
+            [post_id],
+        ).fetchone()
+        return list(json.loads(row[0] or "[]")) if row else []
 
     def decision_text_for_post(self, post_id: int) -> str | None:
         row = self.db.execute(

@@ -72,6 +72,20 @@ def show_cmd(app: AppContext, slug: str, as_json: bool) -> None:
     click.echo(issue_json(issue) if as_json else issue.to_yaml().rstrip())
 
 
+@issues.command("reject-claim")
+@click.argument("slug")
+@click.argument("claim")
+@_as_option
+@click.pass_obj
+def reject_claim_cmd(app: AppContext, slug: str, claim: str, author: str | None) -> None:
+    """Never correct CLAIM again for SLUG (a correction staff found wrong)."""
+    _, changed = app.store.reject_claim(slug, claim, author=author or default_author())
+    if changed:
+        click.echo(f"{slug}: the claim will not be corrected again.")
+    else:
+        click.echo(f"{slug}: that claim was already marked; nothing changed.")
+
+
 @issues.command("add")
 @click.argument("file", type=click.Path(dir_okay=False))
 @_as_option

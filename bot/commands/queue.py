@@ -224,12 +224,26 @@ def review_approve(app: AppContext, draft_id: int, edit: bool, author: str | Non
 @review.command("reject")
 @click.argument("draft_id", type=int)
 @click.option("--reason", required=True, help="Why the draft is wrong (kept as training feedback).")
+@click.option(
+    "--wrong-correction",
+    is_flag=True,
+    help="The draft corrected advice that was right: never correct those claims again.",
+)
 @click.option("--as", "author", default=None, help="Who is recorded (default $USER).")
 @click.pass_obj
-def review_reject(app: AppContext, draft_id: int, reason: str, author: str | None) -> None:
+def review_reject(
+    app: AppContext, draft_id: int, reason: str, wrong_correction: bool, author: str | None
+) -> None:
     """Reject a draft; the correction is recorded as feedback."""
-    queues.reject_draft(_services(app), draft_id, author or default_author(), reason)
-    click.echo(f"Draft #{draft_id} rejected.")
+    queues.reject_draft(
+        _services(app),
+        draft_id,
+        author or default_author(),
+        reason,
+        wrong_correction=wrong_correction,
+    )
+    extra = "; its corrected claims will not be corrected again" if wrong_correction else ""
+    click.echo(f"Draft #{draft_id} rejected{extra}.")
 
 
 COMMANDS: list[click.Command] = [queue, review]

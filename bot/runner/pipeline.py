@@ -66,7 +66,17 @@ def _decision_row(
         "reasons": json.dumps([*(d.reasons if d else ()), *reasons]),
         "error_strings": json.dumps(list(d.error_strings) if d else []),
         "corrections": json.dumps(
-            [{"claim": c.claim, "correction": c.correction} for c in d.corrections] if d else []
+            [
+                {
+                    "claim": c.claim,
+                    "correction": c.correction,
+                    "strength": c.strength,
+                    "basis": c.basis,
+                }
+                for c in d.corrections
+            ]
+            if d
+            else []
         ),
         "model_version": d.model_version if d else "",
         "mode": services.mode,

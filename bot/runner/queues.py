@@ -300,13 +300,36 @@ async def approve_draft(
     return get_draft(services, draft_id)
 
 
-def reject_draft(services: Services, draft_id: int, author: str, reason: str) -> Draft:
-    """Reject a draft; the correction is kept as feedback for training."""
+def reject_draft(
+    services: Services,
+    draft_id: int,
+    author: str,
+    reason: str,
+    *,
+    wrong_correction: bool = False,
+) -> Draft:
+    """Reject a draft; the correction is kept as feedback for training.
+
+    `wrong_correction`: the draft corrected advice that was right; its corrected
+    claims are recorded on the entry so that they are never corrected again.
+    """
     draft = _pending_draft(services, draft_id)
     if not reason.strip():
         raise QueueError("reason: say why the draft is wrong (it becomes training feedback)")
     post_text = services.store.decision_text_for_post(draft.post_id) or ""
+    claims = [
+        str(c.get("claim", ""))
+        for c in services.store.decision_corrections_for_post(draft.post_id)
+        if c.get("claim")
+    ]
+    if wrong_correction and not claims:
+        raise QueueError(f"draft {draft_id}: it corrects no claim")
+    if wrong_correction and not draft.issue:
+        raise QueueError(f"draft {draft_id}: it names no known issue")
     with services.store.transaction():
+        if wrong_correction and draft.issue:
+            for claim in claims:
+                services.store.reject_claim(draft.issue, claim, author=author)
         services.store.update_draft(
             draft_id,
             status="rejected",

@@ -657,7 +657,7 @@ def _corrections_from(
     for sentence in sentences:
         if _asserts_nothing(sentence):
             continue
-        if rejected and claim_key(sentence) in rejected:
+        if rejected and claim_key(quote_claim(sentence)) in rejected:
             continue  # staff said correcting this claim was wrong
         words = _content_words(sentence)
         stated = False
@@ -693,6 +693,11 @@ def _corrections_from(
     return found
 
 
+@lru_cache(maxsize=256)
+def _rejected_keys(claims: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(claim_key(c) for c in claims)
+
+
 def claim_key(sentence: str) -> str:
     """The same claim however it is quoted: its content words, sorted."""
     return " ".join(sorted(_content_words(clean_quote(sentence, 10_000))))
@@ -715,6 +720,7 @@ def find_corrections(
     """
     if not issue.misconceptions and not issue.facts:
         return []
+    rejected = rejected | _rejected_keys(issue.rejected_claims)
     already: set[int] = set()
     facts_used: set[int] = set()
     corrections: list[Correction] = []

@@ -727,7 +727,9 @@ def _no_text_threshold(
     return round(min(max(cut, NO_TEXT_REPORT_FLOOR), NO_TEXT_REPORT_CEIL), 4)
 
 
-def _fit_report(scores: np.ndarray, forms: Sequence[Sequence[float]], truth: np.ndarray) -> ReportModel | None:
+def _fit_report(
+    scores: np.ndarray, forms: Sequence[Sequence[float]], truth: np.ndarray
+) -> ReportModel | None:
     """The stacker, fitted on out-of-fold word-model scores (as on unseen posts); with
     too few posts of either kind its weights would be noise, and the calibrated word
     model decides alone."""

@@ -218,13 +218,40 @@ def issue_codes(issue: KnownIssue) -> frozenset[str]:
 MESSAGE_SHARE = 0.3
 _MESSAGE_WORD = re.compile(r"[^\W\d_]{3,}")
 _MESSAGE_STOP = frozenset(
-    ["the", "and", "for", "you", "your", "this", "that", "with", "are", "was", "were", "has", "have", "not", "please", "from", "into", "error", "errors", "request", "code", "type", "message"]
+    [
+        "the",
+        "and",
+        "for",
+        "you",
+        "your",
+        "this",
+        "that",
+        "with",
+        "are",
+        "was",
+        "were",
+        "has",
+        "have",
+        "not",
+        "please",
+        "from",
+        "into",
+        "error",
+        "errors",
+        "request",
+        "code",
+        "type",
+        "message",
+    ]
 )
 
 
 def _entry_vocabulary(issue: KnownIssue) -> frozenset[str]:
     texts = [issue.title, issue.summary, issue.cause, issue.workaround, *issue.examples]
-    texts += [p.value if p.kind == "literal" else " ".join(_regex_literals(p.value)) for p in issue.patterns]
+    texts += [
+        p.value if p.kind == "literal" else " ".join(_regex_literals(p.value))
+        for p in issue.patterns
+    ]
     return frozenset(_MESSAGE_WORD.findall("\n".join(texts).lower()))
 
 
