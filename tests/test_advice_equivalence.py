@@ -64,8 +64,6 @@ def _spans(rx: re.Pattern[str], text: str) -> list[tuple[tuple[int, int], str]]:
     return [(m.span(), m.group(0)) for m in rx.finditer(text)]
 
 
-
-
 def _first(items: list[Any]) -> tuple[set[str] | None, bool]:
     """The characters a match of a parsed sequence can start with (None: any) and
     whether it can match the empty string."""
@@ -98,17 +96,9 @@ def _first(items: list[Any]) -> tuple[set[str] | None, bool]:
     return chars, True
 
 
-
-
-
-
 @pytest.fixture(scope="module")
 def plain_attribution() -> re.Pattern[str]:
     return casefold.folded(advice._ANY_ATTRIBUTION)
-
-
-
-
 
 
 # --- assistant style -------------------------------------------------------------------
@@ -168,8 +158,6 @@ def test_stock_phrases_on_folded_text_are_the_same(
     want = [m.span() for m in advice._STYLE_PHRASES.finditer(text)]
     assert [m.span() for m in advice._STYLE_PHRASES_FOLDED.finditer(casefold.fold(text))] == want
     assert advice.style_score(text) == advice._style_score(text)
-
-
 
 
 # --- the assistant-name pre-check ------------------------------------------------------
@@ -268,8 +256,6 @@ def _parse(rx: re.Pattern[str]) -> list[Any]:
     return list(_p.parse(rx.pattern, rx.flags))
 
 
-
-
 # "ai" as a word, or before an assistant noun: what _AI_WORD finds.
 _AI_FORMS = (
     f"{_BOUNDARY}ai",
@@ -278,14 +264,6 @@ _AI_FORMS = (
     f"ai{_SPACE}tool",
     f"ai{_SPACE}model",
 )
-
-
-
-
-
-
-
-
 
 
 # --- misconception matching ------------------------------------------------------------

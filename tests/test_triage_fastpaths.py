@@ -139,8 +139,6 @@ def test_secret_precheck_never_hides_a_secret(parts: list[str]) -> None:
     assert fast == full
 
 
-
-
 def _one_line_slow(text: str) -> str:
     cleaned = []
     for ch in text:
@@ -448,10 +446,6 @@ def test_usernames_change_nothing_without_a_quote_tag(pieces: list[str]) -> None
     named = advice._strip_bot_quotes(raw, advice.DEFAULT_BOT_USERNAMES)
     if "[quote" not in raw.lower():
         assert plain == named
-
-
-
-
 
 
 def test_literal_gates_of_the_post_rules_never_hide_a_match() -> None:
