@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from bot.forum_sim import serializers as ser
 from bot.forum_sim.faults_middleware import FaultMiddleware
+from bot.forum_sim.scopes import require_scope
 from bot.forum_sim.sso import SESSION_COOKIE, session_user, sso_routes
 from bot.forum_sim.state import (
     POST_TYPES,
@@ -104,6 +105,7 @@ def api(handler: Handler, *, write: bool = False) -> Callable[[Request], Awaitab
         try:
             key = request.headers.get("api-key")
             user = state.authenticate(key, request.headers.get("api-username"))
+            require_scope(state, key, request.method, request.url.path)
             if key:
                 allowed, wait = state.check_admin_api_rate()
                 if not allowed:
