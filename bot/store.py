@@ -547,6 +547,24 @@ class Store:
             ),
         }
 
+    def metrics_counts(self) -> dict[str, Any]:
+        """Totals for /metrics: decisions by action, replies, corrections, waiting work."""
+        with self._lock:
+            decisions = dict(
+                self.db.execute("SELECT action, COUNT(*) FROM decisions GROUP BY action").fetchall()
+            )
+            one = lambda sql: int(self.db.execute(sql).fetchone()[0] or 0)  # noqa: E731
+            return {
+                "decisions": decisions,
+                "replies": one("SELECT COUNT(*) FROM replies"),
+                "corrections": one(
+                    "SELECT COALESCE(SUM(json_array_length(corrections)), 0) FROM decisions "
+                    "WHERE json_valid(corrections)"
+                ),
+                "drafts_pending": one("SELECT COUNT(*) FROM drafts WHERE status = 'pending'"),
+                "clusters_open": one("SELECT COUNT(*) FROM clusters WHERE status = 'open'"),
+            }
+
     def decisions_per_day(self, since: str) -> list[dict[str, Any]]:
         """[{day, action, n}] for the overview chart."""
         return list(

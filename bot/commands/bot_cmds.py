@@ -217,10 +217,12 @@ def build_asgi(services: Services):  # type: ignore[no-untyped-def]
     """The dashboard with the webhook route, or the webhook alone if the dashboard is not set up."""
     from starlette.applications import Starlette
 
+    from bot.web.metrics import metrics_routes
     from bot.web.webhook import WebhookWorker, webhook_routes
 
     worker = WebhookWorker(services)
-    routes = webhook_routes(services, worker)
+    # Both authenticate on their own (signature; nothing secret served), outside the staff gate.
+    routes = [*webhook_routes(services, worker), *metrics_routes(services)]
     try:
         from bot.web.app import create_app
 

@@ -316,7 +316,8 @@ async def _process(services: Services, post: Post, topic: Topic | None) -> Outco
     if reason:
         return _record(services, post, None, "skip", [reason], title)
 
-    decision = services.triager.decide(_context_thread(post, None, config.api_username))
+    with services.metrics.time_triage():
+        decision = services.triager.decide(_context_thread(post, None, config.api_username))
     if decision.action == "ignore" and not decision.secrets_found:
         return _record(services, post, decision, "ignore", [], title)
 
@@ -332,7 +333,8 @@ async def _process(services: Services, post: Post, topic: Topic | None) -> Outco
         return _record(services, post, decision, "skip", [reason], title)
     refresh_human_verdicts(services, topic)
     if len(topic.posts) > 1:
-        decision = services.triager.decide(_context_thread(post, topic, config.api_username))
+        with services.metrics.time_triage():
+            decision = services.triager.decide(_context_thread(post, topic, config.api_username))
 
     def plan(store: Store, action: str) -> tuple[str, list[str], list[int]]:
         reasons: list[str] = []

@@ -72,6 +72,13 @@ class Services:
     # One lock per intent / post id: a webhook, the catch-up poll and the
     # reconcile loop may reach the same item at once inside one process.
     _locks: dict[str, _Held] = field(default_factory=dict, repr=False)
+    # This process's Prometheus registry (bot.metrics); one per Services, never global.
+    metrics: Any = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        from bot.metrics import Metrics
+
+        self.metrics = Metrics(self)
 
     @property
     def mode(self) -> str:
@@ -100,6 +107,7 @@ class Services:
     async def aclose(self) -> None:
         if self._client is not None:
             client, self._client = self._client, None
+            self.metrics.absorb_client(client)
             close = getattr(client, "aclose", None)
             if close is not None:
                 await close()
