@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from bot.forum_sim import serializers as ser
 from bot.forum_sim.faults_middleware import FaultMiddleware
+from bot.forum_sim.review import review_list
 from bot.forum_sim.scopes import require_scope
 from bot.forum_sim.sso import SESSION_COOKIE, session_user, sso_routes
 from bot.forum_sim.state import (
@@ -479,6 +480,7 @@ def create_app(state: ForumState) -> Any:
         Route("/session/current.json", api(current_session), methods=["GET"]),
         Route("/site.json", api(site), methods=["GET"]),
         Route("/categories.json", api(categories), methods=["GET"]),
+        Route("/review.json", api(review_list), methods=["GET"]),
         *sso_routes(),
     ]
     app = Starlette(routes=routes)

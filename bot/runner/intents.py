@@ -105,7 +105,7 @@ async def _landed(services: Services, intent: dict[str, Any]) -> tuple[bool, Any
     """Whether we could check, and the post if an earlier attempt landed."""
     client = services.client()
     bot = services.config.api_username
-    if intent["kind"] in REPLY_KINDS:
+    if intent["kind"] in (*REPLY_KINDS, "whisper"):
         return True, await _find_in_topic(client, intent["topic_id"], marker(intent["id"]), bot)
     return False, None  # flags: re-flagging is rejected by the forum, handled on the call
 
@@ -118,6 +118,13 @@ async def _call(services: Services, intent: dict[str, Any]) -> Any | None:
     if kind in REPLY_KINDS:
         return await client.create_post(
             intent["topic_id"], raw, reply_to_post_number=payload.get("reply_to_post_number")
+        )
+    if kind == "whisper":
+        return await client.create_post(
+            intent["topic_id"],
+            raw,
+            reply_to_post_number=payload.get("reply_to_post_number"),
+            whisper=True,
         )
     if kind == "pm":
         return await client.send_private_message(

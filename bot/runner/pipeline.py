@@ -194,17 +194,53 @@ def plan_reply(
             return "reply", ["reply planned"], [intent_id]
     if any(d["topic_id"] == topic_id and d["issue"] == issue for d in store.list_drafts("pending")):
         return "skip", ["a draft for this issue in this topic is already waiting"], []
-    store.add_draft(
+    reason = reason or ("review mode" if services.mode == "review" else "grey zone")
+    draft_id = store.add_draft(
         {
             "post_id": post.id,
             "topic_id": topic_id,
             "issue": issue,
             "confidence": confidence,
             "raw": raw,
-            "reason": reason or ("review mode" if services.mode == "review" else "grey zone"),
+            "reason": reason,
         }
     )
-    return "review", ["drafted for review"], []
+    channel = _plan_review_channel(services, store, post, draft_id, raw, reason)
+    return "review", ["drafted for review", *channel[0]], channel[1]
+
+
+def _plan_review_channel(
+    services: Services, store: Store, post: Post, draft_id: int, raw: str, reason: str
+) -> tuple[list[str], list[int]]:
+    """Show the draft where staff already work, besides the dashboard (`review_channel`)."""
+    channel = services.config.review_channel
+    public_url = services.config.public_url
+    if channel == "whisper":
+        intent_id = store.add_intent(
+            kind="whisper",
+            dedupe_key=f"whisper:draft:{draft_id}",
+            topic_id=post.topic_id or 0,
+            post_id=post.id,
+            issue=None,
+            raw=texts.review_notice(draft_id, raw, reason, public_url),
+            payload={"reply_to_post_number": post.post_number, "review_draft_id": draft_id},
+        )
+        return (["draft whispered to staff"], [intent_id]) if intent_id else ([], [])
+    if channel == "flag":
+        # The same key as a secret's flag: a post goes to the review queue once.
+        intent_id = store.add_intent(
+            kind="flag",
+            dedupe_key=f"flag:{post.id}",
+            topic_id=post.topic_id or 0,
+            post_id=post.id,
+            issue=None,
+            raw=texts.review_notice(
+                draft_id, raw, reason, public_url, limit=texts.REVIEW_FLAG_LIMIT
+            ),
+            payload={"review_draft_id": draft_id},
+        )
+        return (["draft flagged into the review queue"], [intent_id]) if intent_id else ([], [])
+    return [], []
 
 
 def _plan_secret(

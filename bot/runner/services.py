@@ -35,7 +35,12 @@ class ForumClient(Protocol):
     async def get_post(self, post_id: int) -> Any: ...
 
     async def create_post(
-        self, topic_id: int, raw: str, reply_to_post_number: int | None = None
+        self,
+        topic_id: int,
+        raw: str,
+        reply_to_post_number: int | None = None,
+        *,
+        whisper: bool = False,
     ) -> Any: ...
 
     async def send_private_message(
