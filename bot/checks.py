@@ -236,6 +236,17 @@ def check_secrets(config: Config, purpose: str = "serve") -> list[CheckResult]:
         )
     else:
         out.append(_ok("webhook_secret", "set"))
+    if not config.sso_secret and not config.session_secret:
+        # `serve` then runs the webhook without the dashboard: worth saying, not refusing.
+        out.append(
+            CheckResult(
+                "sign_in",
+                False,
+                "dashboard off: set TRIAGEBOT_SSO_SECRET and TRIAGEBOT_SESSION_SECRET to serve it",
+                warning=True,
+            )
+        )
+        return out
     problems = []
     if not config.sso_secret:
         problems.append("sso_secret not set (TRIAGEBOT_SSO_SECRET)")

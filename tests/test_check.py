@@ -180,6 +180,12 @@ def test_missing_or_inconsistent_secrets(config, change, name, words):
     assert not result.ok and words in result.detail
 
 
+def test_webhook_only_serve_warns_that_the_dashboard_is_off(config):
+    report = run_checks(replace(config, sso_secret="", session_secret=""))
+    sign_in = _by_name(report)["sign_in"]
+    assert report.ok and sign_in.status == "warn" and "dashboard off" in sign_in.detail
+
+
 def test_polling_only_needs_no_webhook_or_sign_in(config):
     report = run_checks(replace(config, webhook_secret="", sso_secret=""), purpose="run")
     assert report.ok and "webhook_secret" not in _by_name(report)
