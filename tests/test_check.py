@@ -6,6 +6,7 @@ import json
 import shutil
 import socket
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -20,6 +21,7 @@ from tests.runner_support import make_forum, make_store
 
 pytestmark = pytest.mark.e2e
 SECRET = "a-webhook-secret-for-tests"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -251,3 +253,62 @@ def test_run_starts_with_a_one_line_banner(config):
     first = out.output.splitlines()[0]
     assert first.startswith(f"triagebot {config.forum_url}: mode review")
     assert "known issues" in first and "model FakeTriager" in first
+
+
+def _subprocess_env(config: Config, **extra: str) -> dict[str, str]:
+    import os
+
+    return {**os.environ, **_env(config), "PYTHONPATH": str(ROOT), **extra}
+
+
+def test_run_logs_json_lines(config):
+    import subprocess
+    import sys
+
+    cmd = [
+        sys.executable, "-m", "bot", "--db", config.db_path, "run", "--once", "-v",
+        "--log-format", "json", "--triager", "tests.runner_support:FakeTriager",
+    ]  # fmt: skip
+    out = subprocess.run(
+        cmd, cwd=ROOT, env=_subprocess_env(config), capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+    assert lines, "expected log lines with -v"
+    for line in lines:
+        record = json.loads(line)
+        assert {"time", "level", "logger", "message"} <= set(record)
+
+
+def test_serve_prints_a_banner_and_serves_healthz_and_metrics(config):
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = _free_port()
+    cmd = [sys.executable, "-m", "bot", "--db", config.db_path, "serve", "--port", str(port)]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=_subprocess_env(config), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        banner = proc.stdout.readline()  # type: ignore[union-attr]
+        assert banner.startswith(f"triagebot http://127.0.0.1:{port}: mode review"), banner
+        assert "known issues, model " in banner
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        assert health.text == "ok"
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+        assert metrics.status_code == 200 and "triagebot_decisions" in metrics.text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
