@@ -263,6 +263,10 @@ def check_secrets(config: Config, purpose: str = "serve") -> list[CheckResult]:
         problems.append(f"public_url {config.public_url} must use https off loopback")
     if url.path not in ("", "/"):
         problems.append("public_url must be the site root (the dashboard serves at /)")
+    forum = urlsplit(config.forum_url)
+    if url.hostname and (url.hostname, url.port) == (forum.hostname, forum.port):
+        # The sign-in return address would point at the forum, not at the bot.
+        problems.append(f"public_url {config.public_url} is the forum's address, not the bot's")
     if problems:
         out.append(_fail("sign_in", "; ".join(problems)))
     else:

@@ -175,11 +175,17 @@ def test_stale_model(config, tmp_path):
         ({"sso_secret": ""}, "sign_in", "sso_secret not set"),
         ({"session_secret": ""}, "sign_in", "session_secret not set"),
         ({"public_url": "http://triage.example.com"}, "sign_in", "https"),
+        ({"public_url": "https://triage.example.com/bot"}, "sign_in", "site root"),
     ],
 )
 def test_missing_or_inconsistent_secrets(config, change, name, words):
     result = _by_name(run_checks(replace(config, **change)))[name]
     assert not result.ok and words in result.detail
+
+
+def test_public_url_must_not_be_the_forum(config):
+    result = _by_name(run_checks(replace(config, public_url=config.forum_url)))["sign_in"]
+    assert not result.ok and "the forum's address" in result.detail
 
 
 def test_webhook_only_serve_warns_that_the_dashboard_is_off(config):
