@@ -307,6 +307,8 @@ PROBES: dict[str, tuple[_Probe, ...]] = {
         ),
     ),
     "tag": (_Probe("tag", "PUT", "/t/-/0.json", "topics:update", {}),),
+    # Rewriting a draft's whisper once staff decided.
+    "edit": (_Probe("edit", "PUT", "/posts/0.json", "posts:edit", {}),),
 }
 
 
@@ -422,6 +424,8 @@ async def _check_forum(forum: _Forum, config: Config, purpose: str) -> list[Chec
     needed = MODE_CAPABILITIES[config.mode]
     if config.review_channel == "flag" and "flag" not in needed:
         needed = (*needed, "flag")
+    if config.review_channel == "whisper" and config.mode != "dry-run":
+        needed = (*needed, "edit")
     for capability in (*needed, *OPTIONAL_CAPABILITIES):
         result = await _probe(forum, capability)
         if capability not in needed and not result.ok:

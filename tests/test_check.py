@@ -135,7 +135,11 @@ def test_whisper_channel_needs_a_staff_bot_user(config, forum_url):
     assert not names["scope:whisper"].ok and "not staff" in names["scope:whisper"].detail
     state, _ = forum_url
     helper = replace(config, api_key=state.add_api_key("helper"), api_username="helper")
-    assert _by_name(run_checks(replace(helper, review_channel="whisper")))["scope:whisper"].ok
+    names = _by_name(run_checks(replace(helper, review_channel="whisper")))
+    assert names["scope:whisper"].ok and names["scope:edit"].ok
+    key = add_granular_api_key(state, "helper", {"global:read", "topics:write"})
+    names = _by_name(run_checks(replace(helper, api_key=key, review_channel="whisper")))
+    assert not names["scope:edit"].ok and "posts:edit" in names["scope:edit"].detail
 
 
 def test_uninitialised_database(config, tmp_path):

@@ -54,9 +54,25 @@ async def test_whisper_channel_puts_the_draft_in_the_topic_for_staff_only(tmp_pa
     posts = _bot_posts(state, topic)
     assert [p["post_type"] for p in posts] == [4, 1]  # the approved reply is public
     assert posts[1]["raw"].startswith("Possibly the read-only key issue.")
+    # The whisper no longer shows a waiting draft.
+    assert posts[0]["raw"].startswith(f"**triagebot draft #{draft['id']}** approved by @mod.")
+    assert "> Possibly" not in posts[0]["raw"]
     # A second poll plans nothing more: the whisper is not a reply and not re-sent.
     await poller.poll_once(services)
     assert len(_bot_posts(state, topic)) == 2
+    await services.aclose()
+
+
+async def test_a_rejected_draft_rewrites_its_whisper_from_any_process(tmp_path):
+    from bot.runner.intents import reconcile_pending
+
+    state, services, topic, draft = await _drafted(tmp_path, "whisper")
+    queues.reject_draft(services, draft["id"], "mod", "not this issue")  # sync, like the CLI
+    await reconcile_pending(services)  # the running bot's periodic pass
+    [whisper] = _bot_posts(state, topic)
+    assert whisper["raw"].startswith(
+        f"**triagebot draft #{draft['id']}** rejected by @mod: not this issue."
+    )
     await services.aclose()
 
 

@@ -431,6 +431,15 @@ class DiscourseClient:
             body["message"] = message
         await self.request("POST", "/post_actions.json", json_body=body)
 
+    async def edit_post(self, post_id: int, raw: str, edit_reason: str | None = None) -> Post:
+        """Replace a post's raw (the bot's own posts; needs `posts:edit` on a granular key)."""
+        post: dict[str, Any] = {"raw": raw}
+        if edit_reason:
+            post["edit_reason"] = edit_reason
+        data = await self.request("PUT", f"/posts/{int(post_id)}.json", json_body={"post": post})
+        inner = data.get("post") if isinstance(data, dict) else None
+        return self._created_post(inner if isinstance(inner, dict) else data, raw)
+
     async def set_tags(self, topic_id: int, tags: Sequence[str]) -> None:
         """Replace the topic's tags (Discourse treats the list as the full set)."""
         await self.request("PUT", f"/t/-/{int(topic_id)}.json", json_body={"tags": list(tags)})

@@ -132,6 +132,8 @@ async def _call(services: Services, intent: dict[str, Any]) -> Any | None:
         )
     if kind == "topic":
         return await client.create_topic(payload["title"], raw, payload.get("category") or None)
+    if kind == "edit":  # the bot's own post (a draft's whisper once staff decided)
+        return await client.edit_post(intent["post_id"], raw, edit_reason="triagebot")
     if kind == "flag":
         await client.flag_post(intent["post_id"], "notify_moderators", intent["raw"] or None)
         return None

@@ -209,6 +209,23 @@ def plan_reply(
     return "review", ["drafted for review", *channel[0]], channel[1]
 
 
+def plan_review_settled(
+    store: Store, draft_id: int, verdict: str, author: str, reason: str = ""
+) -> int | None:
+    """Rewrite the draft's whisper (when there is one) to say what staff decided."""
+    whisper = store.intent_by_key(f"whisper:draft:{draft_id}")
+    if whisper is None or whisper["status"] != "done" or not whisper["result_post_id"]:
+        return None
+    return store.add_intent(
+        kind="edit",
+        dedupe_key=f"whisper:settled:{draft_id}",
+        topic_id=whisper["topic_id"],
+        post_id=whisper["result_post_id"],
+        issue=None,
+        raw=texts.review_settled(draft_id, verdict, author, reason),
+    )
+
+
 def _plan_review_channel(
     services: Services, store: Store, post: Post, draft_id: int, raw: str, reason: str
 ) -> tuple[list[str], list[int]]:
@@ -480,6 +497,7 @@ async def post_approved_draft(services: Services, draft: Any, *, raw: str, autho
         store.update_draft(
             draft.id, status="approved", decided_by=author, decided_at=utcnow(), raw=raw
         )
+        settled_id = plan_review_settled(store, draft.id, "approved", author)
         if raw != draft.raw:
             store.add_feedback(
                 source="draft",
@@ -492,6 +510,8 @@ async def post_approved_draft(services: Services, draft: Any, *, raw: str, autho
                 author=author,
             )
     await execute_intent(services, intent_id)
+    if settled_id is not None:
+        await execute_intent(services, settled_id)
     return intent_id
 
 

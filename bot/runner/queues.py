@@ -302,6 +302,8 @@ async def approve_draft(
 
 def reject_draft(services: Services, draft_id: int, author: str, reason: str) -> Draft:
     """Reject a draft; the correction is kept as feedback for training."""
+    from bot.runner.pipeline import plan_review_settled
+
     draft = _pending_draft(services, draft_id)
     if not reason.strip():
         raise QueueError("reason: say why the draft is wrong (it becomes training feedback)")
@@ -314,6 +316,8 @@ def reject_draft(services: Services, draft_id: int, author: str, reason: str) ->
             decided_at=utcnow(),
             reject_reason=reason.strip(),
         )
+        # Left pending: the running bot's reconcile loop makes the edit (this may be the CLI).
+        plan_review_settled(services.store, draft_id, "rejected", author, reason.strip())
         services.store.add_feedback(
             source="draft",
             ref_id=draft_id,

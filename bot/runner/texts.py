@@ -159,3 +159,9 @@ def review_notice(
         f"`triagebot review approve {draft_id}` / "
         f"`triagebot review reject {draft_id} --reason TEXT`."
     )
+
+
+def review_settled(draft_id: int, verdict: str, author: str, reason: str = "") -> str:
+    """What a draft's whisper becomes once staff decided: no stale draft left in the topic."""
+    why = f": {escape(reason, 200)}" if reason else ""
+    return f"**triagebot draft #{draft_id}** {verdict} by @{escape(author, 60)}{why}."
