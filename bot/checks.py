@@ -302,7 +302,7 @@ PROBES: dict[str, tuple[_Probe, ...]] = {
             "flag",
             "POST",
             "/post_actions.json",
-            "a Global key (no granular scope covers post_actions#create)",
+            "a Global key: no granular scope covers post_actions#create",
             {},
         ),
     ),
@@ -426,8 +426,9 @@ async def _check_forum(forum: _Forum, config: Config, purpose: str) -> list[Chec
         needed = (*needed, "flag")
     if config.review_channel == "whisper" and config.mode != "dry-run":
         needed = (*needed, "edit")
+    seen: dict[tuple[str, str], int] = {}  # a request two capabilities share is sent once
     for capability in (*needed, *OPTIONAL_CAPABILITIES):
-        result = await _probe(forum, capability)
+        result = await _probe(forum, capability, seen)
         if capability not in needed and not result.ok:
             result = CheckResult(
                 result.name, False, result.detail + " (not needed yet)", warning=True
@@ -447,22 +448,23 @@ async def _check_forum(forum: _Forum, config: Config, purpose: str) -> list[Chec
     return out
 
 
-async def _probe(forum: _Forum, capability: str) -> CheckResult:
+async def _probe(forum: _Forum, capability: str, seen: dict[tuple[str, str], int]) -> CheckResult:
     name = f"scope:{capability}"
     for probe in PROBES[capability]:
-        response = await forum.call(probe.method, probe.path, body=probe.body)
-        if response.status_code == 403:
-            return _fail(
-                name, f"{probe.method} {probe.path} refused: the key needs {probe.scope_hint}"
-            )
-        if response.status_code == 429:
+        status = seen.get((probe.method, probe.path))
+        if status is None:
+            response = await forum.call(probe.method, probe.path, body=probe.body)
+            status = seen[(probe.method, probe.path)] = response.status_code
+        if status == 403:
+            return _fail(name, f"{probe.method} {probe.path} refused: needs {probe.scope_hint}")
+        if status == 429:
             return _fail(name, "rate limited while probing; try again", permanent=False)
-        if response.status_code not in probe.allowed:
+        if status not in probe.allowed:
             return _fail(
-                name, f"{probe.method} {probe.path}: unexpected HTTP {response.status_code}",
-                permanent=response.status_code < 500,
+                name, f"{probe.method} {probe.path}: unexpected HTTP {status}",
+                permanent=status < 500,
             )  # fmt: skip
-    return _ok(name, ", ".join(sorted({p.scope_hint.split(" ")[0] for p in PROBES[capability]})))
+    return _ok(name, "; ".join(f"{p.method} {p.path} allowed" for p in PROBES[capability]))
 
 
 async def _diagnose_403(forum: _Forum, config: Config) -> list[CheckResult]:
