@@ -374,6 +374,11 @@ async def _check_forum(forum: _Forum, config: Config, purpose: str) -> list[Chec
                 permanent=False,
             )
         ]
+    if anon.is_redirect:
+        target = anon.headers.get("location", "?")
+        return [
+            _fail("forum", f"{config.forum_url}/site.json redirects to {target}: fix forum_url")
+        ]
     if anon.status_code >= 500:
         return [
             _fail("forum", f"{config.forum_url} answers HTTP {anon.status_code}", permanent=False)

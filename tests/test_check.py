@@ -322,3 +322,31 @@ def test_serve_prints_a_banner_and_serves_healthz_and_metrics(config):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def _fake_site(status: int, body: str, headers: dict | None = None):  # type: ignore[no-untyped-def]
+    import httpx
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def anything(request):  # type: ignore[no-untyped-def]
+        return Response(body, status_code=status, headers=headers)
+
+    app = Starlette(routes=[Route("/{path:path}", anything)])
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x.test")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers", "words", "permanent"),
+    [
+        (301, "", {"location": "https://forum.example.com/site.json"}, "redirects to", True),
+        (200, "<html>a blog</html>", None, "does not look like a Discourse", True),
+        (502, "bad gateway", None, "HTTP 502", False),
+        (404, "<html>not here</html>", None, "is forum_url the forum's root", True),
+    ],
+)
+def test_a_forum_url_that_is_not_a_discourse(config, status, body, headers, words, permanent):
+    http = _fake_site(status, body, headers)
+    forum = _by_name(run_checks(replace(config, forum_url="http://x.test"), http=http))["forum"]
+    assert not forum.ok and words in forum.detail and forum.permanent is permanent
