@@ -356,6 +356,10 @@ async def check_forum(
         )
     try:
         return await _check_forum(_Forum(http, config), config, purpose)
+    except httpx.RequestError as exc:  # the forum went away half-way through
+        return [
+            _fail("forum", f"{config.forum_url} unreachable: {type(exc).__name__}", permanent=False)
+        ]
     finally:
         if own:
             await http.aclose()
@@ -530,13 +534,13 @@ async def run_checks_async(
     check_model_fresh: bool = True,
 ) -> CheckReport:
     """`run_checks` for callers already on an event loop."""
-    results: list[CheckResult] = []
-    results += check_config(config)
-    results += check_database(config)
-    if check_model_fresh and all(r.ok for r in results if r.name in ("database", "known_issues")):
+    settings = check_config(config)
+    database = check_database(config)
+    results = [*settings, *database]
+    if check_model_fresh and all(r.ok for r in database):
         results += check_model(config)
     results += check_secrets(config, purpose)
-    if config.forum_url and config.api_key:
+    if all(r.ok for r in settings):  # no forum to ask without a usable forum_url and key
         results += await check_forum(config, http=http, purpose=purpose)
     return CheckReport(tuple(results))
 

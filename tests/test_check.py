@@ -350,3 +350,10 @@ def test_a_forum_url_that_is_not_a_discourse(config, status, body, headers, word
     http = _fake_site(status, body, headers)
     forum = _by_name(run_checks(replace(config, forum_url="http://x.test"), http=http))["forum"]
     assert not forum.ok and words in forum.detail and forum.permanent is permanent
+
+
+def test_no_forum_requests_without_a_usable_config(config):
+    report = run_checks(replace(config, forum_url="ftp://forum.example.com"))
+    names = _by_name(report)
+    assert not names["config"].ok and "not an http(s) URL" in names["config"].detail
+    assert "forum" not in names
