@@ -60,3 +60,12 @@ def test_readme_documents_every_table_and_view():
     for name in (*TABLES, *VIEWS):
         assert f"`{name}`" in section, name
     assert "datasette" in section
+
+
+def test_datasette_metadata_describes_every_documented_table_and_view():
+    import yaml
+
+    meta = yaml.safe_load((ROOT / "deploy" / "datasette-metadata.yaml").read_text("utf-8"))
+    described = meta["databases"]["triagebot"]["tables"]
+    for name in (*TABLES, *VIEWS):
+        assert described[name]["description"].strip(), name
