@@ -49,11 +49,13 @@ def configure_logging(*, verbose: bool, log_format: str = "text") -> None:
             lg.propagate = True
 
 
-def banner(services: Any, url: str) -> str:
-    """`triagebot <url> mode review, 12 known issues, model 1a2b3c` in one line."""
+def banner(services: Any, url: str | None = None) -> str:
+    """One line: where the bot listens (`serve`) or what it polls (`run`), its mode,
+    forum, known issues and model, e.g.
+    `triagebot http://0.0.0.0:8080: mode review, forum https://f.example, 30 known issues, model 1a2b`."""
+    config = services.config
     issues = len(services.store.list_issues())
     model = getattr(services.triager, "model_version", None) or type(services.triager).__name__
-    return (
-        f"triagebot {url}: mode {services.config.mode}, forum {services.config.forum_url}, "
-        f"{issues} known issues, model {model}"
-    )
+    where = f"triagebot {url}" if url else f"triagebot polling {config.forum_url}"
+    forum = f", forum {config.forum_url}" if url else ""
+    return f"{where}: mode {config.mode}{forum}, {issues} known issues, model {model}"

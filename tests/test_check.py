@@ -261,7 +261,7 @@ def test_run_starts_with_a_one_line_banner(config):
     )
     assert out.exit_code == 0, out.output
     first = out.output.splitlines()[0]
-    assert first.startswith(f"triagebot {config.forum_url}: mode review")
+    assert first.startswith(f"triagebot polling {config.forum_url}: mode review")
     assert "known issues" in first and "model FakeTriager" in first
 
 

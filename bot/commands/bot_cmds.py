@@ -56,7 +56,7 @@ def _preflight(config: Config, purpose: str, *, model: bool = True) -> None:
     preflight(config, purpose=purpose, check_model_fresh=model)
 
 
-def _banner(services: Services, url: str) -> None:
+def _banner(services: Services, url: str | None = None) -> None:
     """One line at start-up, so an admin sees what is running without -v."""
     from bot.logs import banner
 
@@ -120,7 +120,7 @@ def run(
     # A plug-in triager brings its own model: the engine's freshness is not its concern.
     _preflight(config, "run", model=triager_path is None)
     services = build_services(config, app.store, triager=load_triager_class(triager_path))
-    _banner(services, config.forum_url)
+    _banner(services)
     stats = asyncio.run(_run(services, StartSpec(backfill, since), once))
     click.echo(
         f"Stopped after {stats.polls} poll(s): {stats.decided} post(s) decided, "
