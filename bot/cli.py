@@ -12,7 +12,7 @@ import sys
 import click
 
 from bot import __version__
-from bot.commands import admin, bot_cmds, forum, issues, queue, triage
+from bot.commands import admin, bot_cmds, check, forum, issues, queue, triage
 from bot.commands.context import AppContext
 from bot.errors import UserError
 
@@ -51,7 +51,7 @@ def cli(ctx: click.Context, config_path: str | None, db_path: str | None) -> Non
     ctx.call_on_close(ctx.obj.close)
 
 
-for _module in (admin, issues, triage, forum, bot_cmds, queue):
+for _module in (admin, check, issues, triage, forum, bot_cmds, queue):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

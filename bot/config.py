@@ -19,6 +19,9 @@ from typing import Any
 from bot.errors import UserError
 
 MODES = ("auto", "review", "dry-run")
+# Where drafts wait for staff besides the dashboard: nowhere else, a staff-only
+# whisper in the topic, or a flag that puts the post in Discourse's review queue.
+REVIEW_CHANNELS = ("dashboard", "whisper", "flag")
 SECRET_KEYS = ("api_key", "webhook_secret", "sso_secret", "session_secret")
 DEFAULT_CONFIG_FILE = "triagebot.toml"
 
@@ -50,6 +53,7 @@ class Config:
     escalation_category: int = 0  # 0: escalate by private message to staff_group
     escalation_sizes: tuple[int, ...] = (3, 10, 25)
     followup_per_hour: int = 20
+    review_channel: str = "dashboard"
     # Dashboard / DiscourseConnect
     public_url: str = "http://127.0.0.1:8080"
     sso_secret: str = ""
@@ -194,4 +198,9 @@ def load_config(
 
     if values.get("mode", "review") not in MODES:
         raise ConfigError(f"mode: must be one of {', '.join(MODES)}, got {values['mode']!r}")
+    channel = values.get("review_channel", "dashboard")
+    if channel not in REVIEW_CHANNELS:
+        raise ConfigError(
+            f"review_channel: must be one of {', '.join(REVIEW_CHANNELS)}, got {channel!r}"
+        )
     return Config(**values, source=source)

@@ -8,6 +8,7 @@ Timestamps are ISO-8601 UTC strings; lists and dicts are stored as JSON text.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import sqlite3
@@ -244,6 +245,47 @@ def _m3_runner(db: sqlite_utils.Database) -> None:
     db["intents"].create_index(["topic_id"])
 
 
+def _m5_views(db: sqlite_utils.Database) -> None:
+    # Read-only views for `datasette triagebot.db` and ad-hoc SQL: one row per thing a
+    # person asks about, with JSON columns left as JSON (Datasette renders them).
+    db.create_view(
+        "audit",
+        """
+        SELECT 'decision' AS kind, created_at AS at, COALESCE(username, '') AS actor,
+               action AS what, COALESCE(issue, '') AS subject, topic_id, post_id,
+               reasons AS detail
+          FROM decisions
+        UNION ALL
+        SELECT 'issue_' || action, at, author, action, slug, NULL, NULL, note
+          FROM issue_history
+        UNION ALL
+        SELECT 'draft_' || status, decided_at, decided_by, status, COALESCE(issue, ''),
+               topic_id, post_id, COALESCE(reject_reason, '')
+          FROM drafts WHERE decided_at IS NOT NULL
+        UNION ALL
+        SELECT 'forum_' || kind, updated_at, 'triagebot', status, COALESCE(issue, ''),
+               topic_id, post_id, COALESCE(error, '')
+          FROM intents
+        """,
+    )
+    db.create_view(
+        "decisions_by_day",
+        """
+        SELECT substr(created_at, 1, 10) AS day, action, COUNT(*) AS decisions,
+               SUM(CASE WHEN corrections NOT IN ('', '[]') THEN 1 ELSE 0 END) AS with_corrections
+          FROM decisions GROUP BY day, action
+        """,
+    )
+    db.create_view(
+        "open_clusters",
+        """
+        SELECT id, title, count AS reports, json_array_length(reporters) AS members,
+               first_seen, last_seen, fingerprint
+          FROM clusters WHERE status = 'open'
+        """,
+    )
+
+
 # Append only: never edit a migration that has shipped.
 def _m4_issue_facts(db: sqlite_utils.Database) -> None:
     # An entry's checkable facts (bot.known_issues.Fact), as JSON: read and written whole.
@@ -257,6 +299,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m2_pipeline,
     _m3_runner,
     _m4_issue_facts,
+    _m5_views,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -336,6 +379,11 @@ class Store:
         return cls(db)
 
     def close(self) -> None:
+        # Fold the WAL back into the main file, so a reader in immutable mode
+        # (`datasette -i triagebot.db`, a copied backup) sees every row.
+        # Another connection may be busy; the next close checkpoints then.
+        with contextlib.suppress(sqlite3.DatabaseError):
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.conn.close()
 
     @contextmanager
@@ -584,6 +632,24 @@ class Store:
                 [since],
             ),
         }
+
+    def metrics_counts(self) -> dict[str, Any]:
+        """Totals for /metrics: decisions by action, replies, corrections, waiting work."""
+        with self._lock:
+            decisions = dict(
+                self.db.execute("SELECT action, COUNT(*) FROM decisions GROUP BY action").fetchall()
+            )
+            one = lambda sql: int(self.db.execute(sql).fetchone()[0] or 0)  # noqa: E731
+            return {
+                "decisions": decisions,
+                "replies": one("SELECT COUNT(*) FROM replies"),
+                "corrections": one(
+                    "SELECT COALESCE(SUM(json_array_length(corrections)), 0) FROM decisions "
+                    "WHERE json_valid(corrections)"
+                ),
+                "drafts_pending": one("SELECT COUNT(*) FROM drafts WHERE status = 'pending'"),
+                "clusters_open": one("SELECT COUNT(*) FROM clusters WHERE status = 'open'"),
+            }
 
     def decisions_per_day(self, since: str) -> list[dict[str, Any]]:
         """[{day, action, n}] for the overview chart."""

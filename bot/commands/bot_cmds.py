@@ -33,11 +33,34 @@ def _install_stop(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
-def _logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def _logging(verbose: bool, log_format: str = "text") -> None:
+    from bot.logs import configure_logging
+
+    configure_logging(verbose=verbose, log_format=log_format)
+
+
+_log_format_option = click.option(
+    "--log-format",
+    type=click.Choice(("text", "json")),
+    default="text",
+    envvar="TRIAGEBOT_LOG_FORMAT",
+    show_default=True,
+    help="Log lines as text or as one JSON object each (for log collectors).",
+)
+
+
+def _preflight(config: Config, purpose: str, *, model: bool = True) -> None:
+    """The checks of `triagebot check`: refuse to start on a permanent failure."""
+    from bot.checks import preflight
+
+    preflight(config, purpose=purpose, check_model_fresh=model)
+
+
+def _banner(services: Services, url: str | None = None) -> None:
+    """One line at start-up, so an admin sees what is running without -v."""
+    from bot.logs import banner
+
+    click.echo(banner(services, url))
 
 
 @click.command()
@@ -69,6 +92,7 @@ def _logging(verbose: bool) -> None:
     help="Use another triager, given as module:Class (a plug-in or a test double).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log every poll and forum write.")
+@_log_format_option
 @click.pass_obj
 def run(
     app: AppContext,
@@ -79,6 +103,7 @@ def run(
     once: bool,
     triager_path: str | None,
     verbose: bool,
+    log_format: str,
 ) -> None:
     """Watch the forum by polling /posts.json and act on each new post exactly once.
 
@@ -86,13 +111,16 @@ def run(
     post whose decision was recorded, and pending forum writes are checked against
     the forum before anything is retried.
     """
-    _logging(verbose)
+    _logging(verbose, log_format)
     if backfill is not None and since is not None:
         raise UserError("--backfill and --since: choose one")
     if since is not None:
         parse_since(since)
     config = _configure(app, mode=mode, poll_interval=interval)
+    # A plug-in triager brings its own model: the engine's freshness is not its concern.
+    _preflight(config, "run", model=triager_path is None)
     services = build_services(config, app.store, triager=load_triager_class(triager_path))
+    _banner(services)
     stats = asyncio.run(_run(services, StartSpec(backfill, since), once))
     click.echo(
         f"Stopped after {stats.polls} poll(s): {stats.decided} post(s) decided, "
@@ -155,6 +183,7 @@ async def _run(services: Services, start: StartSpec, once: bool) -> PollStats:
     help="Seconds between catch-up polls for missed webhooks (default: 4x poll_interval).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log requests and forum writes.")
+@_log_format_option
 @click.pass_obj
 def serve(
     app: AppContext,
@@ -163,6 +192,7 @@ def serve(
     mode: str | None,
     catchup_interval: float | None,
     verbose: bool,
+    log_format: str,
 ) -> None:
     """Serve the webhook endpoint (and the dashboard when configured) with a catch-up poll.
 
@@ -170,14 +200,16 @@ def serve(
     de-duplicated by post and version, answered at once and processed in the
     background. A slower poll of /posts.json covers deliveries that never came.
     """
-    _logging(verbose)
+    _logging(verbose, log_format)
     config = _configure(app, mode=mode)
     if not config.webhook_secret:
         raise UserError(
             "webhook_secret: required to verify deliveries; set TRIAGEBOT_WEBHOOK_SECRET"
         )
+    _preflight(config, "serve")
     services = build_services(config, app.store)
     interval = catchup_interval or config.poll_interval * 4
+    _banner(services, f"http://{host}:{port}")
     asyncio.run(serve_forever(services, host=host, port=port, interval=interval, verbose=verbose))
 
 
@@ -185,10 +217,12 @@ def build_asgi(services: Services):  # type: ignore[no-untyped-def]
     """The dashboard with the webhook route, or the webhook alone if the dashboard is not set up."""
     from starlette.applications import Starlette
 
+    from bot.web.metrics import metrics_routes
     from bot.web.webhook import WebhookWorker, webhook_routes
 
     worker = WebhookWorker(services)
-    routes = webhook_routes(services, worker)
+    # Both authenticate on their own (signature; nothing secret served), outside the staff gate.
+    routes = [*webhook_routes(services, worker), *metrics_routes(services)]
     try:
         from bot.web.app import create_app
 
@@ -223,6 +257,8 @@ async def serve_forever(
             log_level="info" if verbose else "warning",
             access_log=verbose,
             lifespan="on",
+            # Our handlers (text or JSON, bot.logs) format uvicorn's records too.
+            log_config=None,
         )
     )
     stop = stop or asyncio.Event()

@@ -81,6 +81,14 @@ def forum() -> None:
         "gets Discourse's 429 rate_limit with Retry-After."
     ),
 )
+@click.option(
+    "--scopes",
+    default=None,
+    help=(
+        "Make the bot's key granular with these comma-separated scopes, e.g. "
+        "global:read,topics:write (default: a Global key)."
+    ),
+)
 def serve_cmd(
     seed_path: str | None,
     host: str,
@@ -93,6 +101,7 @@ def serve_cmd(
     member_password: str | None,
     rate_limit: int,
     create_post_interval: float,
+    scopes: str | None,
 ) -> None:
     """Serve the local forum until Ctrl-C; prints its base URL and the bot's API key."""
     if not 0 <= port <= 65535:
@@ -109,6 +118,16 @@ def serve_cmd(
         key = api_key
     else:
         key = state.add_api_key(BOT_USERNAME)
+    if scopes is not None:
+        from bot.forum_sim.scopes import KNOWN_SCOPES
+
+        wanted = frozenset(s.strip() for s in scopes.split(",") if s.strip())
+        unknown = sorted(wanted - KNOWN_SCOPES)
+        if unknown:
+            raise UserError(
+                f"--scopes: unknown {', '.join(unknown)} (known: {', '.join(sorted(KNOWN_SCOPES))})"
+            )
+        state.api_key_scopes[key] = wanted
     if staff_password:
         state.add_user("staff1", moderator=True, trust_level=4)
         for user in list(state.users.values()):

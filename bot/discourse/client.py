@@ -425,11 +425,19 @@ class DiscourseClient:
         return post if post.raw else replace(post, raw=raw)
 
     async def create_post(
-        self, topic_id: int, raw: str, reply_to_post_number: int | None = None
+        self,
+        topic_id: int,
+        raw: str,
+        reply_to_post_number: int | None = None,
+        *,
+        whisper: bool = False,
     ) -> Post:
         body: dict[str, Any] = {"topic_id": int(topic_id), "raw": raw}
         if reply_to_post_number is not None:
             body["reply_to_post_number"] = int(reply_to_post_number)
+        if whisper:
+            # Rails compares the parameter with the string "true"; a JSON true would not match.
+            body["whisper"] = "true"
         return self._created_post(await self.request("POST", "/posts.json", json_body=body), raw)
 
     async def create_topic(

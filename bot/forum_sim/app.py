@@ -19,6 +19,8 @@ from starlette.routing import Route
 
 from bot.forum_sim import serializers as ser
 from bot.forum_sim.faults_middleware import FaultMiddleware
+from bot.forum_sim.review import review_list
+from bot.forum_sim.scopes import require_scope
 from bot.forum_sim.sso import SESSION_COOKIE, session_user, sso_routes
 from bot.forum_sim.state import (
     POST_TYPES,
@@ -111,6 +113,7 @@ def api(handler: Handler, *, write: bool = False) -> Callable[[Request], Awaitab
         try:
             key = request.headers.get("api-key")
             user = state.authenticate(key, request.headers.get("api-username"))
+            require_scope(state, key, request.method, request.url.path)
             if key:
                 allowed, wait = state.check_admin_api_rate()
                 if not allowed:
@@ -538,6 +541,7 @@ def create_app(state: ForumState) -> Any:
         Route("/session/current.json", api(current_session), methods=["GET"]),
         Route("/site.json", api(site), methods=["GET"]),
         Route("/categories.json", api(categories), methods=["GET"]),
+        Route("/review.json", api(review_list), methods=["GET"]),
         *sso_routes(),
     ]
     app = Starlette(routes=routes)

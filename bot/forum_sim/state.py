@@ -218,6 +218,8 @@ class ForumState:
         self.topics: dict[int, TopicRec] = {}
         self.posts: dict[int, PostRec] = {}
         self.api_keys: dict[str, str | None] = {}
+        # Granular keys only (see scopes.py); a key absent here is a Global key.
+        self.api_key_scopes: dict[str, frozenset[str]] = {}
         self.webhooks: list[WebhookRec] = []
         self.flags: list[dict[str, Any]] = []
         self.faults = Faults()

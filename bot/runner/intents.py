@@ -105,7 +105,7 @@ async def _landed(services: Services, intent: dict[str, Any]) -> tuple[bool, Any
     """Whether we could check, and the post if an earlier attempt landed."""
     client = services.client()
     bot = services.config.api_username
-    if intent["kind"] in REPLY_KINDS:
+    if intent["kind"] in (*REPLY_KINDS, "whisper"):
         return True, await _find_in_topic(client, intent["topic_id"], marker(intent["id"]), bot)
     return False, None  # flags: re-flagging is rejected by the forum, handled on the call
 
@@ -119,12 +119,24 @@ async def _call(services: Services, intent: dict[str, Any]) -> Any | None:
         return await client.create_post(
             intent["topic_id"], raw, reply_to_post_number=payload.get("reply_to_post_number")
         )
+    if kind == "whisper":
+        return await client.create_post(
+            intent["topic_id"],
+            raw,
+            reply_to_post_number=payload.get("reply_to_post_number"),
+            whisper=True,
+        )
     if kind == "pm":
         return await client.send_private_message(
             payload["title"], raw, target_recipients=payload["recipients"]
         )
     if kind == "topic":
         return await client.create_topic(payload["title"], raw, payload.get("category") or None)
+    if kind == "edit":  # the bot's own post (a draft's whisper once staff decided)
+        # Guarded by the text it was read with: a moderator's edit meanwhile is kept.
+        return await client.revise_post(
+            intent["post_id"], lambda _post: raw, edit_reason="triagebot"
+        )
     if kind == "flag":
         await client.flag_post(intent["post_id"], "notify_moderators", intent["raw"] or None)
         return None

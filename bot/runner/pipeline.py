@@ -204,17 +204,70 @@ def plan_reply(
             return "reply", ["reply planned"], [intent_id]
     if any(d["topic_id"] == topic_id and d["issue"] == issue for d in store.list_drafts("pending")):
         return "skip", ["a draft for this issue in this topic is already waiting"], []
-    store.add_draft(
+    reason = reason or ("review mode" if services.mode == "review" else "grey zone")
+    draft_id = store.add_draft(
         {
             "post_id": post.id,
             "topic_id": topic_id,
             "issue": issue,
             "confidence": confidence,
             "raw": raw,
-            "reason": reason or ("review mode" if services.mode == "review" else "grey zone"),
+            "reason": reason,
         }
     )
-    return "review", ["drafted for review"], []
+    channel = _plan_review_channel(services, store, post, draft_id, raw, reason)
+    return "review", ["drafted for review", *channel[0]], channel[1]
+
+
+def plan_review_settled(
+    store: Store, draft_id: int, verdict: str, author: str, reason: str = ""
+) -> int | None:
+    """Rewrite the draft's whisper (when there is one) to say what staff decided."""
+    whisper = store.intent_by_key(f"whisper:draft:{draft_id}")
+    if whisper is None or whisper["status"] != "done" or not whisper["result_post_id"]:
+        return None
+    return store.add_intent(
+        kind="edit",
+        dedupe_key=f"whisper:settled:{draft_id}",
+        topic_id=whisper["topic_id"],
+        post_id=whisper["result_post_id"],
+        issue=None,
+        raw=texts.review_settled(draft_id, verdict, author, reason),
+    )
+
+
+def _plan_review_channel(
+    services: Services, store: Store, post: Post, draft_id: int, raw: str, reason: str
+) -> tuple[list[str], list[int]]:
+    """Show the draft where staff already work, besides the dashboard (`review_channel`)."""
+    channel = services.config.review_channel
+    public_url = services.config.public_url
+    if channel == "whisper":
+        intent_id = store.add_intent(
+            kind="whisper",
+            dedupe_key=f"whisper:draft:{draft_id}",
+            topic_id=post.topic_id or 0,
+            post_id=post.id,
+            issue=None,
+            raw=texts.review_notice(draft_id, raw, reason, public_url),
+            payload={"reply_to_post_number": post.post_number, "review_draft_id": draft_id},
+        )
+        return (["draft whispered to staff"], [intent_id]) if intent_id else ([], [])
+    if channel == "flag":
+        # The same key as a secret's flag: a post goes to the review queue once.
+        intent_id = store.add_intent(
+            kind="flag",
+            dedupe_key=f"flag:{post.id}",
+            topic_id=post.topic_id or 0,
+            post_id=post.id,
+            issue=None,
+            raw=texts.review_notice(
+                draft_id, raw, reason, public_url, limit=texts.REVIEW_FLAG_LIMIT
+            ),
+            payload={"review_draft_id": draft_id},
+        )
+        return (["draft flagged into the review queue"], [intent_id]) if intent_id else ([], [])
+    return [], []
 
 
 def _plan_secret(
@@ -326,7 +379,8 @@ async def _process(services: Services, post: Post, topic: Topic | None) -> Outco
     if reason:
         return _record(services, post, None, "skip", [reason], title)
 
-    decision = services.triager.decide(_context_thread(post, None, config.api_username))
+    with services.metrics.time_triage():
+        decision = services.triager.decide(_context_thread(post, None, config.api_username))
     if decision.action == "ignore" and not decision.secrets_found:
         return _record(services, post, decision, "ignore", [], title)
 
@@ -342,7 +396,8 @@ async def _process(services: Services, post: Post, topic: Topic | None) -> Outco
         return _record(services, post, decision, "skip", [reason], title)
     refresh_human_verdicts(services, topic)
     if len(topic.posts) > 1:
-        decision = services.triager.decide(_context_thread(post, topic, config.api_username))
+        with services.metrics.time_triage():
+            decision = services.triager.decide(_context_thread(post, topic, config.api_username))
 
     def plan(store: Store, action: str) -> tuple[str, list[str], list[int]]:
         reasons: list[str] = []
@@ -452,6 +507,7 @@ async def post_approved_draft(services: Services, draft: Any, *, raw: str, autho
         store.update_draft(
             draft.id, status="approved", decided_by=author, decided_at=utcnow(), raw=raw
         )
+        settled_id = plan_review_settled(store, draft.id, "approved", author)
         if raw != draft.raw:
             store.add_feedback(
                 source="draft",
@@ -464,6 +520,8 @@ async def post_approved_draft(services: Services, draft: Any, *, raw: str, autho
                 author=author,
             )
     await execute_intent(services, intent_id)
+    if settled_id is not None:
+        await execute_intent(services, settled_id)
     return intent_id
 
 

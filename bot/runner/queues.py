@@ -313,6 +313,8 @@ def reject_draft(
     `wrong_correction`: the draft corrected advice that was right; its corrected
     claims are recorded on the entry so that they are never corrected again.
     """
+    from bot.runner.pipeline import plan_review_settled
+
     draft = _pending_draft(services, draft_id)
     if not reason.strip():
         raise QueueError("reason: say why the draft is wrong (it becomes training feedback)")
@@ -337,6 +339,8 @@ def reject_draft(
             decided_at=utcnow(),
             reject_reason=reason.strip(),
         )
+        # Left pending: the running bot's reconcile loop makes the edit (this may be the CLI).
+        plan_review_settled(services.store, draft_id, "rejected", author, reason.strip())
         services.store.add_feedback(
             source="draft",
             ref_id=draft_id,

@@ -35,7 +35,12 @@ class ForumClient(Protocol):
     async def get_post(self, post_id: int) -> Any: ...
 
     async def create_post(
-        self, topic_id: int, raw: str, reply_to_post_number: int | None = None
+        self,
+        topic_id: int,
+        raw: str,
+        reply_to_post_number: int | None = None,
+        *,
+        whisper: bool = False,
     ) -> Any: ...
 
     async def send_private_message(
@@ -45,6 +50,8 @@ class ForumClient(Protocol):
     async def create_topic(self, title: str, raw: str, category: int | None = None) -> Any: ...
 
     async def flag_post(self, post_id: int, flag: str, message: str = "") -> Any: ...
+
+    async def edit_post(self, post_id: int, raw: str, edit_reason: str | None = None) -> Any: ...
 
     async def aclose(self) -> None: ...
 
@@ -72,6 +79,13 @@ class Services:
     # One lock per intent / post id: a webhook, the catch-up poll and the
     # reconcile loop may reach the same item at once inside one process.
     _locks: dict[str, _Held] = field(default_factory=dict, repr=False)
+    # This process's Prometheus registry (bot.metrics); one per Services, never global.
+    metrics: Any = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        from bot.metrics import Metrics
+
+        self.metrics = Metrics(self)
 
     @property
     def mode(self) -> str:
@@ -100,6 +114,7 @@ class Services:
     async def aclose(self) -> None:
         if self._client is not None:
             client, self._client = self._client, None
+            self.metrics.absorb_client(client)
             close = getattr(client, "aclose", None)
             if close is not None:
                 await close()

@@ -134,3 +134,34 @@ def followup(issue: KnownIssue, changed: list[str], previous_status: str) -> str
     if "workaround" in changed and issue.workaround.strip():
         lines += ["", "**Updated workaround**", "", issue.workaround.strip()]
     return "\n".join(lines)
+
+
+# A flag's message becomes the reason on Discourse's review item; keep it short.
+REVIEW_FLAG_LIMIT = 1000
+
+
+def review_notice(
+    draft_id: int, raw: str, reason: str, public_url: str, *, limit: int | None = None
+) -> str:
+    """The draft as staff see it where they work: a whisper, or a flag's reason.
+
+    The draft is quoted (never posted as the bot's own words) and says how to approve
+    it, so a moderator can act without opening the dashboard first.
+    """
+    body = raw.strip()
+    if limit is not None and len(body) > limit:
+        body = body[: max(0, limit - 1)].rstrip() + "\u2026"
+    quoted = "\n".join(f"> {line}" if line else ">" for line in body.splitlines())
+    return (
+        f"**triagebot draft #{draft_id}** waiting for staff review ({escape(reason, 120)}).\n\n"
+        f"{quoted}\n\n"
+        f"Approve or reject it at {public_url.rstrip('/')}/drafts or with "
+        f"`triagebot review approve {draft_id}` / "
+        f"`triagebot review reject {draft_id} --reason TEXT`."
+    )
+
+
+def review_settled(draft_id: int, verdict: str, author: str, reason: str = "") -> str:
+    """What a draft's whisper becomes once staff decided: no stale draft left in the topic."""
+    why = f": {escape(reason, 200)}" if reason else ""
+    return f"**triagebot draft #{draft_id}** {verdict} by @{escape(author, 60)}{why}."
