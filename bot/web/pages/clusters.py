@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.web.common import (
+    Pager,
     call_service,
     current_user,
     flash,
@@ -27,6 +28,7 @@ from bot.web.pages.issue_form import EditorState, render_editor
 
 STATUSES = ("open", "promoted", "linked", "dismissed")
 SAMPLES = 5
+PAGE = 20
 
 
 def _cluster_view(row: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, Any]:
@@ -42,7 +44,13 @@ async def cluster_list(request: Request) -> Response:
     status = request.query_params.get("status", "open")
     if status not in STATUSES:
         status = "open"
-    rows = store.dashboard_clusters(status, iso_ago(timedelta(days=1)))
+    everything = store.dashboard_clusters(status, iso_ago(timedelta(days=1)))
+    rows, pager = Pager.fetch(
+        request,
+        PAGE,
+        {"status": status},
+        lambda limit, offset: (everything[offset : offset + limit], len(everything)),
+    )
     clusters = [_cluster_view(r, store.cluster_reports_for(r["id"], SAMPLES)) for r in rows]
     issues = [(i.slug, i.title) for i in store.list_issues()]
     existing = {slug for slug, _ in issues}
@@ -55,6 +63,7 @@ async def cluster_list(request: Request) -> Response:
             "statuses": STATUSES,
             "issues": issues,
             "existing": existing,
+            "pager": pager,
         },
     )
 
