@@ -658,13 +658,27 @@ class Store:
         return {int(t): str(title) for t, title in rows}
 
     def dashboard_drafts(
-        self, status: str, *, issue: str | None = None, limit: int = 20, offset: int = 0
+        self,
+        status: str,
+        *,
+        issue: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
     ) -> tuple[list[dict[str, Any]], int]:
-        """Drafts with this status (oldest first), optionally for one issue; (rows, total)."""
+        """Drafts with this status, optionally for one issue and created within the dates
+        (a bare `date_to` includes its day); returns (rows, total)."""
         where, params = ["status = ?"], [status]
         if issue:
             where.append("issue = ?")
             params.append(issue)
+        if date_from:
+            where.append("created_at >= ?")
+            params.append(date_from)
+        if date_to:
+            where.append("created_at < ?")
+            params.append(date_to + ("\uffff" if len(date_to) == 10 else ""))
         clause = " AND ".join(where)
         total = int(
             self.db.execute(f"SELECT COUNT(*) FROM drafts WHERE {clause}", params).fetchone()[0]

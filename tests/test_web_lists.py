@@ -196,3 +196,34 @@ async def test_every_page_links_the_favicon_and_a_skip_link(client: httpx.AsyncC
         assert '<a class="skip" href="#main">' in page and '<main id="main"' in page, path
     icon = await client.get("/static/favicon.svg")
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg")
+
+
+async def test_queues_filter_by_date_and_issue(client: httpx.AsyncClient, store: Store) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    store.add_draft({"post_id": 1, "topic_id": 1, "issue": ISSUE, "raw": "new draft"})
+    store.add_draft(
+        {"post_id": 2, "topic_id": 2, "issue": ISSUE, "raw": "old draft", "created_at": ago(days=9)}
+    )
+    since = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%d")
+    page = (await client.get("/drafts", params={"from": since})).text
+    assert "1 pending draft(s)." in page and "new draft" in page and "old draft" not in page
+    page = (await client.get("/drafts", params={"to": since})).text
+    assert "old draft" in page and "new draft" not in page
+    page = (await client.get("/drafts", params={"from": "yesterday"})).text
+    assert "from: use YYYY-MM-DD" in page and "2 pending draft(s)." in page
+
+    store.add_cluster({"fingerprint": "a", "title": "Recent cluster", "last_seen": ago(hours=1)})
+    store.add_cluster(
+        {
+            "fingerprint": "b",
+            "title": "Stale cluster",
+            "last_seen": ago(days=9),
+            "linked_slug": ISSUE,
+        }
+    )
+    page = (await client.get("/clusters", params={"from": since})).text
+    assert "Recent cluster" in page and "Stale cluster" not in page
+    page = (await client.get("/clusters", params={"issue": ISSUE})).text
+    assert "Stale cluster" in page and "Recent cluster" not in page
+    assert 'option value="sample_issue" selected' in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -75,6 +76,32 @@ def time_tag(value: str | None) -> Markup:
     return Markup('<time class="when" datetime="{0}" title="{0}">{1}</time>').format(
         escape(value), format_when(value)
     )
+
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """The `from`/`to` filter of a list (YYYY-MM-DD; `to` includes its whole day)."""
+
+    start: str = ""
+    end: str = ""
+
+    @classmethod
+    def from_request(cls, request: Request) -> tuple[DateRange, list[str]]:
+        """The range and a message per malformed date (which is then left out)."""
+        values = {k: request.query_params.get(k, "").strip() for k in ("from", "to")}
+        errors = [f"{k}: use YYYY-MM-DD" for k, v in values.items() if v and not _DATE_RE.match(v)]
+        ok = {k: v if _DATE_RE.match(v) else "" for k, v in values.items()}
+        return cls(ok["from"], ok["to"]), errors
+
+    def holds(self, stamp: str | None) -> bool:
+        day = (stamp or "")[:10]
+        return (not self.start or day >= self.start) and (not self.end or day <= self.end)
+
+    def query(self) -> dict[str, str]:
+        return {"from": self.start, "to": self.end}
 
 
 @dataclass(frozen=True)

@@ -395,6 +395,27 @@ def test_signed_out_page(browser: Any, stack: Stack, width: str) -> None:
     context.close()
 
 
+@pytest.mark.parametrize("width", WIDTHS)
+def test_refused_page(browser: Any, stack: Stack, width: str) -> None:
+    context = browser.new_context(
+        viewport=dict(zip(("width", "height"), WIDTHS[width], strict=True))
+    )
+    page = context.new_page()
+    console = Console()
+    page.on("console", lambda m: console.errors.append(m.text) if m.type == "error" else None)
+    page.goto(stack.dashboard_url + "/")
+    page.fill("#login-account-name", "bob")
+    page.fill("#login-account-password", PASSWORD)
+    page.click("#login-button")
+    page.wait_for_load_state("networkidle")
+    assert "bob is not staff" in page.locator("#denied").inner_text()
+    # The refusal itself is a 403 document; Chromium logs that, and nothing else may be.
+    assert all("status of 403" in e for e in console.errors), console.errors
+    console.errors.clear()
+    check_layout((page, console), "refused", width)
+    context.close()
+
+
 def test_live_preview_follows_the_source(tab: tuple[Any, Console], stack: Stack) -> None:
     page = visit(tab, stack, "/drafts", "wide")
     area = page.locator("textarea[name=raw]").first

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,12 +11,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.triage.types import ACTIONS
-from bot.web.common import Pager, render, web
+from bot.web.common import DateRange, Pager, render, web
 
 PAGE = 50
 # The runner also records posts it skipped by policy (own posts, closed topics...).
 AUDIT_ACTIONS = (*ACTIONS, "skip")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _json_list(value: Any) -> list[Any]:
@@ -36,17 +34,11 @@ async def audit(request: Request) -> Response:
     action = params.get("action", "")
     action = action if action in AUDIT_ACTIONS else ""
     issue = params.get("issue", "").strip()
-    date_from = params.get("from", "").strip()
-    date_to = params.get("to", "").strip()
+    dates, errors = DateRange.from_request(request)
     # The bot reads its own replies back and skips them: a third of the log on a busy
     # forum, and nothing to review. They are left out unless asked for.
     own = params.get("own", "") == "1"
-    errors = [
-        f"{name}: use YYYY-MM-DD"
-        for name, value in (("from", date_from), ("to", date_to))
-        if value and not _DATE_RE.match(value)
-    ]
-    filters = {"action": action, "issue": issue, "from": date_from, "to": date_to}
+    filters = {"action": action, "issue": issue, **dates.query()}
     rows: list[dict[str, Any]] = []
     hidden = 0
     query = {**filters, "own": "1" if own else ""}
@@ -55,8 +47,8 @@ async def audit(request: Request) -> Response:
         store_filters = {
             "action": action or None,
             "issue": issue or None,
-            "date_from": date_from or None,
-            "date_to": date_to or None,
+            "date_from": dates.start or None,
+            "date_to": dates.end or None,
         }
         raw_rows, pager = Pager.fetch(
             request,

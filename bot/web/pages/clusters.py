@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.web.common import (
+    DateRange,
     Pager,
     call_service,
     current_user,
@@ -44,16 +45,24 @@ async def cluster_list(request: Request) -> Response:
     status = request.query_params.get("status", "open")
     if status not in STATUSES:
         status = "open"
-    everything = store.dashboard_clusters(status, iso_ago(timedelta(days=1)))
+    issues = [(i.slug, i.title) for i in store.list_issues()]
+    existing = {slug for slug, _ in issues}
+    issue = request.query_params.get("issue", "")
+    issue = issue if issue in existing else ""
+    dates, errors = DateRange.from_request(request)
+    # Few clusters are open at a time: filtering them here is cheaper than more SQL.
+    everything = [
+        c
+        for c in store.dashboard_clusters(status, iso_ago(timedelta(days=1)))
+        if (not issue or c["linked_slug"] == issue) and dates.holds(c["last_seen"])
+    ]
     rows, pager = Pager.fetch(
         request,
         PAGE,
-        {"status": status},
+        {"status": status, "issue": issue, **dates.query()},
         lambda limit, offset: (everything[offset : offset + limit], len(everything)),
     )
     clusters = [_cluster_view(r, store.cluster_reports_for(r["id"], SAMPLES)) for r in rows]
-    issues = [(i.slug, i.title) for i in store.list_issues()]
-    existing = {slug for slug, _ in issues}
     return render(
         request,
         "clusters.html.j2",
@@ -64,6 +73,9 @@ async def cluster_list(request: Request) -> Response:
             "issues": issues,
             "existing": existing,
             "pager": pager,
+            "issue": issue,
+            "dates": dates,
+            "errors": errors,
         },
     )
 

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.web.common import (
+    DateRange,
     Pager,
     call_service,
     current_user,
@@ -41,12 +42,18 @@ async def draft_list(request: Request) -> Response:
     slugs = [i.slug for i in store.list_issues()]
     issue = request.query_params.get("issue", "")
     issue = issue if issue in slugs else ""
+    dates, errors = DateRange.from_request(request)
     rows, pager = Pager.fetch(
         request,
         PAGE,
-        {"status": status, "issue": issue},
+        {"status": status, "issue": issue, **dates.query()},
         lambda limit, offset: store.dashboard_drafts(
-            status, issue=issue or None, limit=limit, offset=offset
+            status,
+            issue=issue or None,
+            date_from=dates.start or None,
+            date_to=dates.end or None,
+            limit=limit,
+            offset=offset,
         ),
     )
     titles = store.topic_titles([r["topic_id"] for r in rows])
@@ -68,6 +75,8 @@ async def draft_list(request: Request) -> Response:
             "issue": issue,
             "issues": slugs,
             "pager": pager,
+            "dates": dates,
+            "errors": errors,
         },
     )
 
