@@ -547,12 +547,14 @@ class Store:
             ),
         }
 
-    def decisions_per_day(self, since: str) -> list[dict[str, Any]]:
-        """[{day, action, n}] for the overview chart."""
+    def decisions_per_day(self, since: str, *, exclude_own: bool = False) -> list[dict[str, Any]]:
+        """[{day, action, n}] for the overview chart (`exclude_own`: without the skips
+        of the bot's own replies)."""
+        own = f"AND NOT {self._OWN_POST} " if exclude_own else ""
         return list(
             self.db.query(
                 "SELECT substr(created_at, 1, 10) AS day, action, COUNT(*) AS n FROM decisions "
-                "WHERE created_at >= ? GROUP BY day, action ORDER BY day",
+                f"WHERE created_at >= ? {own}GROUP BY day, action ORDER BY day",
                 [since],
             )
         )

@@ -72,6 +72,9 @@ def test_own_post_skips_are_counted_apart_and_can_be_left_out(store: Store) -> N
     assert total == 2 and {r["post_id"] for r in rows} == {1, 2}
     assert store.count_own_post_decisions(action="skip") == 2
     assert store.count_own_post_decisions(action="reply") == 0
+    per_day = store.decisions_per_day(ago(days=7), exclude_own=True)
+    assert sum(r["n"] for r in per_day) == 2 and {r["action"] for r in per_day} == {"reply", "skip"}
+    assert sum(r["n"] for r in store.decisions_per_day(ago(days=7))) == 4
     # The bot's own replies are never hits for an issue.
     own_post(store, 5, issue=ISSUE)
     assert store.issue_activity(ago(days=1))[ISSUE]["hits"] == 1

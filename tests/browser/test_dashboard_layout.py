@@ -274,6 +274,12 @@ def test_overview(tab: tuple[Any, Console], stack: Stack, width: str) -> None:
     assert num(page, "#precision-day") == "50 %"
     assert "2 of 4; 95 % CI 15–85 %" in page.locator("#figures").inner_text()
     assert page.locator(".chart svg rect").count() >= 3
+    # Today's bars: 67 posts; the 24 own replies read back are not drawn either.
+    today = page.locator(".chart svg rect title").all_text_contents()
+    today_total = sum(
+        int(t.split(": ")[1].split()[0]) for t in today if t.startswith(utcnow()[:10])
+    )
+    assert today_total == 67
     check_layout(tab, "overview", width)
 
 

@@ -101,7 +101,8 @@ async def overview(request: Request) -> Response:
         )
     day, week = figures["day"], figures["week"]
     now = datetime.now(UTC)
-    rows = store.decisions_per_day(iso_ago(timedelta(days=CHART_DAYS)))
+    # Like "posts seen", the chart leaves out the bot reading its own replies back.
+    rows = store.decisions_per_day(iso_ago(timedelta(days=CHART_DAYS)), exclude_own=True)
     return render(
         request, "overview.html.j2", {"day": day, "week": week, "chart": chart(rows, now)}
     )
