@@ -651,12 +651,14 @@ class Store:
                 "clusters_open": one("SELECT COUNT(*) FROM clusters WHERE status = 'open'"),
             }
 
-    def decisions_per_day(self, since: str) -> list[dict[str, Any]]:
-        """[{day, action, n}] for the overview chart."""
+    def decisions_per_day(self, since: str, *, exclude_own: bool = False) -> list[dict[str, Any]]:
+        """[{day, action, n}] for the overview chart (`exclude_own`: without the skips
+        of the bot's own replies)."""
+        own = f"AND NOT {self._OWN_POST} " if exclude_own else ""
         return list(
             self.db.query(
                 "SELECT substr(created_at, 1, 10) AS day, action, COUNT(*) AS n FROM decisions "
-                "WHERE created_at >= ? GROUP BY day, action ORDER BY day",
+                f"WHERE created_at >= ? {own}GROUP BY day, action ORDER BY day",
                 [since],
             )
         )
@@ -670,10 +672,15 @@ class Store:
         date_to: str | None = None,
         limit: int = 100,
         offset: int = 0,
+        exclude_own: bool = False,
     ) -> tuple[list[dict[str, Any]], int]:
-        """Decisions newest first, filtered; returns (rows, total matching)."""
+        """Decisions newest first, filtered; returns (rows, total matching).
+
+        `exclude_own` leaves out the skips of the bot's own replies."""
         where: list[str] = []
         params: list[Any] = []
+        if exclude_own:
+            where.append(f"NOT {self._OWN_POST}")
         if action:
             where.append("action = ?")
             params.append(action)
@@ -717,6 +724,134 @@ class Store:
                 "SELECT * FROM cluster_reports WHERE cluster_id = ? ORDER BY created_at DESC, "
                 "id DESC LIMIT ?",
                 [cluster_id, limit],
+            )
+        )
+
+    # --- dashboard: figures with their sample sizes, per-issue activity, titles
+
+    # A decision the runner skipped because the post was the bot's own reply: not a
+    # post anyone wrote to the bot, so figures and the audit log leave these out.
+    _OWN_POST = (
+        "(action = 'skip' AND EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(reasons) "
+        "THEN reasons ELSE '[]' END) WHERE value = 'own post'))"
+    )
+
+    def own_posts_seen(self, since: str) -> int:
+        """Distinct posts since `since` skipped as the bot's own (for "posts seen")."""
+        row = self.db.execute(
+            f"SELECT COUNT(DISTINCT post_id) FROM decisions WHERE created_at >= ? AND {self._OWN_POST}",
+            [since],
+        ).fetchone()
+        return int(row[0] or 0)
+
+    def count_own_post_decisions(self, **filters: Any) -> int:
+        """How many rows `audit_decisions(**filters)` hides with `exclude_own=True`."""
+        _, total = self.audit_decisions(**filters, limit=0)
+        _, kept = self.audit_decisions(**filters, limit=0, exclude_own=True)
+        return total - kept
+
+    def topic_titles(self, topic_ids: list[int]) -> dict[int, str]:
+        """The title recorded with each topic's latest decision that had one."""
+        ids = sorted({int(t) for t in topic_ids if t})
+        if not ids:
+            return {}
+        marks = ",".join("?" for _ in ids)
+        rows = self.db.execute(
+            f"SELECT topic_id, title FROM decisions WHERE topic_id IN ({marks}) "
+            "AND title IS NOT NULL AND title != '' ORDER BY id",
+            ids,
+        ).fetchall()
+        return {int(t): str(title) for t, title in rows}
+
+    def dashboard_drafts(
+        self,
+        status: str,
+        *,
+        issue: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Drafts with this status, optionally for one issue and created within the dates
+        (a bare `date_to` includes its day); returns (rows, total)."""
+        where, params = ["status = ?"], [status]
+        if issue:
+            where.append("issue = ?")
+            params.append(issue)
+        if date_from:
+            where.append("created_at >= ?")
+            params.append(date_from)
+        if date_to:
+            where.append("created_at < ?")
+            params.append(date_to + ("\uffff" if len(date_to) == 10 else ""))
+        clause = " AND ".join(where)
+        total = int(
+            self.db.execute(f"SELECT COUNT(*) FROM drafts WHERE {clause}", params).fetchone()[0]
+        )
+        # Pending drafts are worked oldest first; decided ones are read newest first.
+        order = "id" if status == "pending" else "decided_at DESC, id DESC"
+        rows = list(
+            self.db.query(
+                f"SELECT * FROM drafts WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            )
+        )
+        return rows, total
+
+    def issue_activity(self, since: str) -> dict[str, dict[str, int]]:
+        """Per known issue since `since`: hits (posts matched to it), replies posted,
+        drafts made, staff rejections (drafts rejected, replies removed), replies humans
+        corrected, and misconception corrections the bot made."""
+        out: dict[str, dict[str, int]] = {}
+
+        def add(sql: str, key: str) -> None:
+            for slug, n in self.db.execute(sql, [since]).fetchall():
+                if slug:
+                    out.setdefault(slug, {})[key] = int(n or 0)
+
+        add(
+            "SELECT issue, COUNT(DISTINCT post_id) FROM decisions WHERE created_at >= ? "
+            f"AND issue IS NOT NULL AND NOT {self._OWN_POST} GROUP BY issue",
+            "hits",
+        )
+        add(
+            "SELECT issue, SUM(CASE WHEN json_valid(corrections) "
+            "THEN json_array_length(corrections) ELSE 0 END) FROM decisions "
+            "WHERE created_at >= ? AND action IN ('reply', 'review') GROUP BY issue",
+            "corrections",
+        )
+        add("SELECT issue, COUNT(*) FROM replies WHERE created_at >= ? GROUP BY issue", "replies")
+        add(
+            "SELECT issue, COUNT(*) FROM replies WHERE created_at >= ? AND state = 'removed' "
+            "GROUP BY issue",
+            "removed",
+        )
+        add(
+            "SELECT issue, COUNT(*) FROM replies WHERE created_at >= ? AND state = 'corrected' "
+            "GROUP BY issue",
+            "corrected",
+        )
+        add("SELECT issue, COUNT(*) FROM drafts WHERE created_at >= ? GROUP BY issue", "drafts")
+        add(
+            "SELECT issue, COUNT(*) FROM drafts WHERE status = 'rejected' AND decided_at >= ? "
+            "GROUP BY issue",
+            "rejected",
+        )
+        return out
+
+    def issue_hits_per_day(self, since: str, slug: str | None = None) -> list[dict[str, Any]]:
+        """[{day, issue, action, n}]: posts matched to each issue per day, by action."""
+        where, params = "", [since]
+        if slug:
+            where, params = "AND issue = ?", [since, slug]
+        return list(
+            self.db.query(
+                "SELECT substr(created_at, 1, 10) AS day, issue, action, "
+                "COUNT(DISTINCT post_id) AS n FROM decisions WHERE created_at >= ? "
+                f"AND issue IS NOT NULL AND NOT {self._OWN_POST} {where} "
+                "GROUP BY day, issue, action ORDER BY day",
+                params,
             )
         )
 

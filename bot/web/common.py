@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
+from markupsafe import Markup, escape
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -19,6 +22,8 @@ from bot.config import Config
 from bot.errors import UserError
 from bot.store import Store
 from bot.web.auth import CSRF_FIELD, CSRF_HEADER, StaffUser, csrf_ok, csrf_token
+from bot.web.markdown import render_markdown
+from bot.web.reasons import humanise
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 FormHandler = Callable[[Request, FormData], Awaitable[Response]]
@@ -52,6 +57,9 @@ def make_templates() -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.filters["when"] = format_when
+    env.filters["timetag"] = time_tag
+    env.filters["markdown"] = render_markdown
+    env.filters["reason"] = humanise
     return Jinja2Templates(env=env)
 
 
@@ -59,6 +67,90 @@ def format_when(value: str | None) -> str:
     if not value:
         return ""
     return value.replace("T", " ")[:16] + " UTC" if "T" in value else value
+
+
+def time_tag(value: str | None) -> Markup:
+    """A `<time>` that never wraps (CSS), with the full stamp on hover."""
+    if not value:
+        return Markup("")
+    return Markup('<time class="when" datetime="{0}" title="{0}">{1}</time>').format(
+        escape(value), format_when(value)
+    )
+
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """The `from`/`to` filter of a list (YYYY-MM-DD; `to` includes its whole day)."""
+
+    start: str = ""
+    end: str = ""
+
+    @classmethod
+    def from_request(cls, request: Request) -> tuple[DateRange, list[str]]:
+        """The range and a message per malformed date (which is then left out)."""
+        values = {k: request.query_params.get(k, "").strip() for k in ("from", "to")}
+        errors = [f"{k}: use YYYY-MM-DD" for k, v in values.items() if v and not _DATE_RE.match(v)]
+        ok = {k: v if _DATE_RE.match(v) else "" for k, v in values.items()}
+        return cls(ok["from"], ok["to"]), errors
+
+    def holds(self, stamp: str | None) -> bool:
+        day = (stamp or "")[:10]
+        return (not self.start or day >= self.start) and (not self.end or day <= self.end)
+
+    def query(self) -> dict[str, str]:
+        return {"from": self.start, "to": self.end}
+
+
+@dataclass(frozen=True)
+class Pager:
+    """One page of a filtered list: `number` is 1-based and clamped to the last page."""
+
+    number: int
+    size: int
+    total: int
+    query: dict[str, str]  # the filters, kept in the page links
+
+    @classmethod
+    def requested(cls, request: Request) -> int:
+        try:
+            return max(1, int(request.query_params.get("page", "1")))
+        except ValueError:
+            return 1
+
+    @classmethod
+    def fetch(
+        cls,
+        request: Request,
+        size: int,
+        query: dict[str, str],
+        rows_at: Callable[[int, int], tuple[list[Any], int]],
+    ) -> tuple[list[Any], Pager]:
+        """Rows of the requested page via `rows_at(limit, offset) -> (rows, total)`; a page
+        past the end (the list shrank since the link was made) shows the last one."""
+        number = cls.requested(request)
+        rows, total = rows_at(size, (number - 1) * size)
+        pager = cls(number, size, total, query)
+        if number > pager.pages:
+            pager = cls(pager.pages, size, total, query)
+            rows, total = rows_at(size, pager.offset)
+        return rows, pager
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+    def href(self, number: int) -> str:
+        params = {k: v for k, v in self.query.items() if v}
+        if number > 1:
+            params["page"] = str(number)
+        return "?" + urlencode(params) if params else "?"
 
 
 def web(request: Request) -> WebContext:

@@ -2,7 +2,7 @@
 
 from starlette.routing import BaseRoute
 
-from bot.web.pages import audit, auth_pages, clusters, drafts, issues, overview
+from bot.web.pages import audit, auth_pages, clusters, drafts, issues, overview, preview
 
 ROUTES: list[BaseRoute] = [
     *auth_pages.ROUTES,
@@ -11,4 +11,5 @@ ROUTES: list[BaseRoute] = [
     *drafts.ROUTES,
     *issues.ROUTES,
     *audit.ROUTES,
+    *preview.ROUTES,
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,12 +11,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.triage.types import ACTIONS
-from bot.web.common import render, web
+from bot.web.common import DateRange, Pager, render, web
 
 PAGE = 50
 # The runner also records posts it skipped by policy (own posts, closed topics...).
 AUDIT_ACTIONS = (*ACTIONS, "skip")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _json_list(value: Any) -> list[Any]:
@@ -31,32 +29,37 @@ def _json_list(value: Any) -> list[Any]:
 
 
 async def audit(request: Request) -> Response:
+    store = web(request).store
     params = request.query_params
     action = params.get("action", "")
     action = action if action in AUDIT_ACTIONS else ""
     issue = params.get("issue", "").strip()
-    date_from = params.get("from", "").strip()
-    date_to = params.get("to", "").strip()
-    errors = [
-        f"{name}: use YYYY-MM-DD"
-        for name, value in (("from", date_from), ("to", date_to))
-        if value and not _DATE_RE.match(value)
-    ]
-    try:
-        page = max(1, int(params.get("page", "1")))
-    except ValueError:
-        page = 1
+    dates, errors = DateRange.from_request(request)
+    # The bot reads its own replies back and skips them: a third of the log on a busy
+    # forum, and nothing to review. They are left out unless asked for.
+    own = params.get("own", "") == "1"
+    filters = {"action": action, "issue": issue, **dates.query()}
     rows: list[dict[str, Any]] = []
-    total = 0
+    hidden = 0
+    query = {**filters, "own": "1" if own else ""}
+    pager = Pager(1, PAGE, 0, query)
     if not errors:
-        raw_rows, total = web(request).store.audit_decisions(
-            action=action or None,
-            issue=issue or None,
-            date_from=date_from or None,
-            date_to=date_to or None,
-            limit=PAGE,
-            offset=(page - 1) * PAGE,
+        store_filters = {
+            "action": action or None,
+            "issue": issue or None,
+            "date_from": dates.start or None,
+            "date_to": dates.end or None,
+        }
+        raw_rows, pager = Pager.fetch(
+            request,
+            PAGE,
+            query,
+            lambda limit, offset: store.audit_decisions(
+                **store_filters, limit=limit, offset=offset, exclude_own=not own
+            ),
         )
+        if not own:
+            hidden = store.count_own_post_decisions(**store_filters)
         rows = [
             {
                 **r,
@@ -66,20 +69,20 @@ async def audit(request: Request) -> Response:
             }
             for r in raw_rows
         ]
-    filters = {"action": action, "issue": issue, "from": date_from, "to": date_to}
-    query = urlencode({k: v for k, v in filters.items() if v})
     return render(
         request,
         "audit.html.j2",
         {
             "rows": rows,
-            "total": total,
-            "page": page,
-            "pages": max(1, -(-total // PAGE)),
+            "total": pager.total,
+            "pager": pager,
             "filters": filters,
-            "query": query,
+            "own": own,
+            "hidden": hidden,
+            "show_own_href": "?"
+            + urlencode({k: v for k, v in {**filters, "own": "1"}.items() if v}),
             "actions": AUDIT_ACTIONS,
-            "issues": [i.slug for i in web(request).store.list_issues()],
+            "issues": [i.slug for i in store.list_issues()],
             "errors": errors,
         },
     )

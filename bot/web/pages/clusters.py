@@ -12,6 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.web.common import (
+    DateRange,
+    Pager,
     call_service,
     current_user,
     flash,
@@ -27,6 +29,7 @@ from bot.web.pages.issue_form import EditorState, render_editor
 
 STATUSES = ("open", "promoted", "linked", "dismissed")
 SAMPLES = 5
+PAGE = 20
 
 
 def _cluster_view(row: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, Any]:
@@ -42,10 +45,24 @@ async def cluster_list(request: Request) -> Response:
     status = request.query_params.get("status", "open")
     if status not in STATUSES:
         status = "open"
-    rows = store.dashboard_clusters(status, iso_ago(timedelta(days=1)))
-    clusters = [_cluster_view(r, store.cluster_reports_for(r["id"], SAMPLES)) for r in rows]
     issues = [(i.slug, i.title) for i in store.list_issues()]
     existing = {slug for slug, _ in issues}
+    issue = request.query_params.get("issue", "")
+    issue = issue if issue in existing else ""
+    dates, errors = DateRange.from_request(request)
+    # Few clusters are open at a time: filtering them here is cheaper than more SQL.
+    everything = [
+        c
+        for c in store.dashboard_clusters(status, iso_ago(timedelta(days=1)))
+        if (not issue or c["linked_slug"] == issue) and dates.holds(c["last_seen"])
+    ]
+    rows, pager = Pager.fetch(
+        request,
+        PAGE,
+        {"status": status, "issue": issue, **dates.query()},
+        lambda limit, offset: (everything[offset : offset + limit], len(everything)),
+    )
+    clusters = [_cluster_view(r, store.cluster_reports_for(r["id"], SAMPLES)) for r in rows]
     return render(
         request,
         "clusters.html.j2",
@@ -55,6 +72,10 @@ async def cluster_list(request: Request) -> Response:
             "statuses": STATUSES,
             "issues": issues,
             "existing": existing,
+            "pager": pager,
+            "issue": issue,
+            "dates": dates,
+            "errors": errors,
         },
     )
 

@@ -11,6 +11,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.web.common import (
+    DateRange,
+    Pager,
     call_service,
     current_user,
     flash,
@@ -22,6 +24,7 @@ from bot.web.common import (
 )
 
 STATUSES = ("pending", "approved", "rejected")
+PAGE = 10  # each draft shows a post and a reply side by side: a short page reads better
 
 
 def _post_text(request: Request, post_id: int) -> str:
@@ -36,14 +39,45 @@ async def draft_list(request: Request) -> Response:
     status = request.query_params.get("status", "pending")
     if status not in STATUSES:
         status = "pending"
+    slugs = [i.slug for i in store.list_issues()]
+    issue = request.query_params.get("issue", "")
+    issue = issue if issue in slugs else ""
+    dates, errors = DateRange.from_request(request)
+    rows, pager = Pager.fetch(
+        request,
+        PAGE,
+        {"status": status, "issue": issue, **dates.query()},
+        lambda limit, offset: store.dashboard_drafts(
+            status,
+            issue=issue or None,
+            date_from=dates.start or None,
+            date_to=dates.end or None,
+            limit=limit,
+            offset=offset,
+        ),
+    )
+    titles = store.topic_titles([r["topic_id"] for r in rows])
     drafts: list[dict[str, Any]] = [
-        {**row, "post_text": _post_text(request, row["post_id"])}
-        for row in store.list_drafts(status)
+        {
+            **row,
+            "post_text": _post_text(request, row["post_id"]),
+            "topic_title": titles.get(row["topic_id"], ""),
+        }
+        for row in rows
     ]
-    if status != "pending":
-        drafts.reverse()  # the most recently decided first
     return render(
-        request, "drafts.html.j2", {"drafts": drafts, "status": status, "statuses": STATUSES}
+        request,
+        "drafts.html.j2",
+        {
+            "drafts": drafts,
+            "status": status,
+            "statuses": STATUSES,
+            "issue": issue,
+            "issues": slugs,
+            "pager": pager,
+            "dates": dates,
+            "errors": errors,
+        },
     )
 
 

@@ -13,6 +13,7 @@ from bot.known_issues import STATUSES, EntryError, KnownIssue, validate_entry
 from bot.web.common import current_user, flash, form_action, redirect, render, text, web
 from bot.web.pages.answering import answer_promoted_cluster
 from bot.web.pages.issue_form import EditorState, render_editor
+from bot.web.pages.issue_stats import WINDOW_DAYS, issue_stats
 
 
 def _matches(issue: KnownIssue, query: str) -> bool:
@@ -29,10 +30,18 @@ async def issue_list(request: Request) -> Response:
     if status not in STATUSES:
         status = ""
     issues = [i for i in store.list_issues(status or None) if not query or _matches(i, query)]
+    stats = issue_stats(store, issues)
+    rows = sorted(zip(issues, stats, strict=True), key=lambda pair: (-pair[1].hits, pair[0].slug))
     return render(
         request,
         "issues.html.j2",
-        {"issues": issues, "q": query, "status": status, "statuses": STATUSES},
+        {
+            "rows": rows,
+            "q": query,
+            "status": status,
+            "statuses": STATUSES,
+            "window": WINDOW_DAYS,
+        },
     )
 
 
@@ -66,10 +75,17 @@ async def issue_detail(request: Request) -> Response:
         {"entry": h, "lines": _diff_lines(h.diff())}
         for h in reversed(web(request).store.history(issue.slug))
     ]
+    (stats,) = issue_stats(web(request).store, [issue], wide=True)
     return render(
         request,
         "issue_detail.html.j2",
-        {"issue": issue, "history": history, "statuses": STATUSES},
+        {
+            "issue": issue,
+            "history": history,
+            "statuses": STATUSES,
+            "stats": stats,
+            "window": WINDOW_DAYS,
+        },
     )
 
 

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from bot.triage.types import ACTIONS
 from bot.web.common import iso_ago, render, web
+from bot.web.stats import Rate
 
 CHART_DAYS = 14
 CHART_W = 560
@@ -21,29 +22,30 @@ CHART_ACTIONS = (*ACTIONS, "skip")
 
 @dataclass(frozen=True)
 class Figures:
-    posts_seen: int
+    posts_seen: int  # members' posts: the bot's own replies are not counted
+    own_posts: int  # the bot's own replies it read back (and skipped)
     replies_posted: int
     drafts_waiting: int
     open_clusters: int
     corrections: int
     staff_rejected: int
-    precision: float | None  # None until staff have judged anything
+    precision: Rate  # n = 0 until staff have judged anything
 
     @classmethod
-    def from_counts(cls, c: dict[str, int]) -> Figures:
+    def from_counts(cls, c: dict[str, int], own_posts: int = 0) -> Figures:
         rejected = c["drafts_rejected"] + c["replies_removed"]
         # Proposed answers = replies that went out (auto or approved) + drafts
         # staff refused; precision is the share staff did not reject.
         proposed = c["replies_posted"] + c["drafts_rejected"]
-        precision = (proposed - rejected) / proposed if proposed else None
         return cls(
-            posts_seen=c["posts_seen"],
+            posts_seen=max(0, c["posts_seen"] - own_posts),
+            own_posts=own_posts,
             replies_posted=c["replies_posted"],
             drafts_waiting=c["drafts_waiting"],
             open_clusters=c["open_clusters"],
             corrections=c["corrections"],
             staff_rejected=rejected,
-            precision=precision,
+            precision=Rate(max(0, proposed - rejected), proposed),
         )
 
 
@@ -91,10 +93,16 @@ def chart(rows: list[dict[str, Any]], today: datetime) -> dict[str, Any]:
 
 async def overview(request: Request) -> Response:
     store = web(request).store
-    day = Figures.from_counts(store.dashboard_counts(iso_ago(timedelta(days=1))))
-    week = Figures.from_counts(store.dashboard_counts(iso_ago(timedelta(days=7))))
+    figures = {}
+    for name, days in (("day", 1), ("week", 7)):
+        since = iso_ago(timedelta(days=days))
+        figures[name] = Figures.from_counts(
+            store.dashboard_counts(since), store.own_posts_seen(since)
+        )
+    day, week = figures["day"], figures["week"]
     now = datetime.now(UTC)
-    rows = store.decisions_per_day(iso_ago(timedelta(days=CHART_DAYS)))
+    # Like "posts seen", the chart leaves out the bot reading its own replies back.
+    rows = store.decisions_per_day(iso_ago(timedelta(days=CHART_DAYS)), exclude_own=True)
     return render(
         request, "overview.html.j2", {"day": day, "week": week, "chart": chart(rows, now)}
     )
