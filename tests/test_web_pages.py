@@ -497,3 +497,36 @@ async def test_saving_a_promoted_cluster_under_another_slug_follows_it(
         f"/clusters/{cid}/answer", data={"csrf_token": token}, follow_redirects=True
     )
     assert "better_slug: 0 queued post(s) answered, 0 skipped. 1 could not be answered" in r.text
+
+
+async def test_facts_are_edited_as_yaml_kept_on_save_and_shown_on_the_issue_page(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    token = await csrf_of(client)
+    facts = (
+        "- kind: not_required\n  about: [enterprise plan]\n"
+        "  says: Samples work on every plan.\n"
+        "- kind: delay\n  about: [sample rollout]\n  value: 15\n  max: 30\n  unit: minutes\n"
+        "  says: A fix reaches every region within 15 to 30 minutes.\n"
+    )
+    form = editor_form(
+        token,
+        base_updated_at=await base_stamp(client),
+        facts=facts,
+        rejected_claims="Samples need a paid plan.",
+    )
+    r = await client.post("/issues/sample_issue/edit", data=form)
+    assert r.status_code == 303
+    saved = store.get_issue("sample_issue")
+    assert saved is not None
+    assert [f.kind for f in saved.facts] == ["not_required", "delay"]
+    assert saved.facts[1].max == 30.0 and saved.rejected_claims == ("Samples need a paid plan.",)
+    page = (await client.get("/issues/sample_issue")).text
+    assert "Samples work on every plan." in page and "15–30 minutes" in page
+    # Opening the editor again offers the same facts: saving unchanged keeps them.
+    edit = (await client.get("/issues/sample_issue/edit")).text
+    assert "not_required" in edit and "Samples need a paid plan." in edit
+    bad = editor_form(token, base_updated_at=await base_stamp(client), facts="- kind: [unclosed")
+    r = await client.post("/issues/sample_issue/edit", data=bad)
+    assert r.status_code == 400 and "not valid YAML" in r.text
+    assert store.get_issue("sample_issue") == saved

@@ -10,11 +10,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.known_issues import PATTERN_KINDS, STATUSES
+from bot.known_issues import PATTERN_KINDS, STATUSES, EntryError
 from bot.web.common import render, text
 
 BLANK_PATTERNS = 2
@@ -53,6 +54,8 @@ class EditorState:
     misconceptions: list[MisconceptionRow] = field(default_factory=list)
     links: str = ""  # one URL per line
     examples: list[str] = field(default_factory=list)
+    facts: str = ""  # the entry's facts as YAML (a list of mappings)
+    rejected_claims: str = ""  # one claim per line
     note: str = ""
     base_updated_at: str = ""  # what the editor was opened on, to catch concurrent edits
     cluster_id: int | None = None
@@ -90,6 +93,8 @@ class EditorState:
             ],
             links="\n".join(str(link) for link in data.get("links") or []),
             examples=[str(e) for e in data.get("examples") or []],
+            facts=_facts_yaml(data.get("facts") or []),
+            rejected_claims="\n".join(str(c) for c in data.get("rejected_claims") or []),
             base_updated_at=s("updated_at"),
             cluster_id=cluster_id,
         )
@@ -127,6 +132,8 @@ class EditorState:
             ],
             links=text(form, "links"),
             examples=[text(form, f"example_{i}") for i in range(rows("example"))],
+            facts=text(form, "facts"),
+            rejected_claims=text(form, "rejected_claims"),
             note=text(form, "note"),
             base_updated_at=text(form, "base_updated_at"),
             cluster_id=int(cluster) if cluster.isdigit() else None,
@@ -164,6 +171,10 @@ class EditorState:
             ],
             "links": [line.strip() for line in self.links.splitlines() if line.strip()],
             "examples": [self.examples[i] for i in exs],
+            "facts": _parse_facts(self.facts),
+            "rejected_claims": [
+                line.strip() for line in self.rejected_claims.splitlines() if line.strip()
+            ],
         }
 
     def add_error(self, field_path: str, reason: str) -> None:
@@ -187,6 +198,24 @@ class EditorState:
         self.misconceptions += [MisconceptionRow() for _ in range(BLANK_MISCONCEPTIONS)]
         self.examples += ["" for _ in range(BLANK_EXAMPLES)]
         return self
+
+
+def _facts_yaml(facts: list[Any]) -> str:
+    if not facts:
+        return ""
+    return yaml.safe_dump(facts, sort_keys=False, allow_unicode=True, width=88)
+
+
+def _parse_facts(text_value: str) -> Any:
+    """The facts field as YAML; an unreadable one is reported like any invalid field."""
+    if not text_value.strip():
+        return []
+    try:
+        return yaml.safe_load(text_value)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise EntryError("editor", "facts", f"not valid YAML{where}") from None
 
 
 def render_editor(request: Request, state: EditorState, status: int = 200) -> Response:
