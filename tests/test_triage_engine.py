@@ -108,7 +108,7 @@ def test_corrections_read_the_whole_thread(
 ) -> None:
     seen: list[tuple[str, ...]] = []
 
-    def fake(later_posts: list[str], issue: object) -> list[Correction]:
+    def fake(later_posts: list[str], issue: object, **_: object) -> list[Correction]:
         seen.append(tuple(later_posts))
         return [Correction(claim="upgrade your plan", correction="No plan change is needed.")]
 

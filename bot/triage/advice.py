@@ -28,7 +28,7 @@ from functools import lru_cache
 from bot.known_issues import KnownIssue, Misconception
 from bot.replies.neutralise import clean_quote
 from bot.triage.casefold import fold, folded
-from bot.triage.claims import CONTRADICTED, check_sentence
+from bot.triage.claims import CONTRADICTED, agrees_with_a_fact, check_sentence
 from bot.triage.types import Correction
 
 MAX_CORRECTIONS = 3
@@ -651,6 +651,8 @@ def _corrections_from(
     already: set[int],
     facts_used: set[int] | None = None,
     rejected: frozenset[str] = frozenset(),
+    context: str = "",
+    known_elsewhere: frozenset[str] = frozenset(),
 ) -> list[Correction]:
     facts_used = set() if facts_used is None else facts_used
     found: list[Correction] = []
@@ -659,6 +661,8 @@ def _corrections_from(
             continue
         if rejected and claim_key(quote_claim(sentence)) in rejected:
             continue  # staff said correcting this claim was wrong
+        if agrees_with_a_fact(sentence, issue):
+            continue  # it restates what the entry knows: never corrected
         words = _content_words(sentence)
         stated = False
         for index, misconception in enumerate(issue.misconceptions):
@@ -678,7 +682,7 @@ def _corrections_from(
             )
         if stated or not issue.facts:
             continue
-        verdict = check_sentence(sentence, issue)
+        verdict = check_sentence(sentence, issue, context=context, known_elsewhere=known_elsewhere)
         if verdict is None or verdict.fact_index in facts_used:
             continue
         facts_used.add(verdict.fact_index)
@@ -710,6 +714,7 @@ def find_corrections(
     bot_usernames: Sequence[str] = DEFAULT_BOT_USERNAMES,
     max_corrections: int = MAX_CORRECTIONS,
     rejected: frozenset[str] = frozenset(),
+    known_elsewhere: frozenset[str] = frozenset(),
 ) -> list[Correction]:
     """Corrections of AI advice in `posts` that `issue` knows to be wrong or cannot
     confirm: listed misconceptions first, then the entry's facts (bot.triage.claims).
@@ -724,8 +729,33 @@ def find_corrections(
     already: set[int] = set()
     facts_used: set[int] = set()
     corrections: list[Correction] = []
-    for block in find_ai_advice(posts, bot_usernames=bot_usernames):
+    blocks = find_ai_advice(posts, bot_usernames=bot_usernames)
+    context = _members_words(posts, blocks)
+    for block in blocks:
         corrections.extend(
-            _corrections_from(block.sentences(), issue, already, facts_used, rejected)
+            _corrections_from(
+                block.sentences(),
+                issue,
+                already,
+                facts_used,
+                rejected,
+                context=context,
+                known_elsewhere=known_elsewhere,
+            )
         )
     return corrections[:max_corrections]
+
+
+def _members_words(posts: Sequence[str], blocks: Sequence[AdviceBlock]) -> str:
+    """The thread without its AI advice: what members themselves wrote or quoted."""
+    advised = {b.post_index: b for b in blocks}
+    parts = []
+    for index, raw in enumerate(posts):
+        block = advised.get(index)
+        if block is None:
+            parts.append(raw)
+            continue
+        start = raw.find(block.text[:60]) if block.text else -1
+        if start > 0:
+            parts.append(raw[:start])
+    return "\n".join(parts)

@@ -305,17 +305,20 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "number",
             rf"\b(?:limit(?:ed)?|cap(?:ped)?|maximum|max|at\s+most|no\s+(?:more|longer)\s+than|"
             rf"expires?\s+after|expire\s+after|lasts?(?:\s+for)?|times?\s+out\s+after|"
-            rf"disconnects?\s+after|cuts?\s+off\s+after|closes?\s+after|every|"
+            rf"disconnects?\s+after|cuts?\s+off\s+after|closes?\s+after|every|more\s+than|"
+            rf"(?:timeout|ttl|duration|window|quota|lifetime|expiry)\s+(?:of|is|at)|"
             rf"up\s+to|only|ceiling|allows?|supports?|permits?|window\s+(?:is|of)|quota\s+of)\b"
             rf"(?:[^.;\n]{{0,30}}?[\s(~≈])?{_NUM}\s*(?P<mult>k|m)?\s*"
-            r"(?P<unit>tokens?|requests?|rpm|tpm|rpd|mb|gb|kb|minutes?|mins?|seconds?|"
-            r"hours?|characters?|chars?|messages?|images?|files?|calls?)\b",
+            r"(?P<unit>tokens?|requests?|rpm|tpm|rpd|mb|gb|kb|minutes?|mins?|seconds?|secs?|"
+            r"hours?|days?|weeks?|characters?|chars?|messages?|images?|files?|calls?|runs?|"
+            r"sessions?|keys?|organi[sz]ations?|projects?|permissions?|scopes?|tools?|items?)\b",
         ),
         (
             "delay",
-            rf"\b(?:takes?|taking|took|wait(?:ing)?|allow|within|after|up\s+to|for)\s+"
-            rf"(?:about\s+|around\s+|roughly\s+|approximately\s+|at\s+least\s+|up\s+to\s+|"
-            rf"another\s+|a\s+further\s+)?{_NUM}\s*{_TIME_UNIT}\b",
+            rf"\b(?:takes?|taking|took|wait(?:ing)?|allow|within|after|up\s+to|for|needs?|"
+            rf"requires?|lasts?)\s+(?:about\s+|around\s+|roughly\s+|approximately\s+|"
+            rf"at\s+least\s+|up\s+to\s+|another\s+|a\s+further\s+|exactly\s+|only\s+)?"
+            rf"{_NUM}\s*{_TIME_UNIT}\b",
         ),
         (
             # The same in the other languages members write (no word boundaries in CJK).
@@ -350,7 +353,13 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"(?:you|they|users?|accounts?|organi[sz]ations?|projects?)\s+(?:must|need\s+to|"
             r"have\s+to)\s+(?:have|be\s+on|be\s+in|hold|upgrade\s+to|purchase|buy)|"
             r"(?:you|they)\s+(?:need|must\s+have)(?!\s+to\b)|"
-            rf"not\s+(?:available|offered|supported|allowed)\s+(?:to|for|on|in))\s+{_OBJ}",
+            rf"not\s+(?:available|offered|supported|allowed)\s+(?:to|for|on|in)|"
+            # Spanish, Portuguese, French, German
+            rf"s[óo]lo\s+(?:est[áa]\s+)?(?:disponible|disponibles)\s+(?:para|en)|[úu]nicamente\s+para|"
+            rf"s[óo]\s+(?:est[áa]\s+)?dispon[íi]vel\s+para|apenas\s+para|somente\s+para|"
+            rf"n['’](?:est|sont)\s+(?:disponibles?|propos[ée]e?s?|accessibles?|offert[es]*)\s+qu['’](?:aux?|à)|"
+            rf"r[ée]serv[ée]e?s?\s+aux?|uniquement\s+(?:pour|aux?)|"
+            rf"nur\s+(?:für|mit|bei|ab)|ausschließlich\s+(?:für|mit))\s+{_OBJ}",
         ),
         (
             "affects",
@@ -428,8 +437,8 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"\b(?:openai|they|the\s+(?:bug|preset|platform|backend|outage|incident))\s+"
             r"(?:has|have|is|was|were|got)\s+(?:already\s+|now\s+|since\s+)?(?:been\s+)?"
             r"(?:fixed|resolved|patched)\b(?P<obj>[^.;:!?\n]{0,80})|"
-            r"\b(?:openai|they)\s+(?:has|have)\s+(?:already\s+)?(?:fixed|resolved|patched|"
-            r"rolled\s+out\s+a\s+fix)\b",
+            r"\b(?:openai|they)\s+(?:has\s+|have\s+)?(?:already\s+)?(?:fixed|resolved|patched|"
+            r"rolled\s+out\s+a\s+fix|shipped\s+a\s+fix|deployed\s+a\s+fix|released\s+a\s+fix)\b",
         ),
     )
 )
@@ -602,7 +611,9 @@ def find_claims(sentence: str) -> list[Claim]:
             cue, clause = m.group(0), text[_clause_start(text, m.start()) : m.start()]
         if _HEDGE.search(clause) or _HEDGE.search(cue):
             continue
-        if shape == "status" and _CONDITION.search(text[: m.start()]):
+        if shape == "status" and (
+            _CONDITION.search(text[: m.start()]) or _NEGATOR.search(text) or _DOUBT.search(text)
+        ):
             continue  # "once you set the scope, it is resolved": a fix, not a status
         if name in _DENYING:
             negated = True  # its cue is the denial ("is useless", "plays no part")
@@ -644,6 +655,7 @@ def find_claims(sentence: str) -> list[Claim]:
     return found
 
 
+_DOUBT = re.compile(r"\b(?:whether|unknown|unclear|not\s+known|no\s+word)\b", re.IGNORECASE)
 _CONDITION = re.compile(r"\b(?:once|after|when|as\s+soon\s+as|if|until)\b", re.IGNORECASE)
 _LEADING_JOINER = re.compile(r"^(?:,\s*|so\s+|and\s+|;\s*)", re.IGNORECASE)
 
@@ -830,10 +842,172 @@ def check_claim(claim: Claim, issue: KnownIssue) -> Verdict | None:
     return Verdict(claim, UNCONFIRMED, k.facts[known], known)
 
 
-def check_sentence(sentence: str, issue: KnownIssue) -> Verdict | None:
-    """The first verdict on any claim of the sentence (contradictions first)."""
+# A sentence holding this share of a positive fact's specific words restates it.
+FACT_ECHO_SHARE = 0.8
+_POSITIVE = frozenset({"affects", "requires", "cause", "fix", "limit", "delay"})
+
+
+def agrees_with_a_fact(sentence: str, issue: KnownIssue) -> bool:
+    """The sentence restates a positive fact (most of its specific words)."""
+    said = words(sentence)
+    for fact in _knowledge(issue).facts:
+        if fact.kind not in _POSITIVE:
+            continue
+        fact_words = [w for w in words(fact.says) if w not in _GENERIC]
+        if len(fact_words) < 3:
+            continue
+        shared = sum(1 for w in fact_words if any(same_word(w, x) for x in said))
+        if shared / len(fact_words) >= FACT_ECHO_SHARE:
+            return True
+    return False
+
+
+def check_sentence(
+    sentence: str,
+    issue: KnownIssue,
+    *,
+    context: str = "",
+    known_elsewhere: frozenset[str] = frozenset(),
+) -> Verdict | None:
+    """The first verdict on any claim of the sentence (contradictions first); failing
+    that, a specific the sentence asserts that nobody but the advice knows of.
+
+    `context`: the member's own words in the thread (what they quoted is not invented);
+    `known_elsewhere`: specifics other entries name (real API names, not inventions).
+    """
+    if agrees_with_a_fact(sentence, issue):
+        return None  # it says what a fact says: never corrected
     verdicts = [v for c in find_claims(sentence) if (v := check_claim(c, issue)) is not None]
-    if not verdicts:
+    if verdicts:
+        verdicts.sort(key=lambda v: STRENGTHS.index(v.strength))
+        return verdicts[0]
+    return check_specifics(sentence, issue, context=context, known_elsewhere=known_elsewhere)
+
+
+# Specific things an answer can name: code spans, identifiers with dots or underscores,
+# dated model ids, URLs and API paths, package extras, money, percentages, dated
+# releases. An assistant that invents an answer invents these.
+_SPECIFIC = re.compile(
+    r"`([^`\s]{2,80})`|"
+    r"((?:wss?|https?)://[^\s)>\]]+|(?<![\w/])/v\d+/[\w/.-]+)|"
+    r"\b([A-Za-z_][A-Za-z0-9]*(?:[._][A-Za-z0-9]+)+(?:\[[\w\d]+\])?(?:\(\))?)|"
+    r"\b([a-z][a-z0-9]*(?:-[a-z0-9]+)*-\d{4}-\d\d-\d\d)\b|"
+    r"\b(\w+\[\w+\])|"
+    r"(\$\s?\d[\d,.]*|\b\d+(?:[.,]\d+)?\s?%|\b\d+(?:[.,]\d+)?\s?(?:percent|por\s+ciento|prozent)\b)|"
+    r"\b((?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december)\s+(?:20\d\d|update|release|dashboard))",
+    re.IGNORECASE,
+)
+# Names every answer may use without inventing anything (the language's own library).
+_COMMON_SPECIFICS = frozenset(
+    [
+        "e.g",
+        "i.e",
+        "etc",
+        "os.environ",
+        "os.getenv",
+        "process.env",
+        "time.sleep",
+        "asyncio.sleep",
+        "console.log",
+        "print()",
+        "json.loads",
+        "json.dumps",
+    ]
+)
+_SPECIFIC_STRIP = " .,;:()'\"“”"
+
+
+def specifics(text: str) -> list[str]:
+    """The specific tokens a text names, lower-cased."""
+    found = []
+    for m in _SPECIFIC.finditer(text):
+        token = next(g for g in m.groups() if g)
+        token = token.strip(_SPECIFIC_STRIP).lower()
+        if len(token) >= 3 and token not in _COMMON_SPECIFICS:
+            found.append(token)
+    return found
+
+
+@lru_cache(maxsize=256)
+def _knowledge_text(issue: KnownIssue) -> str:
+    parts = [issue.title, issue.summary, issue.cause, issue.workaround, *issue.examples]
+    parts += [f"{m.claim}\n{m.correction}" for m in issue.misconceptions]
+    parts += [f"{f.says}\n{' '.join(f.about)}" for f in issue.facts]
+    parts += [p.value for p in issue.patterns]
+    parts += list(issue.links)
+    return "\n".join(parts).lower()
+
+
+def _alnum(token: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "", token.lower())
+
+
+@lru_cache(maxsize=256)
+def _specific_stems(issue: KnownIssue) -> frozenset[str]:
+    """Names written as a family (`x-ratelimit-*`): any token they start is known."""
+    return frozenset(_alnum(t) for t in specifics(_knowledge_text(issue)) if t.endswith("*"))
+
+
+# A known family this long covers the tokens it starts: `x-ratelimit-*` covers
+# `x-ratelimit-remaining-tokens`.
+STEM_CHARS = 8
+
+
+def _stem_known(token: str, stems: frozenset[str]) -> bool:
+    return any(len(stem) >= STEM_CHARS and token.startswith(stem) for stem in stems if stem)
+
+
+def known_specifics(issues: Sequence[KnownIssue]) -> frozenset[str]:
+    """Every specific token any entry names (a real API name, not an invention)."""
+    return frozenset(t for i in issues for t in specifics(_knowledge_text(i)))
+
+
+def check_specifics(
+    sentence: str,
+    issue: KnownIssue,
+    *,
+    context: str = "",
+    known_elsewhere: frozenset[str] = frozenset(),
+) -> Verdict | None:
+    """An assertion naming a specific that neither the entry, any other entry nor the
+    member wrote: "this isn't something we can confirm"."""
+    text = sentence.strip()
+    if not text or _QUESTION.search(text) or _HEDGE.search(text):
         return None
-    verdicts.sort(key=lambda v: STRENGTHS.index(v.strength))
-    return verdicts[0]
+    k = _knowledge(issue)
+    if not k.facts:
+        return None
+    known = _knowledge_text(issue)
+    lowered_context = context.lower()
+    stems = _specific_stems(issue)
+    invented = [
+        t
+        for t in specifics(text)
+        if t not in known
+        and t not in lowered_context
+        and t not in known_elsewhere
+        and not _stem_known(_alnum(t), stems)
+    ]
+    if not invented:
+        return None
+    index = _most_related_fact(k, words(text))
+    return Verdict(Claim(text, "specific", False, invented[0]), UNCONFIRMED, k.facts[index], index)
+
+
+def _most_related_fact(k: _Knowledge, sentence_words: frozenset[str]) -> int:
+    """The fact sharing most words with the sentence (the first fix on a tie at 0)."""
+    best, best_score = None, 0
+    for i, fact in enumerate(k.facts):
+        fact_words = words(f"{fact.says} {' '.join(fact.about)}")
+        score = sum(
+            1
+            for w in sentence_words
+            if w not in _GENERIC and any(same_word(w, f) for f in fact_words)
+        )
+        if score > best_score:
+            best, best_score = i, score
+    if best is not None:
+        return best
+    first = _first_of(k, ("fix", "requires", "cause"))
+    return first if first is not None else 0

@@ -31,6 +31,7 @@ from bot.replies.render import render_reply
 from bot.triage import classifier
 from bot.triage.advice import find_corrections
 from bot.triage.casefold import fold, foldable, folded
+from bot.triage.claims import known_specifics
 from bot.triage.classifier import ModelError, TrainedModel, make_doc
 from bot.triage.extract import ErrorCandidate, extract_errors, split_own_words
 from bot.triage.fingerprint import fingerprint_normalised, normalise
@@ -399,6 +400,7 @@ class Triager:
         self._codes = {i.slug: issue_codes(i) for i in issues}
         self._all_codes = frozenset().union(*self._codes.values())
         self._vocabulary = {i.slug: _entry_vocabulary(i) for i in issues}
+        self._specifics = known_specifics(issues)
         self._class_index = {c: k for k, c in enumerate(model.classes)} if model else {}
         self._no_text_p = (
             model.no_text_report_threshold()
@@ -786,7 +788,9 @@ class Triager:
             # The first post too: members often paste what an assistant told them
             # before asking; find_corrections only reads AI-attributed or
             # assistant-styled advice, never the member's own words.
-            corrections = tuple(find_corrections(list(thread.posts), issue))
+            corrections = tuple(
+                find_corrections(list(thread.posts), issue, known_elsewhere=self._specifics)
+            )
             reply = self._render(
                 issue_slug,
                 error_strings[0] if error_strings else None,
