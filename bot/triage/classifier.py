@@ -40,7 +40,7 @@ import skops
 import skops.io as sio
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import GroupKFold, StratifiedKFold
 from sklearn.svm import LinearSVC
 from skops.io.exceptions import UntrustedTypesFoundException
 
@@ -48,7 +48,7 @@ from bot.errors import UserError
 from bot.known_issues import KnownIssue
 from bot.triage.extract import extract_errors, split_own_words
 from bot.triage.fingerprint import normalise
-from bot.triage.report import ReportModel, feature_rows, form_features
+from bot.triage.report import FEATURE_NAMES, ReportModel, feature_rows, form_features
 from bot.triage.training_data import NOT_ERROR, NOVEL, Example, data_hash, known_labels
 
 MODEL_FILE = "triage.skops"
@@ -58,7 +58,7 @@ FORMAT_VERSION = 4
 # Bump when what a post becomes before the models see it changes (documents, extraction,
 # normalisation, the report features): a model built for other features is retrained.
 # Comment and speed-only edits leave it alone, so they never rewrite the model file.
-FEATURE_VERSION = 5
+FEATURE_VERSION = 8
 
 AUTO_PRECISION = 0.98
 REVIEW_PRECISION = 0.80
@@ -713,7 +713,7 @@ MIN_REPORT_EXAMPLES = 100
 NO_TEXT_IGNORED = 0.95
 NO_TEXT_REPORT_FLOOR = 0.5
 NO_TEXT_REPORT_CEIL = 0.9
-_BEST_CANDIDATE = 7  # index of "best_candidate" among the form features
+_BEST_CANDIDATE = FEATURE_NAMES.index("best_candidate") - 1  # among the form features
 
 
 def _no_text_threshold(
@@ -725,6 +725,29 @@ def _no_text_threshold(
         return NO_TEXT_REPORT_FLOOR
     cut = float(negatives[min(int(np.ceil(NO_TEXT_IGNORED * negatives.size)), negatives.size - 1)])
     return round(min(max(cut, NO_TEXT_REPORT_FLOOR), NO_TEXT_REPORT_CEIL), 4)
+
+
+def _groups(issues: Sequence[KnownIssue], examples: Sequence[Example]) -> list[str]:
+    """The source of each post-shaped and not_error document, in _split's order."""
+    groups = [f"entry:{i.slug}" for i in issues for _ in i.examples]
+    groups += [e.source.split("#")[0] or e.label for e in examples if e.label != NOT_ERROR]
+    groups += [e.source.split("#")[0] or e.label for e in examples if e.label == NOT_ERROR]
+    return groups
+
+
+def _grouped_error_scores(x: sp.csr_matrix, truth: np.ndarray, groups: Sequence[str]) -> np.ndarray:
+    """Out-of-fold error-model scores with whole sources held out (GroupKFold)."""
+    scores = np.zeros(x.shape[0])
+    folds = min(CV_FOLDS, len(set(groups)))
+    if folds < 2:
+        return scores
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for train_idx, test_idx in GroupKFold(n_splits=folds).split(x, truth, list(groups)):
+            clf = _fit_error(x[train_idx], truth[train_idx].astype(int).tolist())
+            if clf is not None:
+                scores[test_idx] = clf.decision_function(x[test_idx])
+    return scores
 
 
 def _fit_report(
@@ -916,10 +939,14 @@ def train(
             round(float((negs < error_threshold).mean()), 3) if negs.size else None
         )
         forms = _forms(issues, examples)
-        report = _fit_report(oof.error_scores, forms, oof.error_truth)
+        # The word model's scores with each source file held out whole: posts from a
+        # file it never saw are what new forum posts are to it, so the stacker learns how
+        # far that score carries and how much the post's form must add.
+        scores = _grouped_error_scores(x_all[na:], oof.error_truth, _groups(issues, examples))
+        report = _fit_report(scores, forms, oof.error_truth)
         if report is not None:
             # In-sample for the stacker (its inputs are out-of-fold): a sanity figure.
-            rp = report.probability(feature_rows(oof.error_scores, forms))
+            rp = report.probability(feature_rows(scores, forms))
             ok = ((rp >= error_threshold) == oof.error_truth.astype(bool)).mean()
             cv["report_model_accuracy"] = round(float(ok), 3)
             no_text_threshold = _no_text_threshold(rp, forms, oof.error_truth)

@@ -402,6 +402,7 @@ class Triager:
         self._vocabulary = {i.slug: _entry_vocabulary(i) for i in issues}
         self._specifics = known_specifics(issues)
         self._class_index = {c: k for k, c in enumerate(model.classes)} if model else {}
+        self._stacked = model is not None and model.report is not None
         self._no_text_p = (
             model.no_text_report_threshold()
             if model is not None and model.report is not None
@@ -645,20 +646,22 @@ class Triager:
             disagree = row.size and top_label != issue and top_p >= auto and p_issue < review
             if len(prep.hits) > 1:
                 reasons.append("patterns of several issues hit")
+            if self._code_only(prep.hits[issue]) and self._message_differs(prep, issue):
+                # A relay or another service reusing the code with its own message (a
+                # "quota" code that says "upstream load saturated"): not this issue.
+                reasons.append(f"quoted message is not {issue}'s")
+                return self._decision(prep, "escalate", None, error_p, True, reasons)
             if prep.lookalike:
                 reasons.append(f"lookalike:{prep.lookalike}")
                 action, confidence = "review", max(p_issue, 0.5)
             elif disagree:
                 reasons.append(f"model prefers {top_label}")
                 action, confidence = "review", max(p_issue, 0.5)
-            elif self._code_only(prep.hits[issue]) and self._message_differs(prep, issue):
-                # A relay or another service reusing the code with its own message (a
-                # "quota" code that says "upstream load saturated"): not this issue.
-                reasons.append(f"quoted message is not {issue}'s")
-                return self._decision(prep, "escalate", None, error_p, True, reasons)
             elif self._code_in_prose(prep, prep.hits[issue]):
                 reasons.append("error code named, not quoted")
-                if error_p < LOW_ERROR_P and not strong:
+                # The report stacker's own cut, else a low bar for the word model alone.
+                no_report = ERROR_P if self._stacked else LOW_ERROR_P
+                if error_p < no_report and not strong:
                     # A question or discussion about the code: nothing was reported.
                     reasons.append("reads as no error report")
                     return self._decision(prep, "ignore", None, 1.0 - error_p, False, reasons)

@@ -67,12 +67,16 @@ _REQUEST = _rx(
     r"does\s+anyone\s+know|what(?:'s|\s+is)\s+the\s+best|best\s+(?:practice|way)|"
     r"any\s+(?:tips|advice|recommendations?)|looking\s+for\s+(?:advice|recommendations?)|"
     r"curious\s+(?:if|whether|what|how)|wondering\s+(?:if|whether|what|how)|planning\s+to|"
-    r"not\s+(?:hitting|seeing|getting)\s+any\s+errors?|just\s+(?:asking|curious|planning))\b",
+    r"not\s+(?:hitting|seeing|getting)\s+any\s+errors?|just\s+(?:asking|curious|planning)|"
+    r"we\s+should|(?:i|we)(?:'d|\s+would)\s+like\s+to|is\s+it\s+possible|"
+    r"should\s+(?:we|i|the\s+docs)|instead\s+of\s+the\s+beta)\b",
     r"\b(?:feature\s+request|would\s+(?:be|love)\s+(?:great|nice|helpful|useful|to\s+see)|"
     r"it\s+would\s+be\s+(?:great|nice|helpful|useful)|please\s+(?:add|support|consider|expose|allow)|"
     r"could\s+you\s+(?:add|support|expose)|(?:add|adding)\s+support\s+for|proposal|suggestion|"
     r"wish(?:list)?|nice\s+to\s+have|docs?\s+(?:should|could|need)|documentation\s+(?:should|"
-    r"could|needs?|is\s+unclear)|typo\s+in\s+the\s+docs?)\b",
+    r"could|needs?|is\s+unclear)|typo\s+in\s+the\s+docs?|docs?\s+task|"
+    r"(?:page|docs?|documentation|guide|reference|changelog)\s+should\s+(?:say|explain|mention|"
+    r"list|document|cover|clarify|state)|should\s+(?:document|explain|clarify)\b)\b",
     r"\b(?:thanks?(?:\s+you)?\s+(?:all|everyone|so\s+much|for)|solved|marking\s+(?:this\s+)?as\s+"
     r"solved|sharing\s+(?:my|our|a)|we\s+(?:built|made|launched|released)|check\s+(?:it\s+)?out|"
     r"announc\w*|showcase|open[- ]sourced?|hiring|job|meetup|webinar|pricing|cost\s+per|"
@@ -87,6 +91,33 @@ _REQUEST = _rx(
     r"comment\s+(?:faire|puis)|est-ce\s+(?:que|possible)|serait\s+(?:bien|utile)|"
     r"wie\s+(?:kann|mache)|gibt\s+es|wäre\s+(?:schön|toll|gut)|funktionswunsch|vorschlag)\b",
     r"как\s+(?:мне|можно|сделать)|можно\s+ли|подскажите|было\s+бы\s+(?:здорово|удобно)|предлож",
+)
+# How a title reads: a request or question, or a failure.
+_TITLE_REQUEST = _rx(
+    r"^\s*(?:how\s+(?:to|do|can|should)|what|which|why|when|where|is\s+(?:it|there)|can\s+(?:i|we|you)|"
+    r"does|do\s+(?:i|we|you)|should|any(?:one|body)|best\s+(?:way|practice)|question|"
+    r"\[?(?:feature|feat|enhancement|proposal|rfc|request|idea|docs?|question)\b)",
+    r"\b(?:feature\s+request|support\s+for|add(?:ing)?\s+(?:support|option|a|an|the)|"
+    r"allow|expose|use\s+(?:the\s+)?(?:non-beta|ga|new|latest)|migrat\w+\s+to|upgrade\s+to|"
+    r"guide|tutorial|example|docs?|documentation|pricing|cost|roadmap|release|announc\w*|"
+    r"showcase|thanks?|solved)\b",
+    r"如何|怎么|是否|请问|功能|建议|希望|どうやって|方法|機能|要望|질문|방법|기능|"
+    r"\b(?:c[óo]mo|pregunta|duda|sugerencia|como|dúvida|comment|question|wie|frage|vorschlag)\b",
+)
+_TITLE_PROBLEM = _rx(
+    r"\b(?:error|errors|exception|fail\w*|broken|broke|bug|crash\w*|not\s+working|doesn'?t\s+work|"
+    r"does\s+not\s+work|stopp?ed|stuck|hang\w*|timeout|timed\s+out|wrong|missing|empty|null|"
+    r"invalid|unexpected|keeps?|never|cannot|can'?t|unable|\b[45]\d\d\b)",
+    r"报错|错误|失败|无法|不能|エラー|失敗|できない|오류|에러|실패|"
+    r"\b(?:falla|fallo|não\s+funciona|erro|erreur|fehler|ошибка)\b",
+)
+# Saying that nothing is wrong: not a problem statement, whatever words it uses.
+_NO_PROBLEM = _rx(
+    r"\bnothing\s+(?:is\s+|'s\s+)?(?:broken|wrong|failing)|\bno\s+(?:errors?|issues?|problems?)\b|"
+    r"\b(?:is\s*n[o']?t|are\s*n[o']?t|not)\s+(?:broken|failing|erroring)\b|"
+    r"\beverything\s+(?:works|is\s+working)|\bworks\s+(?:fine|great|well|perfectly)|"
+    r"没有(?:报错|错误|问题)|エラーは(?:出て|あり)ません|sin\s+errores|sem\s+erros|keine\s+fehler|"
+    r"aucune\s+erreur",
 )
 _BUG_TEMPLATE = _rx(
     r"^#{1,4}\s*(?:describe\s+the\s+bug|bug\s+description|to\s+reproduce|steps\s+to\s+reproduce|"
@@ -121,6 +152,8 @@ FEATURE_NAMES: tuple[str, ...] = (
     "request_cues",
     "question_share",
     "title_question",
+    "title_request",
+    "title_problem",
     "bug_template",
     "feature_template",
     "structured_error",
@@ -173,13 +206,17 @@ def form_features(title: str, own: str, candidates: Sequence[ErrorCandidate]) ->
     second on). `own` is the poster's own words (quotes removed)."""
     body = own[:6000]
     text = f"{title}\n{body}"
+    calm = _count(_NO_PROBLEM, text, 2)
+    problem_text = _NO_PROBLEM.sub(" ", text) if calm else text
     sentences = max(1, len(_SENTENCE_END.findall(body)) + 1)
     quoted = [c for c in candidates if c.kind != "title"]
     return [
-        _count(_PROBLEM, text),
-        _count(_REQUEST, text),
+        _count(_PROBLEM, problem_text),
+        min(1.0, _count(_REQUEST, text) + calm / 2),
         min(1.0, len(_QUESTION_MARK.findall(body)) / sentences),
         1.0 if _QUESTION_MARK.search(title) else 0.0,
+        1.0 if _TITLE_REQUEST.search(title) else 0.0,
+        1.0 if _TITLE_PROBLEM.search(title) else 0.0,
         _count(_BUG_TEMPLATE, body, 2),
         _count(_FEATURE_TEMPLATE, body, 2),
         1.0 if any(c.kind in _STRUCTURED and c.score >= 0.75 for c in quoted) else 0.0,
