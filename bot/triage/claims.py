@@ -190,7 +190,7 @@ _STOP = frozenset(
     ]
 )
 # Words every entry of this forum is about: they say nothing about a claim's object.
-_GENERIC = frozenset(
+_GENERIC_WORDS = frozenset(
     [
         "api",
         "openai",
@@ -500,8 +500,20 @@ class Verdict:
 
 
 def words(text: str) -> frozenset[str]:
-    """Lower-cased content words, lightly stemmed."""
-    return frozenset(_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP)
+    """Lower-cased content words, lightly stemmed, as comparison keys (`word_key`): two
+    words are the same word exactly when their keys are equal."""
+    return frozenset(_key(w) for w in _WORD.findall(text.lower()) if w not in _STOP)
+
+
+@lru_cache(maxsize=65536)
+def _key(word: str) -> str:
+    return word_key(_stem(word))
+
+
+def word_key(stem: str) -> str:
+    """Long words compare on their first PREFIX letters ("verification"/"verify")."""
+    return stem[:PREFIX] if len(stem) >= PREFIX else stem
+
 
 
 def _stem(word: str) -> str:
@@ -524,13 +536,12 @@ def _stem(word: str) -> str:
     return word
 
 
-def same_word(a: str, b: str) -> bool:
-    return a == b or (len(a) >= PREFIX and len(b) >= PREFIX and a[:PREFIX] == b[:PREFIX])
+_GENERIC = frozenset(_key(w) for w in _GENERIC_WORDS)
 
 
 def _covers(phrase: frozenset[str], obj: frozenset[str]) -> bool:
     """Every content word of the phrase is in the object."""
-    return bool(phrase) and all(any(same_word(p, o) for o in obj) for p in phrase)
+    return bool(phrase) and phrase <= obj
 
 
 @dataclass(frozen=True)
@@ -540,6 +551,7 @@ class _Knowledge:
     facts: tuple[Fact, ...]
     about: tuple[tuple[frozenset[str], ...], ...]  # per fact, its phrases' words
     vocabulary: frozenset[str]  # every content word the entry uses
+    says: tuple[frozenset[str], ...] = ()  # per fact, the words of what it says
 
 
 @lru_cache(maxsize=256)
@@ -551,6 +563,7 @@ def _knowledge(issue: KnownIssue) -> _Knowledge:
         issue.facts,
         tuple(tuple(words(p) for p in f.about) for f in issue.facts),
         words("\n".join(texts)),
+        tuple(words(f.says) - _GENERIC for f in issue.facts),
     )
 
 
@@ -707,7 +720,7 @@ def _known_share(obj: frozenset[str], vocabulary: frozenset[str]) -> float:
     specific = [w for w in obj if w not in _GENERIC]
     if not specific:
         return 1.0  # nothing specific is claimed
-    known = sum(1 for w in specific if any(same_word(w, v) for v in vocabulary))
+    known = sum(1 for w in specific if w in vocabulary)
     return known / len(specific)
 
 
@@ -807,7 +820,7 @@ def check_claim(claim: Claim, issue: KnownIssue) -> Verdict | None:
             # The impossibility must be about what a known fix achieves.
             for i, fact in enumerate(k.facts):
                 if fact.kind == "fix" and any(
-                    w not in _GENERIC and any(same_word(w, f) for f in words(fact.says))
+                    w not in _GENERIC and w in words(fact.says)
                     for w in obj
                 ):
                     fix = i
@@ -850,14 +863,11 @@ _POSITIVE = frozenset({"affects", "requires", "cause", "fix", "limit", "delay"})
 def agrees_with_a_fact(sentence: str, issue: KnownIssue) -> bool:
     """The sentence restates a positive fact (most of its specific words)."""
     said = words(sentence)
-    for fact in _knowledge(issue).facts:
-        if fact.kind not in _POSITIVE:
+    k = _knowledge(issue)
+    for fact, fact_words in zip(k.facts, k.says, strict=True):
+        if fact.kind not in _POSITIVE or len(fact_words) < 3:
             continue
-        fact_words = [w for w in words(fact.says) if w not in _GENERIC]
-        if len(fact_words) < 3:
-            continue
-        shared = sum(1 for w in fact_words if any(same_word(w, x) for x in said))
-        if shared / len(fact_words) >= FACT_ECHO_SHARE:
+        if len(fact_words & said) / len(fact_words) >= FACT_ECHO_SHARE:
             return True
     return False
 
@@ -1003,7 +1013,7 @@ def _most_related_fact(k: _Knowledge, sentence_words: frozenset[str]) -> int:
         score = sum(
             1
             for w in sentence_words
-            if w not in _GENERIC and any(same_word(w, f) for f in fact_words)
+            if w not in _GENERIC and w in fact_words
         )
         if score > best_score:
             best, best_score = i, score

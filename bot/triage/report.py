@@ -30,7 +30,8 @@ from bot.triage.extract import ErrorCandidate
 
 
 def _rx(*alternatives: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE | re.MULTILINE)
+    # Written in lower case and read on lower-cased text: no case-insensitive scan.
+    return re.compile("|".join(f"(?:{a})" for a in alternatives), re.MULTILINE)
 
 
 # Something fails, or behaves other than it should.
@@ -47,17 +48,12 @@ _PROBLEM = _rx(
     r"\b(?:since|after|starting)\s+(?:yesterday|today|this\s+morning|last\s+(?:week|night)|"
     r"the\s+(?:update|upgrade|release)|upgrading|updating)|\bsuddenly\b|\ball\s+of\s+a\s+sudden\b",
     r"\binstead\s+of\b|\bexpected\b.{0,80}\b(?:but|got|instead|actual)|\bactual(?:ly)?\s+(?:result|behaviou?r)",
-    # Chinese, Japanese, Korean
-    r"报错|錯誤|错误|失败|失敗|无法|無法|不能|不行|一直|总是|突然|卡住|崩溃|异常|異常|没有反应|不工作|"
-    r"エラー|失敗|できません|できない|されない|しない|止まる|止まって|ずっと|急に|おかしい|返ってこない|"
-    r"오류|에러|실패|안\s*됩니다|안\s*돼|작동하지|멈춰|계속|갑자기",
     # Spanish, Portuguese, French, German, Russian, Italian
     r"\b(?:no\s+funciona|falla|fallando|dej[óo]\s+de|sigue|siempre\s+devuelve|nunca|de\s+repente|"
     r"não\s+funciona|falha|parou\s+de|continua|de\s+repente|travou|"
     r"ne\s+(?:fonctionne|marche)\s+(?:pas|plus)|échoue|plante|bloqué|toujours|soudain|"
     r"funktioniert\s+nicht|schlägt\s+fehl|fehlgeschlagen|hängt|immer\s+wieder|plötzlich|seit\s+gestern|"
     r"kaputt|non\s+funziona)\b",
-    r"не\s+работает|ошибк|падает|зависает|постоянно|вдруг|перестал",
 )
 # Asking how, whether, which, or for something new.
 _REQUEST = _rx(
@@ -81,16 +77,11 @@ _REQUEST = _rx(
     r"solved|sharing\s+(?:my|our|a)|we\s+(?:built|made|launched|released)|check\s+(?:it\s+)?out|"
     r"announc\w*|showcase|open[- ]sourced?|hiring|job|meetup|webinar|pricing|cost\s+per|"
     r"how\s+much\s+does)\b",
-    # Chinese, Japanese, Korean
-    r"如何|怎么|怎样|是否|能否|可以吗|有没有|请问|建议|希望|功能请求|支持一下|吗[？?]|"
-    r"どう(?:やって|すれば)|方法|ですか[？?]|でしょうか|教えて|機能|要望|提案|"
-    r"어떻게|방법|있나요|인가요|기능\s*요청|제안",
     # Spanish, Portuguese, French, German, Russian
     r"\b(?:c[óo]mo|qu[ée]|cu[áa]l|es\s+posible|hay\s+(?:alguna|forma)|ser[íi]a\s+(?:genial|[úu]til)|"
     r"sugerencia|solicitud\s+de\s+funci|como\s+(?:fa[çc]o|posso)|seria\s+(?:ótimo|útil)|"
     r"comment\s+(?:faire|puis)|est-ce\s+(?:que|possible)|serait\s+(?:bien|utile)|"
     r"wie\s+(?:kann|mache)|gibt\s+es|wäre\s+(?:schön|toll|gut)|funktionswunsch|vorschlag)\b",
-    r"как\s+(?:мне|можно|сделать)|можно\s+ли|подскажите|было\s+бы\s+(?:здорово|удобно)|предлож",
 )
 # How a title reads: a request or question, or a failure.
 _TITLE_REQUEST = _rx(
@@ -119,6 +110,21 @@ _NO_PROBLEM = _rx(
     r"没有(?:报错|错误|问题)|エラーは(?:出て|あり)ません|sin\s+errores|sem\s+erros|keine\s+fehler|"
     r"aucune\s+erreur",
 )
+# The same in scripts beyond Latin, scanned only in a post that has such characters.
+_PROBLEM_WIDE = _rx(
+    # Chinese, Japanese, Korean; Russian
+    r"报错|錯誤|错误|失败|失敗|无法|無法|不能|不行|一直|总是|突然|卡住|崩溃|异常|異常|没有反应|不工作|"
+    r"エラー|失敗|できません|できない|されない|しない|止まる|止まって|ずっと|急に|おかしい|返ってこない|"
+    r"오류|에러|실패|안\s*됩니다|안\s*돼|작동하지|멈춰|계속|갑자기",
+    r"не\s+работает|ошибк|падает|зависает|постоянно|вдруг|перестал",
+)
+_REQUEST_WIDE = _rx(
+    # Chinese, Japanese, Korean; Russian
+    r"如何|怎么|怎样|是否|能否|可以吗|有没有|请问|建议|希望|功能请求|支持一下|吗[？?]|"
+    r"どう(?:やって|すれば)|方法|ですか[？?]|でしょうか|教えて|機能|要望|提案|"
+    r"어떻게|방법|있나요|인가요|기능\s*요청|제안",
+    r"как\s+(?:мне|можно|сделать)|можно\s+ли|подскажите|было\s+бы\s+(?:здорово|удобно)|предлож",
+)
 _BUG_TEMPLATE = _rx(
     r"^#{1,4}\s*(?:describe\s+the\s+bug|bug\s+description|to\s+reproduce|steps\s+to\s+reproduce|"
     r"expected\s+behaviou?r|actual\s+behaviou?r|current\s+behaviou?r|what\s+happened|logs?)\b",
@@ -136,14 +142,16 @@ _FEATURE_TEMPLATE = _rx(
     r"funktionswunsch|demande\s+de\s+fonctionnalit",
 )
 _LOG_LINE = re.compile(
-    r"^\s*(?:\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\[?\d\d:\d\d:\d\d|(?:ERROR|WARN(?:ING)?|FATAL|CRITICAL)\b|"
-    r"at\s+[\w.$<>]+\([\w.]+:\d+\)|File\s+\"[^\"]+\",\s+line\s+\d+)",
+    r"^\s*(?:\[?\d{4}-\d\d-\d\d[t ]\d\d:\d\d|\[?\d\d:\d\d:\d\d|(?:error|warn(?:ing)?|fatal|critical)\b|"
+    r"at\s+[\w.$<>]+\([\w.]+:\d+\)|file\s+\"[^\"]+\",\s+line\s+\d+)",
     re.MULTILINE,
 )
 _FENCE = re.compile(r"^\s*(?:```|~~~)", re.MULTILINE)
 _SENTENCE_END = re.compile(r"[.!?。！？]+(?:\s|$)")
 _QUESTION_MARK = re.compile(r"[?？]")
 
+# The form of a post shows in its first part; a long pasted log adds nothing but time.
+FORM_CHARS = 3000
 _STRUCTURED = frozenset({"json", "traceback", "http_status", "error_line", "json_code"})
 
 FEATURE_NAMES: tuple[str, ...] = (
@@ -204,15 +212,23 @@ def _count(rx: re.Pattern[str], text: str, cap: int = 4) -> float:
 def form_features(title: str, own: str, candidates: Sequence[ErrorCandidate]) -> list[float]:
     """Every feature but the word model's score, in FEATURE_NAMES order (from the
     second on). `own` is the poster's own words (quotes removed)."""
-    body = own[:6000]
+    body = own[:FORM_CHARS].lower()
+    title = title.lower()
     text = f"{title}\n{body}"
     calm = _count(_NO_PROBLEM, text, 2)
     problem_text = _NO_PROBLEM.sub(" ", text) if calm else text
+    wide = not text.isascii()
     sentences = max(1, len(_SENTENCE_END.findall(body)) + 1)
     quoted = [c for c in candidates if c.kind != "title"]
     return [
-        _count(_PROBLEM, problem_text),
-        min(1.0, _count(_REQUEST, text) + calm / 2),
+        min(
+            1.0,
+            _count(_PROBLEM, problem_text) + (_count(_PROBLEM_WIDE, problem_text) if wide else 0),
+        ),
+        min(
+            1.0,
+            _count(_REQUEST, text) + (_count(_REQUEST_WIDE, text) if wide else 0) + calm / 2,
+        ),
         min(1.0, len(_QUESTION_MARK.findall(body)) / sentences),
         1.0 if _QUESTION_MARK.search(title) else 0.0,
         1.0 if _TITLE_REQUEST.search(title) else 0.0,
