@@ -482,16 +482,39 @@ def _style_score(text: str) -> float:
 _LEADING_NON_WORD = re.compile(r"^[^\w]+")
 
 
+# An attribution reaches at most this far from the assistant it names (its gaps are
+# bounded: "pasted ... into ChatGPT", "ChatGPT's answer ... :").
+ATTRIBUTION_REACH = 200
+
+
 def _attribution(text: str) -> re.Match[str] | None:
-    # Every attribution names an assistant (_ANY_AI, or "llm" in "llm-generated"): the
-    # one alternation of names, built from the same definitions, spares the rest.
+    """The first attribution of AI advice in `text`, or None.
+
+    Every attribution names an assistant (_ANY_AI, or "llm" in "llm-generated"), so the
+    whole rule is searched only in the stretches of whole lines around each name, read
+    case-sensitively on folded text (bot.triage.casefold); the original pattern, run
+    from the place found, gives the match over the member's own text.
+    """
     low = fold(text)
-    if not _AI_MENTION_FOLDED.search(low):
-        return None
-    found = _ANY_ATTRIBUTION_FOLDED.search(low)
-    # The original matches at the same place (fold keeps the length): its match holds
-    # the member's own text.
-    return _ANY_ATTRIBUTION.search(text, found.start()) if found else None
+    for start, end in _windows(low):
+        found = _ANY_ATTRIBUTION_FOLDED.search(low, start, end)
+        if found:
+            return _ANY_ATTRIBUTION.search(text, found.start())
+    return None
+
+
+def _windows(low: str) -> list[tuple[int, int]]:
+    """Whole-line stretches around each assistant name, merged, in order."""
+    spans: list[tuple[int, int]] = []
+    for m in _AI_MENTION_FOLDED.finditer(low):
+        start = low.rfind("\n", 0, max(0, m.start() - ATTRIBUTION_REACH)) + 1
+        end = low.find("\n", m.end() + ATTRIBUTION_REACH)
+        end = len(low) if end < 0 else end
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
+            spans.append((start, end))
+    return spans
 
 
 def _line_start(text: str, pos: int) -> int:

@@ -151,7 +151,7 @@ _SENTENCE_END = re.compile(r"[.!?。！？]+(?:\s|$)")
 _QUESTION_MARK = re.compile(r"[?？]")
 
 # The form of a post shows in its first part; a long pasted log adds nothing but time.
-FORM_CHARS = 3000
+FORM_CHARS = 1500
 _STRUCTURED = frozenset({"json", "traceback", "http_status", "error_line", "json_code"})
 
 FEATURE_NAMES: tuple[str, ...] = (
@@ -200,6 +200,27 @@ class ReportModel:
         return cls(tuple(float(w) for w in weights), float(bias))
 
 
+# The three kinds of cue in one scan each (Latin script, then the others), calm first:
+# "nothing is broken" is read as calm, and its "broken" is not read again as a problem.
+_FORM_LATIN = re.compile(
+    f"(?P<calm>{_NO_PROBLEM.pattern})|(?P<request>{_REQUEST.pattern})|"
+    f"(?P<problem>{_PROBLEM.pattern})",
+    re.MULTILINE,
+)
+_FORM_WIDE = re.compile(
+    f"(?P<request>{_REQUEST_WIDE.pattern})|(?P<problem>{_PROBLEM_WIDE.pattern})", re.MULTILINE
+)
+CUE_CAP = 4
+
+
+def _cues(text: str, wide: bool) -> dict[str, int]:
+    counts = {"calm": 0, "request": 0, "problem": 0}
+    for rx in (_FORM_LATIN, _FORM_WIDE) if wide else (_FORM_LATIN,):
+        for m in rx.finditer(text):
+            counts[m.lastgroup or "problem"] += 1
+    return counts
+
+
 def _count(rx: re.Pattern[str], text: str, cap: int = 4) -> float:
     n = 0
     for _ in rx.finditer(text):
@@ -215,20 +236,13 @@ def form_features(title: str, own: str, candidates: Sequence[ErrorCandidate]) ->
     body = own[:FORM_CHARS].lower()
     title = title.lower()
     text = f"{title}\n{body}"
-    calm = _count(_NO_PROBLEM, text, 2)
-    problem_text = _NO_PROBLEM.sub(" ", text) if calm else text
-    wide = not text.isascii()
+    cues = _cues(text, wide=not text.isascii())
+    calm = min(cues["calm"], 2) / 2
     sentences = max(1, len(_SENTENCE_END.findall(body)) + 1)
     quoted = [c for c in candidates if c.kind != "title"]
     return [
-        min(
-            1.0,
-            _count(_PROBLEM, problem_text) + (_count(_PROBLEM_WIDE, problem_text) if wide else 0),
-        ),
-        min(
-            1.0,
-            _count(_REQUEST, text) + (_count(_REQUEST_WIDE, text) if wide else 0) + calm / 2,
-        ),
+        min(cues["problem"], CUE_CAP) / CUE_CAP,
+        min(1.0, min(cues["request"], CUE_CAP) / CUE_CAP + calm / 2),
         min(1.0, len(_QUESTION_MARK.findall(body)) / sentences),
         1.0 if _QUESTION_MARK.search(title) else 0.0,
         1.0 if _TITLE_REQUEST.search(title) else 0.0,
