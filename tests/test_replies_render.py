@@ -137,6 +137,23 @@ def test_escalation_title_is_one_line_and_long_enough() -> None:
     assert "`triagebot queue link 12 <slug>`" in raw
 
 
+def test_two_clusters_of_the_same_wording_get_distinct_titles() -> None:
+    # Discourse refuses a topic title already used (422), so notices posted as topics
+    # in an escalation category must differ.
+    base = EscalationSummary(
+        cluster_id=3,
+        fingerprint="aa",
+        normalised="TimeoutError: upstream took too long " * 8,
+        count=3,
+        reporters=3,
+        first_seen="2026-10-01",
+        last_seen="2026-10-02",
+    )
+    first, _ = render_escalation(base)
+    second, _ = render_escalation(replace(base, cluster_id=4))
+    assert first != second and len(first) <= 200 and first.endswith("(cluster 3)")
+
+
 def test_review_note_with_and_without_issue() -> None:
     note = render_review_note(ISSUE, confidence=0.66, threshold=0.9)
     assert "Confidence 0.66, below the auto-reply threshold 0.90." in note

@@ -428,9 +428,12 @@ def render_escalation(summary: EscalationSummary) -> tuple[str, str]:
     """(title, raw) of the staff message announcing a cluster of unmatched reports."""
     error = plain_title(summary.normalised, 90) or summary.fingerprint[:16]
     noun = "report" if summary.count == 1 else "reports"
-    title = plain_title(f"New problem: {summary.count} {noun} of {error}", 200)
-    if len(title) < 20:  # Discourse refuses very short titles (min_topic_title_length)
-        title = f"{title} (cluster {summary.cluster_id})"
+    # The cluster id keeps each notice's title unique (Discourse refuses a topic title
+    # already used, and two clusters can share their error's wording) and long enough
+    # for min_topic_title_length.
+    suffix = f" (cluster {summary.cluster_id})"
+    title = plain_title(f"New problem: {summary.count} {noun} of {error}", 200 - len(suffix))
+    title = f"{title}{suffix}"
     shown = EscalationSummary(
         cluster_id=summary.cluster_id,
         fingerprint=summary.fingerprint,
