@@ -30,6 +30,7 @@ from bot.replies.neutralise import clean_quote
 from bot.triage.casefold import fold, folded
 from bot.triage.claims import CONTRADICTED, agrees_with_a_fact, check_sentence
 from bot.triage.types import Correction
+from bot.triage.wording import STOPWORDS
 
 MAX_CORRECTIONS = 3
 CLAIM_QUOTE_CHARS = 200
@@ -111,7 +112,6 @@ _ATTRIBUTION_RES: tuple[re.Pattern[str], ...] = tuple(
     )
 )
 _LEADING_FLAGS = re.compile(r"^\(\?([a-zA-Z]+)\)")
-
 
 
 def _alternative(pattern: str) -> str:
@@ -217,84 +217,7 @@ _HEADING = re.compile(r"^\s*#{1,6}\s+")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘'(\[*_]*[A-Z0-9])")
 _CODEISH = re.compile(r"[{};=]|^\s*(?:\$|>>>|import |from |def |class |curl )|\(\)")
 _WORD = re.compile(r"[a-z0-9]+(?:[.'’-][a-z0-9]+)*")
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "if",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "for",
-        "with",
-        "by",
-        "from",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "you",
-        "your",
-        "we",
-        "our",
-        "they",
-        "their",
-        "i",
-        "my",
-        "me",
-        "he",
-        "she",
-        "his",
-        "her",
-        "them",
-        "do",
-        "does",
-        "did",
-        "so",
-        "than",
-        "then",
-        "there",
-        "here",
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "just",
-        "also",
-        "very",
-        "really",
-        "which",
-        "who",
-        "what",
-        "when",
-        "where",
-        "how",
-        "why",
-        "into",
-        "about",
-        "over",
-        "under",
-        "up",
-        "out",
-    ]
-)
+_STOP = STOPWORDS
 
 
 @dataclass(frozen=True)

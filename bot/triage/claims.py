@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.known_issues import Fact, KnownIssue
+from bot.triage.wording import STOPWORDS
 
 CONTRADICTED = "contradicted"
 UNCONFIRMED = "unconfirmed"
@@ -58,84 +59,11 @@ NUMBER_SLACK = 2.0
 MIN_UNCONFIRMED_DELAY_S = 3600.0
 
 _WORD = re.compile(r"[a-z0-9]+(?:[._'’-][a-z0-9]+)*")
-_STOP = frozenset(
+# Beside the shared stop words, the ones a claim's object never turns on.
+_STOP = STOPWORDS | frozenset(
     [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "if",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "for",
-        "with",
-        "by",
-        "from",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "you",
-        "your",
         "yours",
-        "we",
-        "our",
-        "they",
-        "their",
-        "them",
-        "i",
-        "my",
-        "me",
-        "he",
-        "she",
-        "his",
-        "her",
-        "do",
-        "does",
-        "did",
         "done",
-        "so",
-        "than",
-        "then",
-        "there",
-        "here",
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "just",
-        "also",
-        "very",
-        "really",
-        "which",
-        "who",
-        "what",
-        "when",
-        "where",
-        "how",
-        "why",
-        "into",
-        "about",
-        "over",
-        "under",
-        "up",
-        "out",
         "all",
         "any",
         "some",
@@ -515,7 +443,6 @@ def word_key(stem: str) -> str:
     return stem[:PREFIX] if len(stem) >= PREFIX else stem
 
 
-
 def _stem(word: str) -> str:
     word = word.strip("'’.-_")
     for suffix in (
@@ -820,8 +747,7 @@ def check_claim(claim: Claim, issue: KnownIssue) -> Verdict | None:
             # The impossibility must be about what a known fix achieves.
             for i, fact in enumerate(k.facts):
                 if fact.kind == "fix" and any(
-                    w not in _GENERIC and w in words(fact.says)
-                    for w in obj
+                    w not in _GENERIC and w in words(fact.says) for w in obj
                 ):
                     fix = i
                     break
@@ -1010,11 +936,7 @@ def _most_related_fact(k: _Knowledge, sentence_words: frozenset[str]) -> int:
     best, best_score = None, 0
     for i, fact in enumerate(k.facts):
         fact_words = words(f"{fact.says} {' '.join(fact.about)}")
-        score = sum(
-            1
-            for w in sentence_words
-            if w not in _GENERIC and w in fact_words
-        )
+        score = sum(1 for w in sentence_words if w not in _GENERIC and w in fact_words)
         if score > best_score:
             best, best_score = i, score
     if best is not None:
