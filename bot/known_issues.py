@@ -379,6 +379,10 @@ def parse_yaml(text: str, source: str = "<entry>") -> KnownIssue:
         where = f"line {mark.line + 1}" if mark else "(yaml)"
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise EntryError(source, where, str(problem)) from None
+    except (RecursionError, ValueError, TypeError) as exc:
+        # The constructors raise these on e.g. a date like 2024-13-45 or deep nesting.
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise EntryError(source, "(yaml)", f"not valid YAML: {reason}") from None
     return validate_entry(data, source)
 
 
@@ -388,22 +392,50 @@ def load_file(path: str | Path) -> KnownIssue:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise EntryError(str(path), "(file)", exc.strerror or "cannot read") from None
+    except UnicodeDecodeError as exc:
+        raise EntryError(str(path), "(file)", f"not UTF-8 text ({exc.reason})") from None
     issue = parse_yaml(text, str(path))
     if path.stem != issue.slug:
         raise EntryError(str(path), "slug", f"must match the file name ({path.stem})")
     return issue
 
 
+class EntriesError(UserError):
+    """Several invalid entries at once: one `source: field: reason` line each."""
+
+    def __init__(self, errors: list[EntryError], directory: str) -> None:
+        self.errors = tuple(errors)
+        lines = [str(e) for e in errors]
+        lines.append(f"{directory}: {len(errors)} invalid entries; nothing was imported")
+        super().__init__("\n".join(lines))
+
+
 def load_dir(path: str | Path) -> list[KnownIssue]:
-    """Every entry in a directory, all validated before any is returned."""
+    """Every entry in a directory, all validated before any is returned.
+
+    Every bad file is reported (EntriesError), not only the first, so that a
+    maintainer fixes a directory in one pass.
+    """
     directory = Path(path)
     if not directory.is_dir():
         raise EntryError(str(directory), "(dir)", "is not a directory")
     files = sorted(directory.glob("*.yml")) + sorted(directory.glob("*.yaml"))
-    issues = [load_file(f) for f in files]
-    seen: set[str] = set()
-    for issue, f in zip(issues, files, strict=True):
+    issues: list[KnownIssue] = []
+    errors: list[EntryError] = []
+    seen: dict[str, Path] = {}
+    for f in files:
+        try:
+            issue = load_file(f)
+        except EntryError as exc:
+            errors.append(exc)
+            continue
         if issue.slug in seen:
-            raise EntryError(str(f), "slug", f"duplicate slug {issue.slug}")
-        seen.add(issue.slug)
+            errors.append(EntryError(str(f), "slug", f"duplicate slug {issue.slug}"))
+            continue
+        seen[issue.slug] = f
+        issues.append(issue)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise EntriesError(errors, str(directory))
     return issues

@@ -7,6 +7,7 @@ import json
 import click
 
 from bot.commands.context import AppContext, default_author
+from bot.config import to_toml
 from bot.issue_admin import import_dir
 
 
@@ -50,8 +51,7 @@ def config_show(app: AppContext, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
-    for key, value in data.items():
-        click.echo(f"{key} = {value!r}")
+    click.echo(to_toml(data), nl=False)
 
 
 COMMANDS: list[click.Command] = [init, config]

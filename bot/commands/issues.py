@@ -11,6 +11,7 @@ from rich.table import Table
 from bot.commands.context import AppContext, default_author
 from bot.issue_admin import (
     add_from_file,
+    change_status,
     edit_in_editor,
     export_dir,
     history_json,
@@ -118,8 +119,7 @@ def edit_cmd(app: AppContext, slug: str, note: str, author: str | None) -> None:
 @click.pass_obj
 def set_status_cmd(app: AppContext, slug: str, status: str, note: str, author: str | None) -> None:
     """Change an entry's STATUS, with a note."""
-    require_issue(app.store, slug)
-    issue = app.store.set_status(slug, status, author=author or default_author(), note=note)
+    issue = change_status(app.store, slug, status, author=author or default_author(), note=note)
     click.echo(f"{slug} is now {issue.status}.")
 
 

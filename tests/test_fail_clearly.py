@@ -1,0 +1,206 @@
+"""New-admin edges: bad input and bad config end in one clear line, never a traceback.
+
+Each test drives the command (or the library function behind it) the way a user
+would and checks the message, the exit code and that nothing was written.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tomllib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.config import ConfigError, load_config
+from bot.triage.batch import BatchError, json_object
+
+GOOD = """\
+slug: demo_issue
+title: Demo issue
+status: investigating
+summary: Something fails.
+patterns:
+  - kind: literal
+    value: Demo failure text
+"""
+
+
+@pytest.fixture()
+def runner(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TRIAGEBOT_CONFIG", raising=False)
+    return CliRunner()
+
+
+def invoke(runner, *args, **kwargs):
+    return runner.invoke(cli, ["--db", "t.db", *args], catch_exceptions=False, **kwargs)
+
+
+def one_error_line(result) -> str:
+    """The single `Error: ...` line a failing command prints, with no traceback."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: ") and "Traceback" not in result.output
+    return lines[0]
+
+
+def rows(path: str) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        out = []
+        for table in ("known_issues", "issue_patterns", "issue_history"):
+            out.extend(conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall())
+        return out
+    finally:
+        conn.close()
+
+
+# ----------------------------------------------------------------- triage input
+
+
+def test_json_object_refuses_deep_nesting_and_huge_numbers_with_one_line():
+    with pytest.raises(BatchError, match=r"line 1: not valid JSON \(nested too deeply\)"):
+        json_object("[" * 100_000 + "]" * 100_000, "input: line 1")
+    with pytest.raises(BatchError, match=r"line 2: not valid JSON \(a number is too long\)"):
+        json_object('{"id": ' + "9" * 5000 + "}", "input: line 2")
+
+
+def test_triage_command_on_a_deeply_nested_thread_exits_2(runner, tmp_path):
+    deep = '{"id": "a", "title": "t", "posts": ' + "[" * 100_000 + "]" * 100_000 + "}\n"
+    Path("in.jsonl").write_text(deep)
+    result = invoke(runner, "triage", "--input", "in.jsonl", "--output", "out.jsonl")
+    assert result.exit_code == 2
+    assert "in.jsonl: line 1: not valid JSON (nested too deeply)" in one_error_line(result)
+    assert not Path("out.jsonl").exists()
+
+
+# ----------------------------------------------------------------- issues add / import
+
+
+def test_issues_add_on_a_file_that_is_not_utf8(runner):
+    assert invoke(runner, "init").exit_code == 0
+    before = rows("t.db")
+    Path("bad.yml").write_bytes(b"slug: x\ntitle: \xff\xfe\n")
+    result = invoke(runner, "issues", "add", "bad.yml")
+    assert result.exit_code == 2
+    assert one_error_line(result) == "Error: bad.yml: (file): not UTF-8 text (invalid start byte)"
+    assert rows("t.db") == before
+
+
+def test_issues_import_reports_every_bad_file_and_imports_none(runner):
+    assert invoke(runner, "init").exit_code == 0
+    before = rows("t.db")
+    d = Path("entries")
+    d.mkdir()
+    (d / "demo_issue.yml").write_text(GOOD)  # valid, but must not be imported alone
+    (d / "a.yml").write_text("slug: a\n")
+    (d / "b.yml").write_text("x: [\n")
+    (d / "c.yml").write_bytes(b"slug: c\n\xff")
+    result = invoke(runner, "issues", "import", "entries")
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert [line.split(":")[1].strip() for line in lines[:3]] == [
+        "entries/a.yml",
+        "entries/b.yml",
+        "entries/c.yml",
+    ]
+    assert all(line.startswith("Error: ") for line in lines)
+    assert lines[-1] == "Error: entries: 3 invalid entries; nothing was imported"
+    assert rows("t.db") == before
+
+
+# ----------------------------------------------------------------- set-status
+
+
+def test_set_status_to_the_current_status_says_so_and_records_nothing(runner):
+    assert invoke(runner, "init").exit_code == 0
+    Path("new.yml").write_text(GOOD)
+    assert invoke(runner, "issues", "add", "new.yml").exit_code == 0
+    before = rows("t.db")
+    same = invoke(runner, "issues", "set-status", "demo_issue", "investigating", "--note", "n")
+    assert same.exit_code == 2
+    assert one_error_line(same) == (
+        "Error: status: demo_issue is already investigating; nothing recorded"
+    )
+    empty = invoke(runner, "issues", "set-status", "demo_issue", "fixed", "--note", "  ")
+    assert empty.exit_code == 2 and "--note: must not be empty" in one_error_line(empty)
+    assert rows("t.db") == before
+    ok = invoke(runner, "issues", "set-status", "demo_issue", "identified", "--note", "found")
+    assert ok.exit_code == 0 and "demo_issue is now identified" in ok.output
+
+
+# ----------------------------------------------------------------- config
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('max_posts_per_hour = "lots"', "max_posts_per_hour: expected a whole number, got 'lots'"),
+        ("max_posts_per_hour = 2.5", "max_posts_per_hour: expected a whole number, got 2.5"),
+        ('poll_interval = "soon"', "poll_interval: expected a number, got 'soon'"),
+        ('escalation_sizes = [3, "x"]', "escalation_sizes: expected whole numbers, got 'x'"),
+    ],
+)
+def test_config_values_of_the_wrong_type_name_the_key_in_plain_words(tmp_path, toml, message):
+    path = tmp_path / "c.toml"
+    path.write_text(toml + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert str(info.value) == message
+    assert "literal" not in str(info.value)
+
+
+# ----------------------------------------------------------------- queue promote
+
+
+async def test_promote_is_repeatable_until_the_entry_exists(tmp_path):
+    from bot.runner import poller, queues
+    from bot.store import Store
+    from tests.runner_support import make_forum, make_services, make_store
+
+    forum = make_forum()
+    store: Store = make_store(tmp_path)
+    try:
+        forum.create_topic("bob", "Other", "ERR_NEW_OTHER happened")
+        store.set_state(poller.CURSOR_KEY, "0")
+        services = make_services(forum, store)
+        await poller.poll_once(services)
+        (cluster,) = queues.list_clusters(services)
+        first = queues.promote_cluster(services, cluster.id, "mod")
+        # The first draft went to a terminal that closed, or the -o write failed: ask again.
+        assert queues.promote_cluster(services, cluster.id, "mod") == first
+        assert store.get_cluster(cluster.id)["status"] == "promoted"
+        feedback = store.db.execute(
+            "SELECT count(*) FROM feedback WHERE verdict = 'promoted'"
+        ).fetchone()[0]
+        assert feedback == 1  # recorded once
+        # Once a maintainer saved the entry, promoting again is refused by name.
+        from bot.known_issues import validate_entry
+
+        entry = {**first, "summary": "done", "patterns": first["patterns"]}
+        store.save_issue(validate_entry(entry, "x"), author="maint", action="create")
+        with pytest.raises(queues.QueueError, match=f"the entry {first['slug']} exists"):
+            queues.promote_cluster(services, cluster.id, "mod")
+        await services.aclose()
+    finally:
+        store.close()
+        forum.close()
+
+
+def test_config_show_prints_toml_that_loads_back(runner, monkeypatch):
+    Path("triagebot.toml").write_text(
+        'forum_url = "https://forum.example.com"\nanswer_staff = false\n'
+        "excluded_categories = [12]\npoll_interval = 7.5\n"
+    )
+    monkeypatch.setenv("TRIAGEBOT_API_KEY", "k" * 20)
+    result = invoke(runner, "config", "show")
+    assert result.exit_code == 0
+    data = tomllib.loads(result.output)
+    assert data["answer_staff"] is False and data["excluded_categories"] == [12]
+    assert "api_key" not in data and "kkkkkkkk" not in result.output  # masked, commented
+    Path("shown.toml").write_text(result.output)
+    again = load_config("shown.toml", env={})
+    assert again.forum_url == "https://forum.example.com" and again.poll_interval == 7.5
