@@ -498,10 +498,20 @@ class Store:
     # ------------------------------------------------------------------ dashboard
     # Sign-in nonces (single use) and the read-only views of the staff dashboard.
 
-    def sso_nonce_issue(self, nonce: str, expires_at: str, now: str) -> None:
-        """Record a DiscourseConnect nonce; expired ones are pruned on the way."""
+    def sso_nonce_issue(self, nonce: str, expires_at: str, now: str, *, limit: int) -> None:
+        """Record a DiscourseConnect nonce; expired ones are pruned on the way.
+
+        Anyone can start a sign-in, so at most `limit` live nonces are kept: past
+        that the oldest go first (that sign-in must start again), and anonymous
+        requests cannot grow the database without bound.
+        """
         with self.transaction():
             self.db.execute("DELETE FROM state WHERE key LIKE 'sso_nonce:%' AND value < ?", [now])
+            self.db.execute(
+                "DELETE FROM state WHERE key IN (SELECT key FROM state "
+                "WHERE key LIKE 'sso_nonce:%' ORDER BY value DESC LIMIT -1 OFFSET ?)",
+                [max(0, limit - 1)],
+            )
             self.db["state"].insert({"key": f"sso_nonce:{nonce}", "value": expires_at}, pk="key")
 
     def sso_nonce_consume(self, nonce: str, now: str) -> bool:

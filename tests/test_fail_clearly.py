@@ -204,3 +204,109 @@ def test_config_show_prints_toml_that_loads_back(runner, monkeypatch):
     Path("shown.toml").write_text(result.output)
     again = load_config("shown.toml", env={})
     assert again.forum_url == "https://forum.example.com" and again.poll_interval == 7.5
+
+
+# ----------------------------------------------------------------- webhook endpoint
+
+
+@pytest.fixture
+def hook(tmp_path):
+    from dataclasses import replace
+
+    from starlette.applications import Starlette
+
+    from bot.web.webhook import WebhookWorker, webhook_routes
+    from tests.runner_support import make_forum, make_services, make_store
+
+    state = make_forum()
+    store = make_store(tmp_path)
+    services = make_services(state, store)
+    services.config = replace(services.config, webhook_secret=HOOK_SECRET)
+    app = Starlette(routes=webhook_routes(services, WebhookWorker(services)))
+    yield app, store
+    store.close()
+    state.close()
+
+
+HOOK_SECRET = "a-webhook-secret-of-length"
+
+
+def signed(body: bytes, event: str = "post_created") -> dict[str, str]:
+    from bot.discourse.webhooks import sign
+
+    return {
+        "Content-Type": "application/json",
+        "X-Discourse-Event": event,
+        "X-Discourse-Event-Type": "post",
+        "X-Discourse-Event-Id": "1",
+        "X-Discourse-Event-Signature": sign(body, HOOK_SECRET),
+    }
+
+
+async def post_hook(app, body: bytes, headers: dict[str, str]):  # type: ignore[no-untyped-def]
+    import httpx
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bot") as http:
+        return await http.post("/webhooks/discourse", content=body, headers=headers)
+
+
+async def test_signed_webhook_nested_100000_deep_is_a_400_not_a_500(hook):
+    app, _ = hook
+    body = b'{"post": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response = await post_hook(app, body, signed(body))
+    assert response.status_code == 400
+    assert response.json() == {"error": "Webhook rejected: body is nested too deeply"}
+
+
+async def test_webhook_body_over_the_cap_is_413_before_the_signature_is_checked(hook):
+    from bot.web.webhook import MAX_BODY
+
+    app, _ = hook
+    body = b'{"post": "' + b"x" * (MAX_BODY + 1) + b'"}'
+    response = await post_hook(app, body, {"X-Discourse-Event": "post_created"})
+    assert response.status_code == 413
+
+    async def chunks():  # no Content-Length: the cap holds while streaming too
+        for _ in range(40):
+            yield b"x" * 65536
+
+    import httpx
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bot") as http:
+        streamed = await http.post("/webhooks/discourse", content=chunks())
+    assert streamed.status_code == 413
+
+
+# ----------------------------------------------------------------- sign-in nonces
+
+
+async def test_anonymous_logins_keep_a_bounded_number_of_nonces(monkeypatch):
+    import httpx
+
+    from bot.runner.services import Services
+    from bot.store import Store
+    from bot.web import auth
+    from bot.web.app import create_app
+    from tests.test_web_access import BASE, NoTriager, make_config, no_client, provider_answer
+
+    monkeypatch.setattr(auth, "MAX_NONCES", 20)
+    store = Store.open(":memory:")
+    config = make_config()
+    services = Services(config=config, store=store, client_factory=no_client, triager=NoTriager())
+    app = create_app(config, store, services=services)
+    transport = httpx.ASGITransport(app=app)
+    for _ in range(60):  # each a new anonymous visitor: no cookie carried over
+        async with httpx.AsyncClient(transport=transport, base_url=BASE) as anon:
+            assert (await anon.get("/auth/login")).status_code == 303
+    live = store.db.execute("SELECT count(*) FROM state WHERE key LIKE 'sso_nonce:%'")
+    assert live.fetchone()[0] == 20
+    # The most recent sign-in still completes after the flood.
+    from tests.test_web_access import start_login
+
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as staff:
+        nonce, _ = await start_login(staff)
+        done = await staff.get("/auth/sso", params=provider_answer(nonce))
+        assert done.status_code == 303 and done.headers["location"] == "/"
+    store.close()
