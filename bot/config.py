@@ -16,6 +16,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.errors import UserError
 
@@ -245,4 +246,17 @@ def load_config(
 
     if values.get("mode", "review") not in MODES:
         raise ConfigError(f"mode: must be one of {', '.join(MODES)}, got {values['mode']!r}")
+    for key in ("forum_url", "public_url"):
+        if values.get(key):
+            _check_url(key, values[key])
     return Config(**values, source=source)
+
+
+def _check_url(key: str, value: str) -> None:
+    # Checked at load: a bad URL would otherwise surface only as a run that never connects.
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{key}: must be an http:// or https:// URL such as https://forum.example.com, "
+            f"got {value!r}"
+        )

@@ -310,3 +310,80 @@ async def test_anonymous_logins_keep_a_bounded_number_of_nonces(monkeypatch):
         done = await staff.get("/auth/sso", params=provider_answer(nonce))
         assert done.status_code == 303 and done.headers["location"] == "/"
     store.close()
+
+
+# ----------------------------------------------------------------- run / serve / demo
+
+
+def run_cli(db, *args, env=None):  # type: ignore[no-untyped-def]
+    base = {"USER": "mod", "TRIAGEBOT_API_KEY": "not-the-key", "TRIAGEBOT_CONFIG": None}
+    return CliRunner().invoke(cli, ["--db", str(db), *args], env={**base, **(env or {})})
+
+
+FAKE = ["--triager", "tests.runner_support:FakeTriager"]
+
+
+@pytest.fixture
+def inited_db(tmp_path, monkeypatch):
+    from tests.runner_support import make_store
+
+    monkeypatch.chdir(tmp_path)
+    make_store(tmp_path).close()
+    return tmp_path / "bot.db"
+
+
+def test_run_once_with_a_key_the_forum_refuses_ends_with_exit_2(inited_db):
+    from bot.forum_sim.server import serve
+    from tests.runner_support import make_forum
+
+    state = make_forum()
+    with serve(state) as url:
+        out = run_cli(inited_db, "run", "--once", *FAKE, env={"TRIAGEBOT_FORUM_URL": url})
+    state.close()
+    assert out.exit_code == 2, out.output
+    assert out.output.startswith("Error: forum: ") and out.output.count("\n") == 1
+    assert "check TRIAGEBOT_API_KEY" in out.output
+
+
+def test_run_once_with_the_forum_down_ends_with_exit_1(inited_db, monkeypatch):
+    import socket
+
+    from bot.discourse import client
+
+    # Keep the client's own bounded retries, without their seconds of back-off.
+    monkeypatch.setattr(client.RetryPolicy, "backoff", lambda self, attempt, rng: 0.0)
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = run_cli(
+        inited_db, "run", "--once", *FAKE, env={"TRIAGEBOT_FORUM_URL": f"http://127.0.0.1:{port}"}
+    )
+    assert out.exit_code == 1, out.output
+    assert out.output.startswith("Error: forum: not reachable") and out.output.count("\n") == 1
+
+
+def test_a_forum_url_that_is_not_a_url_fails_at_load(tmp_path):
+    with pytest.raises(ConfigError, match="forum_url: must be an http:// or https:// URL"):
+        load_config(env={"TRIAGEBOT_FORUM_URL": "not-a-url"})
+
+
+def test_serve_and_demo_on_a_port_in_use_fail_at_once_in_one_line(inited_db):
+    import socket
+    import time
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        env = {"TRIAGEBOT_FORUM_URL": "http://127.0.0.1:9", "TRIAGEBOT_WEBHOOK_SECRET": "s" * 16}
+        served = run_cli(inited_db, "serve", "--port", port, env=env)
+        assert served.exit_code == 2, served.output
+        assert served.output.startswith(f"Error: --port: cannot listen on 127.0.0.1:{port}")
+        assert served.output.count("\n") == 1
+        started = time.monotonic()
+        demo = CliRunner().invoke(
+            cli, ["demo", "--keep-running", "--port", port, *FAKE], env={"TRIAGEBOT_CONFIG": None}
+        )
+        assert demo.exit_code == 2, demo.output
+        assert demo.output.startswith("Error: --port: cannot listen")
+        assert time.monotonic() - started < 5  # before the demo, not after it

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import logging
 import signal
+import socket
 import sys
 import time
 
@@ -92,12 +93,18 @@ def run(
     if since is not None:
         parse_since(since)
     config = _configure(app, mode=mode, poll_interval=interval)
+    _require_forum(config)
     services = build_services(config, app.store, triager=load_triager_class(triager_path))
     stats = asyncio.run(_run(services, StartSpec(backfill, since), once))
     click.echo(
         f"Stopped after {stats.polls} poll(s): {stats.decided} post(s) decided, "
         f"{stats.failed} failure(s) to retry."
     )
+
+
+def _require_forum(config: Config) -> None:
+    if not config.forum_url:
+        raise UserError("forum_url: not set; set it in triagebot.toml or TRIAGEBOT_FORUM_URL")
 
 
 def load_triager_class(path: str | None):  # type: ignore[no-untyped-def]
@@ -114,6 +121,11 @@ def load_triager_class(path: str | None):  # type: ignore[no-untyped-def]
     return cls()
 
 
+# A forum still unreachable after this many polls at start (each with the client's own
+# retries) ends `run` with exit code 1 rather than waiting silently.
+START_ATTEMPTS = 10
+
+
 async def _run(services: Services, start: StartSpec, once: bool) -> PollStats:
     stop = asyncio.Event()
     _install_stop(stop)
@@ -123,15 +135,18 @@ async def _run(services: Services, start: StartSpec, once: bool) -> PollStats:
             stop.set()
 
         try:
+            # The client has already retried each request within its own bound.
             return await run_loop(
-                services, stop=stop, interval=0.01, start=start, on_poll=after_first
-            )
+                services, stop=stop, interval=0.01, start=start, on_poll=after_first,
+                start_attempts=1, fail_fast=True,
+            )  # fmt: skip
         finally:
             await services.aclose()
     try:
         return await run_loop(
-            services, stop=stop, interval=services.config.poll_interval, start=start
-        )
+            services, stop=stop, interval=services.config.poll_interval, start=start,
+            start_attempts=START_ATTEMPTS,
+        )  # fmt: skip
     finally:
         await services.aclose()
 
@@ -172,13 +187,33 @@ def serve(
     """
     _logging(verbose)
     config = _configure(app, mode=mode)
+    _require_forum(config)
     if not config.webhook_secret:
         raise UserError(
             "webhook_secret: required to verify deliveries; set TRIAGEBOT_WEBHOOK_SECRET"
         )
+    # Bound before the triager loads, so a port in use fails at once, in one line.
+    sock = listen_socket(host, port)
     services = build_services(config, app.store)
     interval = catchup_interval or config.poll_interval * 4
-    asyncio.run(serve_forever(services, host=host, port=port, interval=interval, verbose=verbose))
+    asyncio.run(
+        serve_forever(
+            services, host=host, port=port, interval=interval, verbose=verbose, sockets=[sock]
+        )
+    )
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP socket for the web app, or UserError naming the address."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UserError(f"--port: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
 
 
 def build_asgi(services: Services):  # type: ignore[no-untyped-def]
@@ -233,14 +268,17 @@ async def serve_forever(
     if started is not None:
         started.set()
     stopper = asyncio.create_task(stop.wait())
-    await asyncio.wait({serve_task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    # The poll ends on its own only when the forum refuses the bot for good (ForumUnusable).
+    await asyncio.wait({serve_task, stopper, poll_task}, return_when=asyncio.FIRST_COMPLETED)
     server.should_exit = True
     stop.set()
     await asyncio.gather(serve_task, return_exceptions=True)
     await worker.drain()
-    await asyncio.gather(poll_task, return_exceptions=True)
+    (polled,) = await asyncio.gather(poll_task, return_exceptions=True)
     stopper.cancel()
     await services.aclose()
+    if isinstance(polled, UserError):
+        raise polled
 
 
 @click.command()
@@ -288,6 +326,7 @@ def demo(
     bot over HTTP in auto mode until every post is decided, then prints a table
     per thread, the replies it posted and the escalation queue.
     """
+    import shutil
     import tempfile
     from pathlib import Path
 
@@ -300,41 +339,57 @@ def demo(
     console = Console(width=None if sys.stdout.isatty() else 140)
     base = app.config
     path = Path(threads_path) if threads_path else demo_lib.default_threads_path(base)
-    state, rows, topics, key = demo_lib.make_forum(path)
-    workdir = Path(tempfile.mkdtemp(prefix="triagebot-demo-"))
-    db_path = app.db_path or str(workdir / "demo.db")
-    store = demo_lib.prepare_store(db_path, base)
-    sso_secret, session_secret = demo_lib.new_secret(), demo_lib.new_secret()
-    staff_password = demo_lib.new_secret()[:12]
-    state.sso_secret = sso_secret
-    state.add_user(demo_lib.STAFF_USER, moderator=True, trust_level=4, password=staff_password)
-    with serve_forum(state) as forum_url:
-        config = demo_lib.demo_config(
-            base, forum_url=forum_url, api_key=key, db_path=db_path,
-            sso_secret=sso_secret, session_secret=session_secret,
-            webhook_secret=demo_lib.new_secret(),
-        )  # fmt: skip
-        console.print(f"[bold]Local forum[/] {forum_url}: seeded {len(topics)} threads from {path}")
-        triager = load_triager_class(triager_path)
-        if triager is None:
-            with console.status("Loading the triage engine (trains the model if data changed)..."):
-                from bot.triage.engine import Triager
+    # Bound first: a port in use fails before the demo runs, not after it.
+    sock = listen_socket("127.0.0.1", port) if keep_running else None
+    # A throw-away database unless --db names one; removed at the end, so runs leave
+    # nothing in /tmp.
+    workdir = None if app.db_path else Path(tempfile.mkdtemp(prefix="triagebot-demo-"))
+    db_path = app.db_path or str(Path(workdir or ".") / "demo.db")
+    store = None
+    try:
+        state, rows, topics, key = demo_lib.make_forum(path)
+        store = demo_lib.prepare_store(db_path, base)
+        sso_secret, session_secret = demo_lib.new_secret(), demo_lib.new_secret()
+        staff_password = demo_lib.new_secret()[:12]
+        state.sso_secret = sso_secret
+        state.add_user(demo_lib.STAFF_USER, moderator=True, trust_level=4, password=staff_password)
+        with serve_forum(state) as forum_url:
+            config = demo_lib.demo_config(
+                base, forum_url=forum_url, api_key=key, db_path=db_path,
+                sso_secret=sso_secret, session_secret=session_secret,
+                webhook_secret=demo_lib.new_secret(),
+            )  # fmt: skip
+            console.print(
+                f"[bold]Local forum[/] {forum_url}: seeded {len(topics)} threads from {path}"
+            )
+            triager = load_triager_class(triager_path)
+            if triager is None:
+                with console.status(
+                    "Loading the triage engine (trains the model if data changed)..."
+                ):
+                    from bot.triage.engine import Triager
 
-                triager = (
-                    Triager(store.list_issues(), None, config)
-                    if patterns_only
-                    else Triager.from_store(store, config)
-                )
-        services = build_services(config, store, triager=triager)
-        started = time.monotonic()
-        with console.status("The bot is reading the forum over HTTP (auto mode)..."):
-            asyncio.run(_demo_run(services, state))
-        report = demo_lib.collect(services, state, rows, topics)
-        report.seconds = time.monotonic() - started
-        _print_report(console, report, config)
-        if keep_running:
-            asyncio.run(_keep_running(services, state, console, port, staff_password))
-    store.close()
+                    triager = (
+                        Triager(store.list_issues(), None, config)
+                        if patterns_only
+                        else Triager.from_store(store, config)
+                    )
+            services = build_services(config, store, triager=triager)
+            started = time.monotonic()
+            with console.status("The bot is reading the forum over HTTP (auto mode)..."):
+                asyncio.run(_demo_run(services, state))
+            report = demo_lib.collect(services, state, rows, topics)
+            report.seconds = time.monotonic() - started
+            _print_report(console, report, config)
+            if keep_running:
+                asyncio.run(_keep_running(services, state, console, sock, staff_password))
+    finally:
+        if store is not None:
+            store.close()
+        if sock is not None:
+            sock.close()
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 async def _demo_run(services: Services, state) -> None:  # type: ignore[no-untyped-def]
@@ -346,12 +401,7 @@ async def _demo_run(services: Services, state) -> None:  # type: ignore[no-untyp
         await services.aclose()
 
 
-async def _keep_running(services, state, console, port: int, staff_password: str) -> None:  # type: ignore[no-untyped-def]
-    import socket
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
+async def _keep_running(services, state, console, sock, staff_password: str) -> None:  # type: ignore[no-untyped-def]
     bot_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     services.config = dataclasses.replace(services.config, public_url=bot_url)
     state.add_webhook(f"{bot_url}/webhooks/discourse", services.config.webhook_secret)
