@@ -188,6 +188,37 @@ def _check_regex(source: str, where: str, value: str) -> None:
         )
 
 
+# Ordinary forum writing with no error message in it. An error pattern is matched
+# before the classifier and answers at high confidence, so one that matches this
+# (`[a-z ]+`, `the request`) would answer posts that report nothing of the kind.
+PROSE_SAMPLE = """\
+Hi everyone, thanks for the warm welcome to the community. I have been building a
+small side project over the weekend and wanted to share how it is going so far.
+The documentation was easy to follow and the examples helped a lot. My plan is to
+add a settings page next, then write some tests before I show it to my team.
+Does anyone have tips on organising a project like this? I would also love to hear
+what you are working on. Have a great week, and thank you again for all the help!
+Quick question about pricing: is the monthly plan billed at the start of the month?
+We moved our meeting to Thursday afternoon because of the holiday on Monday.
+"""
+
+
+def _check_not_prose(source: str, where: str, pattern: Pattern) -> None:
+    if pattern.kind == "regex":
+        found = re.compile(pattern.value, re.IGNORECASE).search(PROSE_SAMPLE)
+        hit = found.group(0) if found else None
+    else:
+        hit = pattern.value if pattern.value.lower() in PROSE_SAMPLE.lower() else None
+    if hit is not None:
+        shown = " ".join(hit.split())[:40]
+        raise EntryError(
+            source,
+            where,
+            f"matches ordinary prose ({shown!r}), so it would answer unrelated posts: "
+            "make it specific to the error message",
+        )
+
+
 _REPEATS = (_sre.MAX_REPEAT, _sre.MIN_REPEAT)
 _CATEGORY_TEST = {
     _sre.CATEGORY_DIGIT: str.isdigit,
@@ -323,6 +354,7 @@ def validate_entry(data: Any, source: str = "<entry>") -> KnownIssue:
             raise EntryError(source, f"{where}.value", "must be text of at least 6 characters")
         if kind == "regex":
             _check_regex(source, f"{where}.value", value)
+        _check_not_prose(source, f"{where}.value", Pattern(kind=kind, value=value))
         patterns.append(Pattern(kind=kind, value=value))
 
     misconceptions: list[Misconception] = []
