@@ -40,7 +40,9 @@ class _Group(click.Group):
     default=None,
     help="Config file (default: $TRIAGEBOT_CONFIG or ./triagebot.toml).",
 )
-@click.option("--db", "db_path", default=None, help="SQLite database path (overrides config).")
+@click.option(
+    "--db", "db_path", default=None, metavar="PATH", help="SQLite database path (overrides config)."
+)
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, db_path: str | None) -> None:
     """Support-triage bot for developer communities on Discourse.

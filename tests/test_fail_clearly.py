@@ -6,6 +6,7 @@ would and checks the message, the exit code and that nothing was written.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import tomllib
 from pathlib import Path
@@ -387,3 +388,231 @@ def test_serve_and_demo_on_a_port_in_use_fail_at_once_in_one_line(inited_db):
         assert demo.exit_code == 2, demo.output
         assert demo.output.startswith("Error: --port: cannot listen")
         assert time.monotonic() - started < 5  # before the demo, not after it
+
+
+# ----------------------------------------------------------------- databases init never made
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["issues", "list"],
+        ["issues", "show", "x"],
+        ["issues", "add", "new.yml"],
+        ["queue", "list"],
+        ["review", "list"],
+        ["run", "--once", *FAKE],
+        ["serve", "--port", "0"],
+    ],
+)
+def test_commands_on_a_missing_database_say_run_init_and_create_nothing(runner, args):
+    Path("new.yml").write_text(GOOD)
+    env = {"TRIAGEBOT_FORUM_URL": "http://127.0.0.1:9", "TRIAGEBOT_WEBHOOK_SECRET": "s" * 16}
+    result = runner.invoke(cli, ["--db", "missing.db", *args], env=env)
+    assert result.exit_code == 2, result.output
+    assert one_error_line(result) == (
+        "Error: database: missing.db does not exist; run `triagebot init` first (or pass --db PATH)"
+    )
+    assert not Path("missing.db").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "serve"])
+def test_run_and_serve_refuse_a_database_without_known_issues(runner, command):
+    from bot.store import Store
+
+    Store.open("empty.db").close()  # migrated, but `init` never loaded the entries
+    env = {"TRIAGEBOT_FORUM_URL": "http://127.0.0.1:9", "TRIAGEBOT_WEBHOOK_SECRET": "s" * 16}
+    args = ["run", "--once", *FAKE] if command == "run" else ["serve", "--port", "0"]
+    result = runner.invoke(cli, ["--db", "empty.db", *args], env=env)
+    assert result.exit_code == 2
+    assert one_error_line(result) == (
+        "Error: database: empty.db has no known issues; run `triagebot init` first"
+    )
+
+
+def test_reading_commands_open_the_database_read_only_and_writes_say_why(runner, monkeypatch):
+    import os
+
+    assert invoke(runner, "init").exit_code == 0
+    db = Path("t.db").resolve()
+    real_access = os.access
+    # Tests run as root, for whom file modes do not bite: the bot asks os.access, as
+    # SQLite's permission checks would answer for an ordinary user.
+    monkeypatch.setattr(
+        os, "access", lambda p, mode: False if Path(p).resolve() == db else real_access(p, mode)
+    )
+    listed = invoke(runner, "issues", "list", "--json")
+    assert listed.exit_code == 0 and len(json.loads(listed.output)) == 30
+    assert not Path("t.db-wal").exists()  # nothing written, not even the journal
+    Path("new.yml").write_text(GOOD)
+    before = rows("t.db")
+    added = invoke(runner, "issues", "add", "new.yml")
+    assert added.exit_code == 2
+    assert one_error_line(added).startswith(
+        "Error: database: " + str(Path("t.db")) + " is read-only (no write permission)"
+    )
+    assert rows("t.db") == before
+
+
+def test_a_read_only_store_refuses_writes_at_sqlite_too(tmp_path):
+    from bot.store import Store, StoreError
+
+    Store.open(tmp_path / "x.db").close()
+    store = Store.open(tmp_path / "x.db", readonly=True)
+    with pytest.raises(StoreError, match="is open read-only"):
+        store.set_state("k", "v")
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        store.db.execute("INSERT INTO state VALUES ('k', 'v')")
+    store.close()
+
+
+# ----------------------------------------------------------------- reply summaries
+
+
+def test_summary_is_cut_between_sentences_never_inside_a_quote():
+    from bot.replies.render import _first_sentences
+
+    text = (
+        'The API answers 429 ("Rate limit reached for ... on tokens per min. Try later.") '
+        "when the org goes over its limit. This is by design (see e.g. the docs. Really.) "
+        "and pacing fixes it."
+    )
+    assert _first_sentences(text, 120) == (
+        'The API answers 429 ("Rate limit reached for ... on tokens per min. Try later.") '
+        "when the org goes over its limit."
+    )
+    assert _first_sentences('He said "no. never. ever." and left', 20) == ""
+
+
+def test_rate_limit_reply_has_no_quote_left_open():
+    from bot.known_issues import load_file
+    from bot.replies.render import render_reply
+
+    data = Path(__file__).resolve().parent.parent / "data" / "known_issues"
+    for slug in ("rate_limit_exceeded", "context_length_exceeded"):
+        issue = load_file(data / f"{slug}.yml")
+        reply = render_reply(issue, error_string=None)
+        for line in reply.splitlines():
+            assert line.count('"') % 2 == 0, line
+            assert not line.rstrip().endswith(('"...', "..."))
+
+
+# ----------------------------------------------------------------- patterns that match prose
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [("regex", "[a-z ]+"), ("regex", r"\w+\s\w+"), ("regex", "(?:the|a) .{0,20}"),
+     ("literal", "thank you")],
+)  # fmt: skip
+def test_issues_add_refuses_a_pattern_that_matches_ordinary_prose(runner, kind, value):
+    assert invoke(runner, "init").exit_code == 0
+    before = rows("t.db")
+    text = GOOD.replace(
+        "kind: literal\n    value: Demo failure text", f"kind: {kind}\n    value: '{value}'"
+    )
+    Path("broad.yml").write_text(text)
+    result = invoke(runner, "issues", "add", "broad.yml")
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    assert line.startswith("Error: broad.yml: patterns[0].value: matches ordinary prose")
+    assert "would answer unrelated posts" in line
+    assert rows("t.db") == before
+
+
+def test_specific_patterns_still_pass_the_prose_check():
+    from bot.known_issues import validate_entry
+
+    for value in (r"Rate limit reached for \S+ on tokens per min", r"sk-[A-Za-z0-9]{20,}"):
+        entry = {
+            "slug": "demo_issue", "title": "Demo", "status": "investigating", "summary": "S.",
+            "patterns": [{"kind": "regex", "value": value}],
+        }  # fmt: skip
+        assert validate_entry(entry).patterns[0].value == value
+
+
+# ----------------------------------------------------------------- small things a user notices
+
+
+def _commands():  # type: ignore[no-untyped-def]
+    import click
+
+    def walk(group, prefix=()):  # type: ignore[no-untyped-def]
+        for name, command in sorted(group.commands.items()):
+            yield (*prefix, name), command
+            if isinstance(command, click.Group):
+                yield from walk(command, (*prefix, name))
+
+    return list(walk(cli))
+
+
+def test_help_says_path_for_paths_and_never_wraps_usage_mid_word():
+    import click
+
+    top = CliRunner().invoke(cli, ["--help"], env={"COLUMNS": "80"}).output
+    assert "--db PATH" in top and "--db TEXT" not in top
+    for path, command in _commands():
+        ctx = click.Context(command, info_name=" ".join(("triagebot", *path)))
+        whole = " ".join(["Usage:", ctx.command_path, *command.collect_usage_pieces(ctx)])
+        out = (
+            CliRunner()
+            .invoke(cli, [*path, "--help"], env={"COLUMNS": "80"}, prog_name="triagebot")
+            .output
+        )
+        usage = out.split("\n\n")[0]
+        # Wrapping may move words to the next line, never split one.
+        assert usage.split() == whole.split(), (path, usage)
+        assert "{" not in usage, (path, usage)
+    status = CliRunner().invoke(cli, ["issues", "set-status", "--help"]).output
+    assert "SLUG STATUS" in status and "expected_behaviour" in status
+
+
+def test_counts_are_plural_only_when_more_than_one():
+    from bot.runner.texts import plural
+
+    assert [plural(n, "report") for n in (0, 1, 2)] == ["0 reports", "1 report", "2 reports"]
+
+
+async def test_an_escalation_with_one_report_says_1_report(tmp_path):
+    from bot.runner import poller
+    from tests.runner_support import make_forum, make_services, make_store
+
+    forum = make_forum()
+    store = make_store(tmp_path)
+    forum.create_topic("bob", "Other", "ERR_NEW_SINGLE happened")
+    store.set_state(poller.CURSOR_KEY, "0")
+    services = make_services(forum, store)
+    stats = await poller.poll_once(services, keep_outcomes=True)
+    await services.aclose()
+    reasons = json.loads(store.list_decisions()[0]["reasons"])
+    assert any(r.endswith("(1 report)") for r in reasons), reasons
+    assert stats.decided == 1
+    store.close()
+    forum.close()
+
+
+def test_demo_report_says_replied_once_the_reply_is_posted():
+    from bot.commands.bot_cmds import _why
+
+    assert _why(["reply planned", "pattern:x"], posted=True) == "pattern match; replied"
+    assert _why(["reply planned"], posted=False) == "reply not posted yet"
+
+
+def test_readme_documents_when_staff_are_notified():
+    from bot.config import Config
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    sizes = ", ".join(str(n) for n in Config().escalation_sizes)
+    assert f"`escalation_sizes` (default {sizes})" in readme
+    assert "its first report" in readme
+
+
+def test_demo_leaves_no_temporary_database_behind(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where mkdtemp makes its dirs
+    result = CliRunner().invoke(
+        cli, ["demo", *FAKE], env={"COLUMNS": "200", "TRIAGEBOT_CONFIG": None}
+    )
+    assert result.exit_code == 0, result.output
+    assert list(tmp_path.glob("triagebot-demo-*")) == []

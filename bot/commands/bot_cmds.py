@@ -53,6 +53,7 @@ def _logging(verbose: bool) -> None:
 )
 @click.option(
     "--since",
+    metavar="DATE",
     default=None,
     help="On start, also process posts created since this ISO date/time.",
 )
@@ -66,6 +67,7 @@ def _logging(verbose: bool) -> None:
 @click.option(
     "--triager",
     "triager_path",
+    metavar="MODULE:CLASS",
     default=None,
     help="Use another triager, given as module:Class (a plug-in or a test double).",
 )
@@ -94,12 +96,21 @@ def run(
         parse_since(since)
     config = _configure(app, mode=mode, poll_interval=interval)
     _require_forum(config)
+    _require_issues(app)
     services = build_services(config, app.store, triager=load_triager_class(triager_path))
     stats = asyncio.run(_run(services, StartSpec(backfill, since), once))
     click.echo(
         f"Stopped after {stats.polls} poll(s): {stats.decided} post(s) decided, "
         f"{stats.failed} failure(s) to retry."
     )
+
+
+def _require_issues(app: AppContext) -> None:
+    # Without known issues every post would be escalated: refuse rather than start wrong.
+    if not app.store.list_issues():
+        raise UserError(
+            f"database: {app.config.db_path} has no known issues; run `triagebot init` first"
+        )
 
 
 def _require_forum(config: Config) -> None:
@@ -188,6 +199,7 @@ def serve(
     _logging(verbose)
     config = _configure(app, mode=mode)
     _require_forum(config)
+    _require_issues(app)
     if not config.webhook_secret:
         raise UserError(
             "webhook_secret: required to verify deliveries; set TRIAGEBOT_WEBHOOK_SECRET"
@@ -308,6 +320,7 @@ async def serve_forever(
 @click.option(
     "--triager",
     "triager_path",
+    metavar="MODULE:CLASS",
     default=None,
     help="Use another triager, given as module:Class (a plug-in or a test double).",
 )
@@ -431,10 +444,16 @@ async def _keep_running(services, state, console, sock, staff_password: str) -> 
 STAFF_LOGIN = "staff1"
 
 
-def _why(reasons: list[str]) -> str:
-    """The runner's own reasons, plus 'pattern match' when the engine matched one."""
+def _why(reasons: list[str], posted: bool = False) -> str:
+    """The runner's own reasons, plus 'pattern match' when the engine matched one.
+
+    Reasons are recorded when the reply is planned; by the time the report is shown
+    it has been posted (or not), and the table says which.
+    """
     engine = ("error_p", "issue_p", "model", "pattern:", "p=", "top=")
     own = [r for r in reasons if not r.startswith(engine)]
+    if "reply planned" in own:
+        own[own.index("reply planned")] = "replied" if posted else "reply not posted yet"
     if any(r.startswith("pattern:") for r in reasons):
         own.insert(0, "pattern match")
     return "; ".join(own) or "-"
@@ -450,7 +469,7 @@ def _print_report(console, report, config: Config) -> None:  # type: ignore[no-u
         # Slugs stay whole so they can be copied into `triagebot issues show`.
         table.add_column(col, overflow="fold", no_wrap=col in ("issue", "action", "conf"))
     for n, t in enumerate(report.threads, 1):
-        why = _why(t.reasons)
+        why = _why(t.reasons, posted=bool(t.bot_posts))
         table.add_row(
             str(n), t.title[:48], t.author, t.action, t.issue or "-",
             f"{t.confidence:.2f}", str(len(t.bot_posts)), why[:90],

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.errors import UserError
 from bot.runner.services import Services
+from bot.runner.texts import plural
 from bot.store import utcnow
 
 CLUSTER_STATUSES = ("open", "dismissed", "linked", "promoted")
@@ -232,7 +233,8 @@ def promote_cluster(services: Services, cluster_id: int, author: str) -> dict[st
         "title": cluster.title or cluster.normalised[:120],
         "status": "investigating",
         "summary": (
-            f"{cluster.count} report(s) from {len(cluster.reporters)} member(s) between "
+            f"{plural(cluster.count, 'report')} from {plural(len(cluster.reporters), 'member')} "
+            "between "
             f"{cluster.first_seen[:10]} and {cluster.last_seen[:10]}. TODO: describe the problem."
         ),
         "cause": "",
