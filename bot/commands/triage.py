@@ -75,7 +75,9 @@ def triage_cmd(app: AppContext, input_path: str, output_path: str, from_db: bool
     """
     from bot.triage.batch import run_batch
 
-    triager = _triager(app, from_db)
+    if from_db and not app.reader.list_issues():
+        _triager(app, from_db)  # raises the "no known issues" error at once
+    triager = _Lazy(lambda: _triager(app, from_db))
     show = sys.stderr.isatty()
 
     def factory(total: int) -> object:
@@ -84,6 +86,20 @@ def triage_cmd(app: AppContext, input_path: str, output_path: str, from_db: bool
     count = run_batch(triager, input_path, output_path, progress_factory=factory)
     if output_path != "-":
         click.echo(f"{count} decisions written to {output_path}", err=True)
+
+
+class _Lazy:
+    """The engine, loaded at the first decision: a malformed input line is reported
+    (and the run ends) before the model is loaded or retrained."""
+
+    def __init__(self, load: Callable[[], Triager]) -> None:
+        self._load = load
+        self._triager: Triager | None = None
+
+    def decide_many(self, threads):  # type: ignore[no-untyped-def]
+        if self._triager is None:
+            self._triager = self._load()
+        return self._triager.decide_many(threads)
 
 
 @contextmanager
