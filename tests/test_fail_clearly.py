@@ -616,3 +616,64 @@ def test_demo_leaves_no_temporary_database_behind(tmp_path, monkeypatch):
     )
     assert result.exit_code == 0, result.output
     assert list(tmp_path.glob("triagebot-demo-*")) == []
+
+
+# ----------------------------------------------------------------- the run loop's bounds
+
+
+async def test_run_loop_gives_up_on_a_forum_still_failing_after_the_bounded_retries(tmp_path):
+    import asyncio
+
+    from bot.runner import poller
+    from tests.runner_support import make_forum, make_services, make_store
+
+    forum = make_forum()
+    store = make_store(tmp_path)
+    services = make_services(forum, store)
+    forum.faults.error_rate_5xx = 1.0  # every request answers 5xx: transient, retried
+    with pytest.raises(poller.ForumUnusable, match="not reachable after 3 attempt") as info:
+        await asyncio.wait_for(
+            poller.run_loop(services, stop=asyncio.Event(), interval=0.01, start_attempts=3), 30
+        )
+    assert info.value.exit_code == 1
+    await services.aclose()
+    store.close()
+    forum.close()
+
+
+async def test_a_key_revoked_while_running_ends_the_loop_and_serve(tmp_path):
+    import asyncio
+    import socket
+
+    from bot.commands.bot_cmds import serve_forever
+    from bot.runner import poller
+    from tests.runner_support import make_forum, make_services, make_store
+
+    forum = make_forum()
+    store = make_store(tmp_path)
+    services = make_services(forum, store, webhook_secret="s" * 16)
+    stop = asyncio.Event()
+    polls: list[int] = []
+
+    def revoke_after_first(stats: poller.PollStats) -> None:
+        polls.append(stats.polls)
+        forum.api_keys.clear()  # an admin revoked the key
+
+    with pytest.raises(poller.ForumUnusable, match="check TRIAGEBOT_API_KEY") as info:
+        await asyncio.wait_for(
+            poller.run_loop(services, stop=stop, interval=0.01, on_poll=revoke_after_first), 30
+        )
+    assert info.value.exit_code == 2 and polls == [1]
+    await services.aclose()
+
+    services = make_services(forum, store, webhook_secret="s" * 16)
+    forum.api_keys.clear()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    with pytest.raises(poller.ForumUnusable, match="check TRIAGEBOT_API_KEY"):
+        await asyncio.wait_for(
+            serve_forever(services, host="127.0.0.1", port=0, interval=0.01, sockets=[sock]), 30
+        )
+    sock.close()
+    store.close()
+    forum.close()
