@@ -677,3 +677,34 @@ async def test_a_key_revoked_while_running_ends_the_loop_and_serve(tmp_path):
     sock.close()
     store.close()
     forum.close()
+
+
+def test_queue_promote_to_stdout_then_to_a_file_gives_the_same_draft(tmp_path):
+    import asyncio
+
+    from bot.runner import poller
+    from tests.runner_support import make_forum, make_services, make_store
+
+    forum = make_forum()
+    store = make_store(tmp_path)
+    forum.create_topic("alice", "Odd", "ERR_NEW_PROMO failed here")
+    store.set_state(poller.CURSOR_KEY, "0")
+    services = make_services(forum, store)
+
+    async def go() -> None:
+        await poller.poll_once(services)
+        await services.aclose()
+
+    asyncio.run(go())
+    (cluster,) = store.list_clusters()
+    store.close()
+    forum.close()
+    db = str(tmp_path / "bot.db")
+    shown = CliRunner().invoke(cli, ["--db", db, "queue", "promote", str(cluster["id"])])
+    assert shown.exit_code == 0, shown.output
+    target = tmp_path / "draft.yml"
+    written = CliRunner().invoke(
+        cli, ["--db", db, "queue", "promote", str(cluster["id"]), "-o", str(target)]
+    )
+    assert written.exit_code == 0, written.output
+    assert target.read_text() == shown.output
