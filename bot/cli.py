@@ -22,7 +22,9 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except UserError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            # One line per problem (an import reports every bad file), each marked.
+            for line in str(exc).splitlines() or [""]:
+                click.echo(f"Error: {line}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
@@ -38,7 +40,9 @@ class _Group(click.Group):
     default=None,
     help="Config file (default: $TRIAGEBOT_CONFIG or ./triagebot.toml).",
 )
-@click.option("--db", "db_path", default=None, help="SQLite database path (overrides config).")
+@click.option(
+    "--db", "db_path", default=None, metavar="PATH", help="SQLite database path (overrides config)."
+)
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, db_path: str | None) -> None:
     """Support-triage bot for developer communities on Discourse.

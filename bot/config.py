@@ -10,11 +10,13 @@ file can be committed or shown without leaking anything.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.errors import UserError
 
@@ -79,6 +81,34 @@ class Config:
         return Path(self.models_dir) if self.models_dir else default_models_dir()
 
 
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    # A JSON string is a valid TOML basic string (same quotes and escapes).
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def to_toml(masked: dict[str, Any]) -> str:
+    """`config show`: the settings as a TOML file that `load_config` reads back.
+
+    Secrets are never read from the file, so they appear (masked) as comments;
+    where the configuration came from is a comment too.
+    """
+    lines = [f"# loaded from: {masked.get('source', 'defaults')}"]
+    for key, value in masked.items():
+        if key == "source":
+            continue
+        line = f"{key} = {_toml_value(value)}"
+        if key in SECRET_KEYS:
+            line = f"# {line}  (secret: set TRIAGEBOT_{key.upper()} or {key}_file)"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
 def mask_secret(value: str) -> str:
     if not value:
         return ""
@@ -114,13 +144,15 @@ def _coerce(key: str, value: Any) -> Any:
                 return False
             raise ValueError(f"expected true or false, got {value!r}")
         if isinstance(default, int):
-            if isinstance(value, bool):
-                raise ValueError("expected a whole number")
+            if isinstance(value, bool) or not _is_whole(value):
+                raise ValueError(f"expected a whole number, got {value!r}")
             number = int(value)
             if number < 0:
                 raise ValueError("must not be negative")
             return number
         if isinstance(default, float):
+            if isinstance(value, bool) or not _is_number(value):
+                raise ValueError(f"expected a number, got {value!r}")
             number = float(value)
             if number <= 0:
                 raise ValueError("must be positive")
@@ -130,6 +162,9 @@ def _coerce(key: str, value: Any) -> Any:
             items = [i.strip() if isinstance(i, str) else i for i in items]
             items = [i for i in items if i != ""]
             if key in ("excluded_categories", "escalation_sizes"):
+                bad = [i for i in items if isinstance(i, bool) or not _is_whole(i)]
+                if bad:
+                    raise ValueError(f"expected whole numbers, got {bad[0]!r}")
                 return tuple(int(i) for i in items)
             return tuple(str(i) for i in items)
         if not isinstance(value, str):
@@ -137,6 +172,23 @@ def _coerce(key: str, value: Any) -> Any:
         return value
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{key}: {exc}") from None
+
+
+def _is_whole(value: Any) -> bool:
+    # Checked first so that Python's own "invalid literal for int()" never reaches a user.
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str) and value.strip().lstrip("+-").isdigit()
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, int | float):
+        return True
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _read_secret_file(key: str, path: str) -> str:
@@ -203,4 +255,17 @@ def load_config(
         raise ConfigError(
             f"review_channel: must be one of {', '.join(REVIEW_CHANNELS)}, got {channel!r}"
         )
+    for key in ("forum_url", "public_url"):
+        if values.get(key):
+            _check_url(key, values[key])
     return Config(**values, source=source)
+
+
+def _check_url(key: str, value: str) -> None:
+    # Checked at load: a bad URL would otherwise surface only as a run that never connects.
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{key}: must be an http:// or https:// URL such as https://forum.example.com, "
+            f"got {value!r}"
+        )

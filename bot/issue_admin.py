@@ -78,6 +78,8 @@ def add_from_file(store: Store, path: str | Path, *, author: str) -> KnownIssue:
         text = source.read_text(encoding="utf-8")
     except OSError as exc:
         raise UserError(f"{source}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise EntryError(str(source), "(file)", f"not UTF-8 text ({exc.reason})") from None
     issue = parse_yaml(text, str(source))
     if store.get_issue(issue.slug) is not None:
         raise EntryError(
@@ -85,6 +87,20 @@ def add_from_file(store: Store, path: str | Path, *, author: str) -> KnownIssue:
         )
     stored, _ = store.save_issue(issue, author=author, action="create")
     return stored
+
+
+def change_status(store: Store, slug: str, status: str, *, author: str, note: str) -> KnownIssue:
+    """A maintainer's status change: the note is required, and a no-op is refused.
+
+    An unchanged status saves nothing (no history row), so it is an error rather
+    than a success message over a note that was silently dropped.
+    """
+    current = require_issue(store, slug)
+    if not note.strip():
+        raise UserError("--note: must not be empty (say why the status changes)")
+    if current.status == status:
+        raise UserError(f"status: {slug} is already {status}; nothing recorded")
+    return store.set_status(slug, status, author=author, note=note.strip())
 
 
 def apply_edit(store: Store, slug: str, text: str, *, author: str, note: str = "") -> bool:

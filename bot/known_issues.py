@@ -238,6 +238,37 @@ def _check_regex(source: str, where: str, value: str) -> None:
         )
 
 
+# Ordinary forum writing with no error message in it. An error pattern is matched
+# before the classifier and answers at high confidence, so one that matches this
+# (`[a-z ]+`, `the request`) would answer posts that report nothing of the kind.
+PROSE_SAMPLE = """\
+Hi everyone, thanks for the warm welcome to the community. I have been building a
+small side project over the weekend and wanted to share how it is going so far.
+The documentation was easy to follow and the examples helped a lot. My plan is to
+add a settings page next, then write some tests before I show it to my team.
+Does anyone have tips on organising a project like this? I would also love to hear
+what you are working on. Have a great week, and thank you again for all the help!
+Quick question about pricing: is the monthly plan billed at the start of the month?
+We moved our meeting to Thursday afternoon because of the holiday on Monday.
+"""
+
+
+def _check_not_prose(source: str, where: str, pattern: Pattern) -> None:
+    if pattern.kind == "regex":
+        found = re.compile(pattern.value, re.IGNORECASE).search(PROSE_SAMPLE)
+        hit = found.group(0) if found else None
+    else:
+        hit = pattern.value if pattern.value.lower() in PROSE_SAMPLE.lower() else None
+    if hit is not None:
+        shown = " ".join(hit.split())[:40]
+        raise EntryError(
+            source,
+            where,
+            f"matches ordinary prose ({shown!r}), so it would answer unrelated posts: "
+            "make it specific to the error message",
+        )
+
+
 _REPEATS = (_sre.MAX_REPEAT, _sre.MIN_REPEAT)
 _CATEGORY_TEST = {
     _sre.CATEGORY_DIGIT: str.isdigit,
@@ -373,6 +404,7 @@ def validate_entry(data: Any, source: str = "<entry>") -> KnownIssue:
             raise EntryError(source, f"{where}.value", "must be text of at least 6 characters")
         if kind == "regex":
             _check_regex(source, f"{where}.value", value)
+        _check_not_prose(source, f"{where}.value", Pattern(kind=kind, value=value))
         patterns.append(Pattern(kind=kind, value=value))
 
     misconceptions: list[Misconception] = []
@@ -484,6 +516,10 @@ def parse_yaml(text: str, source: str = "<entry>") -> KnownIssue:
         where = f"line {mark.line + 1}" if mark else "(yaml)"
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise EntryError(source, where, str(problem)) from None
+    except (RecursionError, ValueError, TypeError) as exc:
+        # The constructors raise these on e.g. a date like 2024-13-45 or deep nesting.
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise EntryError(source, "(yaml)", f"not valid YAML: {reason}") from None
     return validate_entry(data, source)
 
 
@@ -493,22 +529,50 @@ def load_file(path: str | Path) -> KnownIssue:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise EntryError(str(path), "(file)", exc.strerror or "cannot read") from None
+    except UnicodeDecodeError as exc:
+        raise EntryError(str(path), "(file)", f"not UTF-8 text ({exc.reason})") from None
     issue = parse_yaml(text, str(path))
     if path.stem != issue.slug:
         raise EntryError(str(path), "slug", f"must match the file name ({path.stem})")
     return issue
 
 
+class EntriesError(UserError):
+    """Several invalid entries at once: one `source: field: reason` line each."""
+
+    def __init__(self, errors: list[EntryError], directory: str) -> None:
+        self.errors = tuple(errors)
+        lines = [str(e) for e in errors]
+        lines.append(f"{directory}: {len(errors)} invalid entries; nothing was imported")
+        super().__init__("\n".join(lines))
+
+
 def load_dir(path: str | Path) -> list[KnownIssue]:
-    """Every entry in a directory, all validated before any is returned."""
+    """Every entry in a directory, all validated before any is returned.
+
+    Every bad file is reported (EntriesError), not only the first, so that a
+    maintainer fixes a directory in one pass.
+    """
     directory = Path(path)
     if not directory.is_dir():
         raise EntryError(str(directory), "(dir)", "is not a directory")
     files = sorted(directory.glob("*.yml")) + sorted(directory.glob("*.yaml"))
-    issues = [load_file(f) for f in files]
-    seen: set[str] = set()
-    for issue, f in zip(issues, files, strict=True):
+    issues: list[KnownIssue] = []
+    errors: list[EntryError] = []
+    seen: dict[str, Path] = {}
+    for f in files:
+        try:
+            issue = load_file(f)
+        except EntryError as exc:
+            errors.append(exc)
+            continue
         if issue.slug in seen:
-            raise EntryError(str(f), "slug", f"duplicate slug {issue.slug}")
-        seen.add(issue.slug)
+            errors.append(EntryError(str(f), "slug", f"duplicate slug {issue.slug}"))
+            continue
+        seen[issue.slug] = f
+        issues.append(issue)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise EntriesError(errors, str(directory))
     return issues

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -322,6 +323,69 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
+INIT_HINT = "run `triagebot init` first (or pass --db PATH)"
+
+
+def _require_initialised_file(path: str | Path) -> None:
+    if str(path) != ":memory:" and not Path(path).expanduser().is_file():
+        raise StoreError(f"database: {path} does not exist; {INIT_HINT}")
+
+
+def _require_writable(path: Path) -> None:
+    # SQLite would say only "attempt to write a readonly database" or "unable to open
+    # database file" (it needs to create the -wal and -shm files next to the database).
+    if not os.access(path, os.W_OK):
+        raise StoreError(
+            f"database: {path} is read-only (no write permission); this command saves "
+            "changes, so run it as a user who may write the file"
+        )
+    if not os.access(path.expanduser().resolve().parent, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"database: the directory of {path} is read-only; SQLite writes its journal "
+            "files (-wal, -shm) there, so this command cannot save changes"
+        )
+
+
+def connect_readonly(path: str | Path) -> sqlite_utils.Database:
+    """Open for reading only: never creates the file, never writes, not even a journal.
+
+    With no -wal file beside it, no one is writing the database (a writer keeps one
+    while connected), so it is read as immutable: SQLite then creates no -wal/-shm
+    files either, which also lets a database in a read-only directory be read. With a
+    -wal file (the bot is running), a plain read-only connection sees its latest commits.
+    """
+    if str(path) == ":memory:":
+        return connect(path)
+    resolved = Path(path).expanduser().resolve()
+    live = resolved.with_name(resolved.name + "-wal").exists()
+    query = "mode=ro" if live else "mode=ro&immutable=1"
+    try:
+        conn = sqlite3.connect(
+            f"{resolved.as_uri()}?{query}", uri=True, check_same_thread=False, timeout=30.0
+        )
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"database: cannot read {path}: {exc}") from None
+    return sqlite_utils.Database(conn)
+
+
+def _require_current_schema(db: sqlite_utils.Database, path: str | Path) -> None:
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"database: {path} is not a triagebot database: {exc}") from None
+    if version == 0:
+        raise StoreError(f"database: {path} is not set up; {INIT_HINT}")
+    if version < SCHEMA_VERSION:
+        raise StoreError(f"database: {path} needs an upgrade; run `triagebot init`")
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"database: schema version {version} is newer than this triagebot "
+            f"({SCHEMA_VERSION}); upgrade triagebot"
+        )
+
+
 def migrate(db: sqlite_utils.Database, target: int = SCHEMA_VERSION) -> int:
     """Apply pending migrations up to `target`, each in its own transaction."""
     try:
@@ -368,15 +432,42 @@ class HistoryEntry:
 class Store:
     """A handle on the bot's database. Not global: create one per process/app."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(
+        self, db: sqlite_utils.Database, *, readonly: bool = False, path: str = ""
+    ) -> None:
         self.db = db
         self._lock = threading.RLock()
+        self.readonly = readonly
+        self.path = path
 
     @classmethod
-    def open(cls, path: str | Path) -> Store:
+    def open(cls, path: str | Path, *, create: bool = True, readonly: bool = False) -> Store:
+        """Open the database; `create=False` requires one that `triagebot init` made.
+
+        `readonly` opens it for reading only (what the listing commands need), so a
+        database its user may not write, or in a directory they may not write, still
+        reads. A writable open of such a file is refused up front with the reason,
+        rather than failing at the first write with SQLite's own words.
+        """
+        if not create or readonly:
+            _require_initialised_file(path)
+        if readonly:
+            db = connect_readonly(path)
+            _require_current_schema(db, path)
+            return cls(db, readonly=True, path=str(path))
+        if str(path) != ":memory:" and Path(path).exists():
+            _require_writable(Path(path))
         db = connect(path)
+        try:
+            fresh = db.execute("PRAGMA user_version").fetchone()[0] == 0
+        except sqlite3.DatabaseError as exc:
+            db.conn.close()
+            raise StoreError(f"database: {path} is not a triagebot database: {exc}") from None
+        if not create and fresh and str(path) != ":memory:":
+            db.conn.close()
+            raise StoreError(f"database: {path} is not set up; {INIT_HINT}")
         migrate(db)
-        return cls(db)
+        return cls(db, path=str(path))
 
     def close(self) -> None:
         # Fold the WAL back into the main file, so a reader in immutable mode
@@ -389,6 +480,8 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
         """One atomic unit of work; nested use joins the outer transaction."""
+        if self.readonly:
+            raise StoreError(f"database: {self.path} is open read-only; this needs a writable one")
         with self._lock:
             if self.db.conn.in_transaction:
                 yield self.db
@@ -584,10 +677,20 @@ class Store:
     # ------------------------------------------------------------------ dashboard
     # Sign-in nonces (single use) and the read-only views of the staff dashboard.
 
-    def sso_nonce_issue(self, nonce: str, expires_at: str, now: str) -> None:
-        """Record a DiscourseConnect nonce; expired ones are pruned on the way."""
+    def sso_nonce_issue(self, nonce: str, expires_at: str, now: str, *, limit: int) -> None:
+        """Record a DiscourseConnect nonce; expired ones are pruned on the way.
+
+        Anyone can start a sign-in, so at most `limit` live nonces are kept: past
+        that the oldest go first (that sign-in must start again), and anonymous
+        requests cannot grow the database without bound.
+        """
         with self.transaction():
             self.db.execute("DELETE FROM state WHERE key LIKE 'sso_nonce:%' AND value < ?", [now])
+            self.db.execute(
+                "DELETE FROM state WHERE key IN (SELECT key FROM state "
+                "WHERE key LIKE 'sso_nonce:%' ORDER BY value DESC LIMIT -1 OFFSET ?)",
+                [max(0, limit - 1)],
+            )
             self.db["state"].insert({"key": f"sso_nonce:{nonce}", "value": expires_at}, pk="key")
 
     def sso_nonce_consume(self, nonce: str, now: str) -> bool:

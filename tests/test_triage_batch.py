@@ -182,7 +182,10 @@ def test_eval_bad_label_names_the_line(env: dict[str, str], tmp_path: Path) -> N
 def test_from_db_with_an_empty_database_is_a_clear_error(
     env: dict[str, str], tmp_path: Path
 ) -> None:
+    from bot.store import Store
+
     src = write_jsonl(tmp_path / "in.jsonl", THREADS[:1])
+    Store.open(tmp_path / "empty.db").close()  # set up, but no known issues in it
     result = run(
         {**env, "TRIAGEBOT_DB_PATH": str(tmp_path / "empty.db")},
         "triage",

@@ -7,6 +7,7 @@ import json
 import click
 
 from bot.commands.context import AppContext, default_author
+from bot.config import to_toml
 from bot.issue_admin import import_dir
 
 
@@ -18,7 +19,11 @@ from bot.issue_admin import import_dir
     help="Directory of known-issue YAML files (default: the packaged data/known_issues).",
 )
 @click.option(
-    "--as", "author", default=None, help="Author recorded in the history (default $USER)."
+    "--as",
+    "author",
+    default=None,
+    metavar="NAME",
+    help="Author recorded in the history (default $USER).",
 )
 @click.pass_obj
 def init(app: AppContext, data_dir: str | None, author: str | None) -> None:
@@ -29,7 +34,7 @@ def init(app: AppContext, data_dir: str | None, author: str | None) -> None:
     Running it again is safe.
     """
     directory = data_dir or str(app.config.resolved_data_dir() / "known_issues")
-    result = import_dir(app.store, directory, author=author or default_author(), only_new=True)
+    result = import_dir(app.new_store, directory, author=author or default_author(), only_new=True)
     click.echo(
         f"Database {app.config.db_path} ready: {result.total} known issues in {directory}, "
         f"{result.changed} added."
@@ -50,8 +55,7 @@ def config_show(app: AppContext, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
-    for key, value in data.items():
-        click.echo(f"{key} = {value!r}")
+    click.echo(to_toml(data), nl=False)
 
 
 COMMANDS: list[click.Command] = [init, config]

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import logging
 import signal
+import socket
 import sys
 import time
 
@@ -75,6 +76,7 @@ def _banner(services: Services, url: str | None = None) -> None:
 )
 @click.option(
     "--since",
+    metavar="DATE",
     default=None,
     help="On start, also process posts created since this ISO date/time.",
 )
@@ -88,6 +90,7 @@ def _banner(services: Services, url: str | None = None) -> None:
 @click.option(
     "--triager",
     "triager_path",
+    metavar="MODULE:CLASS",
     default=None,
     help="Use another triager, given as module:Class (a plug-in or a test double).",
 )
@@ -117,6 +120,8 @@ def run(
     if since is not None:
         parse_since(since)
     config = _configure(app, mode=mode, poll_interval=interval)
+    _require_forum(config)
+    _require_issues(app)
     # A plug-in triager brings its own model: the engine's freshness is not its concern.
     _preflight(config, "run", model=triager_path is None)
     services = build_services(config, app.store, triager=load_triager_class(triager_path))
@@ -126,6 +131,19 @@ def run(
         f"Stopped after {stats.polls} poll(s): {stats.decided} post(s) decided, "
         f"{stats.failed} failure(s) to retry."
     )
+
+
+def _require_issues(app: AppContext) -> None:
+    # Without known issues every post would be escalated: refuse rather than start wrong.
+    if not app.store.list_issues():
+        raise UserError(
+            f"database: {app.config.db_path} has no known issues; run `triagebot init` first"
+        )
+
+
+def _require_forum(config: Config) -> None:
+    if not config.forum_url:
+        raise UserError("forum_url: not set; set it in triagebot.toml or TRIAGEBOT_FORUM_URL")
 
 
 def load_triager_class(path: str | None):  # type: ignore[no-untyped-def]
@@ -142,6 +160,11 @@ def load_triager_class(path: str | None):  # type: ignore[no-untyped-def]
     return cls()
 
 
+# A forum still unreachable after this many polls at start (each with the client's own
+# retries) ends `run` with exit code 1 rather than waiting silently.
+START_ATTEMPTS = 10
+
+
 async def _run(services: Services, start: StartSpec, once: bool) -> PollStats:
     stop = asyncio.Event()
     _install_stop(stop)
@@ -151,15 +174,18 @@ async def _run(services: Services, start: StartSpec, once: bool) -> PollStats:
             stop.set()
 
         try:
+            # The client has already retried each request within its own bound.
             return await run_loop(
-                services, stop=stop, interval=0.01, start=start, on_poll=after_first
-            )
+                services, stop=stop, interval=0.01, start=start, on_poll=after_first,
+                start_attempts=1, fail_fast=True,
+            )  # fmt: skip
         finally:
             await services.aclose()
     try:
         return await run_loop(
-            services, stop=stop, interval=services.config.poll_interval, start=start
-        )
+            services, stop=stop, interval=services.config.poll_interval, start=start,
+            start_attempts=START_ATTEMPTS,
+        )  # fmt: skip
     finally:
         await services.aclose()
 
@@ -202,15 +228,36 @@ def serve(
     """
     _logging(verbose, log_format)
     config = _configure(app, mode=mode)
+    _require_forum(config)
+    _require_issues(app)
     if not config.webhook_secret:
         raise UserError(
             "webhook_secret: required to verify deliveries; set TRIAGEBOT_WEBHOOK_SECRET"
         )
+    # Bound before anything slow, so a port in use fails at once, in one line.
+    sock = listen_socket(host, port)
     _preflight(config, "serve")
     services = build_services(config, app.store)
     interval = catchup_interval or config.poll_interval * 4
     _banner(services, f"http://{host}:{port}")
-    asyncio.run(serve_forever(services, host=host, port=port, interval=interval, verbose=verbose))
+    asyncio.run(
+        serve_forever(
+            services, host=host, port=port, interval=interval, verbose=verbose, sockets=[sock]
+        )
+    )
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP socket for the web app, or UserError naming the address."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UserError(f"--port: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
 
 
 def build_asgi(services: Services):  # type: ignore[no-untyped-def]
@@ -269,14 +316,17 @@ async def serve_forever(
     if started is not None:
         started.set()
     stopper = asyncio.create_task(stop.wait())
-    await asyncio.wait({serve_task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    # The poll ends on its own only when the forum refuses the bot for good (ForumUnusable).
+    await asyncio.wait({serve_task, stopper, poll_task}, return_when=asyncio.FIRST_COMPLETED)
     server.should_exit = True
     stop.set()
     await asyncio.gather(serve_task, return_exceptions=True)
     await worker.drain()
-    await asyncio.gather(poll_task, return_exceptions=True)
+    (polled,) = await asyncio.gather(poll_task, return_exceptions=True)
     stopper.cancel()
     await services.aclose()
+    if isinstance(polled, UserError):
+        raise polled
 
 
 @click.command()
@@ -306,6 +356,7 @@ async def serve_forever(
 @click.option(
     "--triager",
     "triager_path",
+    metavar="MODULE:CLASS",
     default=None,
     help="Use another triager, given as module:Class (a plug-in or a test double).",
 )
@@ -324,6 +375,7 @@ def demo(
     bot over HTTP in auto mode until every post is decided, then prints a table
     per thread, the replies it posted and the escalation queue.
     """
+    import shutil
     import tempfile
     from pathlib import Path
 
@@ -336,41 +388,57 @@ def demo(
     console = Console(width=None if sys.stdout.isatty() else 140)
     base = app.config
     path = Path(threads_path) if threads_path else demo_lib.default_threads_path(base)
-    state, rows, topics, key = demo_lib.make_forum(path)
-    workdir = Path(tempfile.mkdtemp(prefix="triagebot-demo-"))
-    db_path = app.db_path or str(workdir / "demo.db")
-    store = demo_lib.prepare_store(db_path, base)
-    sso_secret, session_secret = demo_lib.new_secret(), demo_lib.new_secret()
-    staff_password = demo_lib.new_secret()[:12]
-    state.sso_secret = sso_secret
-    state.add_user(demo_lib.STAFF_USER, moderator=True, trust_level=4, password=staff_password)
-    with serve_forum(state) as forum_url:
-        config = demo_lib.demo_config(
-            base, forum_url=forum_url, api_key=key, db_path=db_path,
-            sso_secret=sso_secret, session_secret=session_secret,
-            webhook_secret=demo_lib.new_secret(),
-        )  # fmt: skip
-        console.print(f"[bold]Local forum[/] {forum_url}: seeded {len(topics)} threads from {path}")
-        triager = load_triager_class(triager_path)
-        if triager is None:
-            with console.status("Loading the triage engine (trains the model if data changed)..."):
-                from bot.triage.engine import Triager
+    # Bound first: a port in use fails before the demo runs, not after it.
+    sock = listen_socket("127.0.0.1", port) if keep_running else None
+    # A throw-away database unless --db names one; removed at the end, so runs leave
+    # nothing in /tmp.
+    workdir = None if app.db_path else Path(tempfile.mkdtemp(prefix="triagebot-demo-"))
+    db_path = app.db_path or str(Path(workdir or ".") / "demo.db")
+    store = None
+    try:
+        state, rows, topics, key = demo_lib.make_forum(path)
+        store = demo_lib.prepare_store(db_path, base)
+        sso_secret, session_secret = demo_lib.new_secret(), demo_lib.new_secret()
+        staff_password = demo_lib.new_secret()[:12]
+        state.sso_secret = sso_secret
+        state.add_user(demo_lib.STAFF_USER, moderator=True, trust_level=4, password=staff_password)
+        with serve_forum(state) as forum_url:
+            config = demo_lib.demo_config(
+                base, forum_url=forum_url, api_key=key, db_path=db_path,
+                sso_secret=sso_secret, session_secret=session_secret,
+                webhook_secret=demo_lib.new_secret(),
+            )  # fmt: skip
+            console.print(
+                f"[bold]Local forum[/] {forum_url}: seeded {len(topics)} threads from {path}"
+            )
+            triager = load_triager_class(triager_path)
+            if triager is None:
+                with console.status(
+                    "Loading the triage engine (trains the model if data changed)..."
+                ):
+                    from bot.triage.engine import Triager
 
-                triager = (
-                    Triager(store.list_issues(), None, config)
-                    if patterns_only
-                    else Triager.from_store(store, config)
-                )
-        services = build_services(config, store, triager=triager)
-        started = time.monotonic()
-        with console.status("The bot is reading the forum over HTTP (auto mode)..."):
-            asyncio.run(_demo_run(services, state))
-        report = demo_lib.collect(services, state, rows, topics)
-        report.seconds = time.monotonic() - started
-        _print_report(console, report, config)
-        if keep_running:
-            asyncio.run(_keep_running(services, state, console, port, staff_password))
-    store.close()
+                    triager = (
+                        Triager(store.list_issues(), None, config)
+                        if patterns_only
+                        else Triager.from_store(store, config)
+                    )
+            services = build_services(config, store, triager=triager)
+            started = time.monotonic()
+            with console.status("The bot is reading the forum over HTTP (auto mode)..."):
+                asyncio.run(_demo_run(services, state))
+            report = demo_lib.collect(services, state, rows, topics)
+            report.seconds = time.monotonic() - started
+            _print_report(console, report, config)
+            if keep_running:
+                asyncio.run(_keep_running(services, state, console, sock, staff_password))
+    finally:
+        if store is not None:
+            store.close()
+        if sock is not None:
+            sock.close()
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 async def _demo_run(services: Services, state) -> None:  # type: ignore[no-untyped-def]
@@ -382,12 +450,7 @@ async def _demo_run(services: Services, state) -> None:  # type: ignore[no-untyp
         await services.aclose()
 
 
-async def _keep_running(services, state, console, port: int, staff_password: str) -> None:  # type: ignore[no-untyped-def]
-    import socket
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
+async def _keep_running(services, state, console, sock, staff_password: str) -> None:  # type: ignore[no-untyped-def]
     bot_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     services.config = dataclasses.replace(services.config, public_url=bot_url)
     state.add_webhook(f"{bot_url}/webhooks/discourse", services.config.webhook_secret)
@@ -417,10 +480,16 @@ async def _keep_running(services, state, console, port: int, staff_password: str
 STAFF_LOGIN = "staff1"
 
 
-def _why(reasons: list[str]) -> str:
-    """The runner's own reasons, plus 'pattern match' when the engine matched one."""
+def _why(reasons: list[str], posted: bool = False) -> str:
+    """The runner's own reasons, plus 'pattern match' when the engine matched one.
+
+    Reasons are recorded when the reply is planned; by the time the report is shown
+    it has been posted (or not), and the table says which.
+    """
     engine = ("error_p", "issue_p", "model", "pattern:", "p=", "top=")
     own = [r for r in reasons if not r.startswith(engine)]
+    if "reply planned" in own:
+        own[own.index("reply planned")] = "replied" if posted else "reply not posted yet"
     if any(r.startswith("pattern:") for r in reasons):
         own.insert(0, "pattern match")
     return "; ".join(own) or "-"
@@ -436,7 +505,7 @@ def _print_report(console, report, config: Config) -> None:  # type: ignore[no-u
         # Slugs stay whole so they can be copied into `triagebot issues show`.
         table.add_column(col, overflow="fold", no_wrap=col in ("issue", "action", "conf"))
     for n, t in enumerate(report.threads, 1):
-        why = _why(t.reasons)
+        why = _why(t.reasons, posted=bool(t.bot_posts))
         table.add_row(
             str(n), t.title[:48], t.author, t.action, t.issue or "-",
             f"{t.confidence:.2f}", str(len(t.bot_posts)), why[:90],

@@ -32,8 +32,23 @@ class AppContext:
 
     @property
     def store(self) -> Store:
+        """The database for a command that writes; it must have been made by `init`."""
         if self._store is None:
-            self._store = Store.open(self.config.db_path)
+            self._store = Store.open(self.config.db_path, create=False)
+        return self._store
+
+    @property
+    def new_store(self) -> Store:
+        """The database for `init`: created or upgraded in place."""
+        if self._store is None:
+            self._store = Store.open(self.config.db_path, create=True)
+        return self._store
+
+    @property
+    def reader(self) -> Store:
+        """The database opened read-only, for the commands that only show things."""
+        if self._store is None:
+            self._store = Store.open(self.config.db_path, readonly=True)
         return self._store
 
     def close(self) -> None:

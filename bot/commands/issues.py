@@ -11,6 +11,7 @@ from rich.table import Table
 from bot.commands.context import AppContext, default_author
 from bot.issue_admin import (
     add_from_file,
+    change_status,
     edit_in_editor,
     export_dir,
     history_json,
@@ -21,7 +22,11 @@ from bot.issue_admin import (
 from bot.known_issues import STATUSES, EntryError
 
 _as_option = click.option(
-    "--as", "author", default=None, help="Author recorded in the history (default $USER)."
+    "--as",
+    "author",
+    default=None,
+    metavar="NAME",
+    help="Author recorded in the history (default $USER).",
 )
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
@@ -32,12 +37,18 @@ def issues() -> None:
 
 
 @issues.command("list")
-@click.option("--status", type=click.Choice(STATUSES), default=None, help="Only this status.")
+@click.option(
+    "--status",
+    type=click.Choice(STATUSES),
+    default=None,
+    metavar="STATUS",
+    help=f"Only this status: {', '.join(STATUSES)}.",
+)
 @_json_option
 @click.pass_obj
 def list_cmd(app: AppContext, status: str | None, as_json: bool) -> None:
     """List known issues."""
-    entries = app.store.list_issues(status=status)
+    entries = app.reader.list_issues(status=status)
     if as_json:
         rows = [
             {
@@ -68,7 +79,7 @@ def list_cmd(app: AppContext, status: str | None, as_json: bool) -> None:
 @click.pass_obj
 def show_cmd(app: AppContext, slug: str, as_json: bool) -> None:
     """Show one entry (YAML, or JSON with --json)."""
-    issue = require_issue(app.store, slug)
+    issue = require_issue(app.reader, slug)
     click.echo(issue_json(issue) if as_json else issue.to_yaml().rstrip())
 
 
@@ -126,14 +137,18 @@ def edit_cmd(app: AppContext, slug: str, note: str, author: str | None) -> None:
 
 @issues.command("set-status")
 @click.argument("slug")
-@click.argument("status", type=click.Choice(STATUSES))
+# STATUS, not click's {a|b|...}: six statuses make a usage line that wraps mid-word.
+@click.argument("status", type=click.Choice(STATUSES), metavar="STATUS")
 @click.option("--note", required=True, help="Why the status changed (kept in the history).")
 @_as_option
 @click.pass_obj
 def set_status_cmd(app: AppContext, slug: str, status: str, note: str, author: str | None) -> None:
-    """Change an entry's STATUS, with a note."""
-    require_issue(app.store, slug)
-    issue = app.store.set_status(slug, status, author=author or default_author(), note=note)
+    """Change an entry's STATUS, with a note.
+
+    STATUS is one of: investigating, identified, workaround, fixed, wont_fix,
+    expected_behaviour.
+    """
+    issue = change_status(app.store, slug, status, author=author or default_author(), note=note)
     click.echo(f"{slug} is now {issue.status}.")
 
 
@@ -143,7 +158,7 @@ def set_status_cmd(app: AppContext, slug: str, status: str, note: str, author: s
 @click.pass_obj
 def history_cmd(app: AppContext, slug: str, as_json: bool) -> None:
     """Show who changed an entry, when, and what changed (as a diff)."""
-    rows = history_json(app.store, slug)
+    rows = history_json(app.reader, slug)
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -171,7 +186,7 @@ def import_cmd(app: AppContext, directory: str, author: str | None) -> None:
 @click.pass_obj
 def export_cmd(app: AppContext, directory: str) -> None:
     """Write every entry to DIRECTORY as <slug>.yml (re-importable without loss)."""
-    written = export_dir(app.store, directory)
+    written = export_dir(app.reader, directory)
     click.echo(f"Exported {len(written)} entries to {directory}.")
 
 

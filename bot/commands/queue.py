@@ -15,7 +15,7 @@ from bot.runner import queues
 from bot.runner.services import Services
 
 
-def _services(app: AppContext) -> Services:
+def _services(app: AppContext, *, read_only: bool = False) -> Services:
     """Services for a staff command; the triager is not needed to work the queues."""
     from bot.runner.services import build_services
 
@@ -23,7 +23,8 @@ def _services(app: AppContext) -> Services:
         def decide(self, thread: Any) -> Any:  # pragma: no cover - never called here
             raise RuntimeError("not available in queue commands")
 
-    return build_services(app.config, app.store, triager=_NoTriage())
+    store = app.reader if read_only else app.store
+    return build_services(app.config, store, triager=_NoTriage())
 
 
 async def _with_client(services: Services, coro: Any) -> Any:
@@ -57,7 +58,7 @@ def queue() -> None:
 @click.pass_obj
 def queue_list(app: AppContext, status: str, as_json: bool) -> None:
     """List clusters, largest first."""
-    rows = queues.list_clusters(_services(app), None if status == "all" else status)
+    rows = queues.list_clusters(_services(app, read_only=True), None if status == "all" else status)
     if as_json:
         _echo_json([asdict(r) for r in rows])
         return
@@ -77,7 +78,7 @@ def queue_list(app: AppContext, status: str, as_json: bool) -> None:
 @click.pass_obj
 def queue_show(app: AppContext, cluster_id: int, as_json: bool) -> None:
     """Show one cluster with its reports."""
-    c = queues.get_cluster(_services(app), cluster_id)
+    c = queues.get_cluster(_services(app, read_only=True), cluster_id)
     if as_json:
         _echo_json(asdict(c))
         return
@@ -92,7 +93,9 @@ def queue_show(app: AppContext, cluster_id: int, as_json: bool) -> None:
 
 @queue.command("dismiss")
 @click.argument("cluster_id", type=int)
-@click.option("--as", "author", default=None, help="Who is recorded (default $USER).")
+@click.option(
+    "--as", "author", default=None, metavar="NAME", help="Who is recorded (default $USER)."
+)
 @click.pass_obj
 def queue_dismiss(app: AppContext, cluster_id: int, author: str | None) -> None:
     """Close a cluster without action."""
@@ -103,7 +106,9 @@ def queue_dismiss(app: AppContext, cluster_id: int, author: str | None) -> None:
 @queue.command("link")
 @click.argument("cluster_id", type=int)
 @click.argument("slug")
-@click.option("--as", "author", default=None, help="Who is recorded (default $USER).")
+@click.option(
+    "--as", "author", default=None, metavar="NAME", help="Who is recorded (default $USER)."
+)
 @click.pass_obj
 def queue_link(app: AppContext, cluster_id: int, slug: str, author: str | None) -> None:
     """Attach a cluster to known issue SLUG and answer its posts (per the configured mode)."""
@@ -130,7 +135,9 @@ def queue_link(app: AppContext, cluster_id: int, slug: str, author: str | None) 
     default=None,
     help="Write the known-issue draft YAML here (default: print it).",
 )
-@click.option("--as", "author", default=None, help="Who is recorded (default $USER).")
+@click.option(
+    "--as", "author", default=None, metavar="NAME", help="Who is recorded (default $USER)."
+)
 @click.pass_obj
 def queue_promote(app: AppContext, cluster_id: int, output: str | None, author: str | None) -> None:
     """Turn a cluster into a known-issue draft for a maintainer to complete."""
@@ -167,7 +174,7 @@ def review() -> None:
 @click.pass_obj
 def review_list(app: AppContext, status: str, as_json: bool) -> None:
     """List drafts, oldest first."""
-    rows = queues.list_drafts(_services(app), None if status == "all" else status)
+    rows = queues.list_drafts(_services(app, read_only=True), None if status == "all" else status)
     if as_json:
         _echo_json([asdict(r) for r in rows])
         return
@@ -187,7 +194,7 @@ def review_list(app: AppContext, status: str, as_json: bool) -> None:
 @click.pass_obj
 def review_show(app: AppContext, draft_id: int, as_json: bool) -> None:
     """Show one draft with its text."""
-    d = queues.get_draft(_services(app), draft_id)
+    d = queues.get_draft(_services(app, read_only=True), draft_id)
     if as_json:
         _echo_json(asdict(d))
         return
@@ -200,7 +207,9 @@ def review_show(app: AppContext, draft_id: int, as_json: bool) -> None:
 @review.command("approve")
 @click.argument("draft_id", type=int)
 @click.option("--edit", is_flag=True, help="Open the text in $EDITOR before posting.")
-@click.option("--as", "author", default=None, help="Who is recorded (default $USER).")
+@click.option(
+    "--as", "author", default=None, metavar="NAME", help="Who is recorded (default $USER)."
+)
 @click.pass_obj
 def review_approve(app: AppContext, draft_id: int, edit: bool, author: str | None) -> None:
     """Post a draft to its topic."""
@@ -229,7 +238,9 @@ def review_approve(app: AppContext, draft_id: int, edit: bool, author: str | Non
     is_flag=True,
     help="The draft corrected advice that was right: never correct those claims again.",
 )
-@click.option("--as", "author", default=None, help="Who is recorded (default $USER).")
+@click.option(
+    "--as", "author", default=None, metavar="NAME", help="Who is recorded (default $USER)."
+)
 @click.pass_obj
 def review_reject(
     app: AppContext, draft_id: int, reason: str, wrong_correction: bool, author: str | None

@@ -32,12 +32,12 @@ _from_db_option = click.option(
 def _triager(app: AppContext, from_db: bool) -> Triager:
     from bot.triage.engine import load_triager
 
-    if from_db and not app.store.list_issues():
+    if from_db and not app.reader.list_issues():
         raise UserError(
             f"the database {app.config.db_path} has no known issues "
             "(import them with `triagebot issues import`)"
         )
-    return load_triager(app.config, use_store=from_db, store=app.store if from_db else None)
+    return load_triager(app.config, use_store=from_db, store=app.reader if from_db else None)
 
 
 @contextmanager
@@ -52,10 +52,18 @@ def _progress(total: int) -> Iterator[Callable[[int], None]]:
 
 @click.command("triage")
 @click.option(
-    "--input", "input_path", required=True, help="Threads JSONL (one thread a line); - for stdin."
+    "--input",
+    "input_path",
+    required=True,
+    metavar="PATH",
+    help="Threads JSONL (one thread a line); - for stdin.",
 )
 @click.option(
-    "--output", "output_path", required=True, help="Decisions JSONL to write; - for stdout."
+    "--output",
+    "output_path",
+    required=True,
+    metavar="PATH",
+    help="Decisions JSONL to write; - for stdout.",
 )
 @_from_db_option
 @click.pass_obj
@@ -67,7 +75,9 @@ def triage_cmd(app: AppContext, input_path: str, output_path: str, from_db: bool
     """
     from bot.triage.batch import run_batch
 
-    triager = _triager(app, from_db)
+    if from_db and not app.reader.list_issues():
+        _triager(app, from_db)  # raises the "no known issues" error at once
+    triager = _Lazy(lambda: _triager(app, from_db))
     show = sys.stderr.isatty()
 
     def factory(total: int) -> object:
@@ -78,6 +88,20 @@ def triage_cmd(app: AppContext, input_path: str, output_path: str, from_db: bool
         click.echo(f"{count} decisions written to {output_path}", err=True)
 
 
+class _Lazy:
+    """The engine, loaded at the first decision: a malformed input line is reported
+    (and the run ends) before the model is loaded or retrained."""
+
+    def __init__(self, load: Callable[[], Triager]) -> None:
+        self._load = load
+        self._triager: Triager | None = None
+
+    def decide_many(self, threads):  # type: ignore[no-untyped-def]
+        if self._triager is None:
+            self._triager = self._load()
+        return self._triager.decide_many(threads)
+
+
 @contextmanager
 def _null_progress() -> Iterator[Callable[[int], None]]:
     yield lambda n: None
@@ -86,6 +110,7 @@ def _null_progress() -> Iterator[Callable[[int], None]]:
 @click.command("train")
 @click.option(
     "--models-dir",
+    metavar="DIR",
     default=None,
     help="Where to write triage.skops and model_card.json (default: the configured models dir).",
 )
@@ -99,7 +124,7 @@ def train_cmd(app: AppContext, models_dir: str | None, from_db: bool, as_json: b
 
     config = app.config
     issues = (
-        app.store.list_issues()
+        app.reader.list_issues()
         if from_db
         else load_dir(config.resolved_data_dir() / "known_issues")
     )
@@ -125,12 +150,17 @@ def train_cmd(app: AppContext, models_dir: str | None, from_db: bool, as_json: b
 
 @click.command("eval")
 @click.option(
-    "--input", "input_path", required=True, help="Labeled JSONL: {title, text, later_posts, label}."
+    "--input",
+    "input_path",
+    required=True,
+    metavar="PATH",
+    help="Labeled JSONL: {title, text, later_posts, label}.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option(
     "--decisions",
     "decisions_path",
+    metavar="PATH",
     default=None,
     help="Also write each row's decision (with label and reasons) to this JSONL file.",
 )

@@ -72,6 +72,9 @@ def parse_event(
         payload: Any = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise WebhookError(f"Webhook rejected: body is not valid JSON ({exc})", status=400) from exc
+    except RecursionError:
+        # Signed is not the same as sane: the C decoder recurses once per nesting level.
+        raise WebhookError("Webhook rejected: body is nested too deeply", status=400) from None
     if not isinstance(payload, dict):
         raise WebhookError("Webhook rejected: body is not a JSON object", status=400)
     event_type = _header(headers, EVENT_TYPE_HEADER) or event.split("_", 1)[0]

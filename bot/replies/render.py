@@ -334,9 +334,42 @@ def _first_sentences(text: str, max_chars: int) -> str:
     flat = one_line(text)
     if len(flat) <= max_chars:
         return flat
-    cut = flat[: max_chars + 1]
-    end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
-    return cut[: end + 1] if end > 0 else ""
+    ends = [i for i in _sentence_ends(flat) if i < max_chars]
+    return flat[: ends[-1] + 1] if ends else ""
+
+
+_NOT_ENDINGS = ("e.g.", "i.e.", "etc.", "vs.")
+
+
+def _sentence_ends(flat: str) -> list[int]:
+    """Indexes of the punctuation that ends a sentence, in order.
+
+    A ". " inside a quotation, parentheses or `code`, or an ellipsis ("... on
+    tokens"), does not end the sentence around it: cutting there would leave a
+    quote open in the reply.
+    """
+    ends: list[int] = []
+    quoted = code = False
+    depth = 0
+    for i, ch in enumerate(flat):
+        if ch == "`":
+            code = not code
+        elif code:
+            continue
+        elif ch == '"':
+            quoted = not quoted
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(0, depth - 1)
+        elif ch in ".!?" and not quoted and not depth:
+            follows = flat[i + 1 : i + 2]
+            if follows not in ("", " ") or flat[max(0, i - 2) : i] == "..":
+                continue
+            if ch == "." and flat[: i + 1].lower().endswith(_NOT_ENDINGS):
+                continue
+            ends.append(i)
+    return ends
 
 
 def render_reply(

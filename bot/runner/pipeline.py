@@ -319,7 +319,7 @@ def _plan_escalation(
         excerpt=post.raw[:400],
         sizes=services.config.escalation_sizes,
     )
-    reasons = [f"cluster {assignment.cluster_id} ({assignment.count} reports)"]
+    reasons = [f"cluster {assignment.cluster_id} ({texts.plural(assignment.count, 'report')})"]
     if assignment.notify_level is None or services.mode == "dry-run":
         return reasons, []
     cluster = store.get_cluster(assignment.cluster_id) or {}

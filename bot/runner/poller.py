@@ -14,7 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.discourse.errors import DiscourseError
+from bot.discourse.errors import (
+    DiscourseError,
+    InvalidAccess,
+    NotFound,
+    RateLimited,
+    ServerError,
+    TransportError,
+)
 from bot.discourse.models import Post
 from bot.errors import UserError
 from bot.runner.followups import run_followups
@@ -30,6 +37,34 @@ MAX_FAILURES = 5  # a post failing this often is recorded as an error, not retri
 
 class PollerError(UserError):
     """A bad start option (e.g. an unparsable --since date)."""
+
+
+class ForumUnusable(UserError):
+    """The forum cannot be used: a permanent refusal, or still unreachable after retries.
+
+    Exit code 2 when a setting is wrong (the key, the URL), 1 when the forum is down.
+    """
+
+    def __init__(self, message: str, *, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth retrying: the network, the forum's 5xx, a rate limit. Not a 403 or a bad URL."""
+    return isinstance(exc, TransportError | ServerError | RateLimited | OSError)
+
+
+def unusable(exc: BaseException, attempts: int | None = None) -> ForumUnusable:
+    if is_transient(exc):
+        tries = f" after {attempts} attempt(s)" if attempts else ""
+        return ForumUnusable(f"forum: not reachable{tries}: {exc}", exit_code=1)
+    hint = ""
+    if isinstance(exc, InvalidAccess):
+        hint = " (check TRIAGEBOT_API_KEY and api_username)"
+    elif isinstance(exc, NotFound):
+        hint = " (is forum_url the forum's base URL?)"
+    return ForumUnusable(f"forum: {exc}{hint}", exit_code=2)
 
 
 @dataclass(frozen=True)
@@ -122,7 +157,14 @@ async def poll_once(
     stats = stats if stats is not None else PollStats()
     cursor = get_cursor(services) or 0
     client = services.client()
-    posts = [p async for p in client.posts_since(cursor)]
+    try:
+        posts = [p async for p in client.posts_since(cursor)]
+    except DiscourseError as exc:
+        # Listing posts is what the bot is for: if the forum refuses it for good
+        # (a revoked key, a wrong URL), waiting for the next poll changes nothing.
+        if not is_transient(exc):
+            raise unusable(exc) from None
+        raise
     stats.polls += 1
     stats.fetched += len(posts)
     if not posts:
@@ -175,18 +217,30 @@ async def run_loop(
     interval: float,
     start: StartSpec = StartSpec(),
     on_poll: Callable[[PollStats], None] | None = None,
+    start_attempts: int | None = None,
+    fail_fast: bool = False,
 ) -> PollStats:
-    """Poll until `stop` is set; reconcile pending writes first and after every poll."""
+    """Poll until `stop` is set; reconcile pending writes first and after every poll.
+
+    A permanent error from the forum (the key refused, a URL that is not the forum)
+    ends the loop with ForumUnusable at any time; a transient one at start is retried
+    `start_attempts` times (None: until stopped). `fail_fast` (a single `--once` pass)
+    turns any forum error into ForumUnusable rather than a warning.
+    """
     stats = PollStats()
-    await _retrying(lambda: init_cursor(services, start), stop, interval)
-    await _retrying(lambda: reconcile_pending(services), stop, interval)
+    await _retrying(lambda: init_cursor(services, start), stop, interval, start_attempts)
+    await _retrying(lambda: reconcile_pending(services), stop, interval, start_attempts)
     while not stop.is_set():
         try:
             await poll_once(services, stats, stop=stop)
             await reconcile_pending(services, min_age=STALE_INTENT)
             await run_followups(services)
             await reload_triager_if_issues_changed(services)
+        except ForumUnusable:
+            raise
         except (DiscourseError, OSError) as exc:
+            if fail_fast:
+                raise unusable(exc) from None
             log.warning("poll failed: %s", exc)
         except Exception:  # noqa: BLE001 - keep watching; the next poll retries
             log.exception("poll failed")
@@ -213,12 +267,16 @@ async def reload_triager_if_issues_changed(services: Services) -> bool:
     return True
 
 
-async def _retrying(make, stop: asyncio.Event, interval: float) -> None:  # type: ignore[no-untyped-def]
+async def _retrying(make, stop: asyncio.Event, interval: float, attempts: int | None) -> None:  # type: ignore[no-untyped-def]
+    tried = 0
     while not stop.is_set():
         try:
             await make()
             return
         except (DiscourseError, OSError) as exc:
+            tried += 1
+            if not is_transient(exc) or (attempts is not None and tried >= attempts):
+                raise unusable(exc, tried) from None
             log.warning("forum not reachable yet: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)

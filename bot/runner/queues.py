@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.errors import UserError
 from bot.runner.services import Services
+from bot.runner.texts import plural
 from bot.store import utcnow
 
 CLUSTER_STATUSES = ("open", "dismissed", "linked", "promoted")
@@ -203,19 +204,37 @@ def promote_cluster(services: Services, cluster_id: int, author: str) -> dict[st
 
     Nothing is added to the known-issue database: a maintainer completes the
     summary, cause and workaround and saves it (`triagebot issues add`/dashboard).
+    Until that entry exists, promoting again gives the same draft back: a draft
+    printed to a closed terminal or a failed `-o` write is never lost.
     """
-    cluster = _open_cluster(services, cluster_id)
-    base = _slugify(cluster.title or cluster.normalised)
-    slug, n = base, 2
-    while services.store.get_issue(slug) is not None:
-        slug, n = f"{base}_{n}", n + 1
+    cluster = get_cluster(services, cluster_id)
+    again = (
+        cluster.status == "promoted"
+        and bool(cluster.linked_slug)
+        and services.store.get_issue(cluster.linked_slug or "") is None
+    )
+    if cluster.status == "promoted" and not again:
+        raise QueueError(
+            f"cluster {cluster_id}: already promoted; the entry {cluster.linked_slug} exists "
+            f"(`triagebot issues show {cluster.linked_slug}`)"
+        )
+    if not again:
+        _open_cluster(services, cluster_id)
+    if again and cluster.linked_slug:
+        slug = cluster.linked_slug
+    else:
+        base = _slugify(cluster.title or cluster.normalised)
+        slug, n = base, 2
+        while services.store.get_issue(slug) is not None:
+            slug, n = f"{base}_{n}", n + 1
     errors = sorted({r.error_string for r in cluster.reports if r.error_string})
     draft: dict[str, Any] = {
         "slug": slug,
         "title": cluster.title or cluster.normalised[:120],
         "status": "investigating",
         "summary": (
-            f"{cluster.count} report(s) from {len(cluster.reporters)} member(s) between "
+            f"{plural(cluster.count, 'report')} from {plural(len(cluster.reporters), 'member')} "
+            "between "
             f"{cluster.first_seen[:10]} and {cluster.last_seen[:10]}. TODO: describe the problem."
         ),
         "cause": "",
@@ -225,6 +244,8 @@ def promote_cluster(services: Services, cluster_id: int, author: str) -> dict[st
         "links": [],
         "examples": [r.excerpt for r in cluster.reports[:5] if r.excerpt],
     }
+    if again:
+        return draft  # recorded the first time
     with services.store.transaction():
         services.store.update_cluster(cluster_id, status="promoted", linked_slug=slug)
         services.store.add_feedback(

@@ -15,6 +15,11 @@ from bot.known_issues import KnownIssue
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#|@])")
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 report`, `3 reports`: never "1 reports" nor "report(s)"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def escape(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())[:limit]
     return _MARKDOWN.sub(r"\\\1", text)

@@ -36,6 +36,12 @@ def json_object(line: str, where: str, expected: str = "a JSON object") -> dict[
         data = json.loads(line)
     except json.JSONDecodeError as exc:
         raise BatchError(f"{where}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        # The C decoder recurses once per level: a thread nested 100,000 deep is bad input.
+        raise BatchError(f"{where}: not valid JSON (nested too deeply)") from None
+    except ValueError:
+        # Python refuses to convert integers of more than 4,300 digits (CVE-2020-10735).
+        raise BatchError(f"{where}: not valid JSON (a number is too long)") from None
     if not isinstance(data, dict):
         raise BatchError(f"{where}: must be {expected}")
     return data

@@ -28,6 +28,9 @@ from bot.errors import UserError
 from bot.store import Store
 
 NONCE_TTL = timedelta(minutes=10)
+# Live sign-ins kept at once: far more staff than sign in within NONCE_TTL, and a bound
+# on what anonymous GET /auth/login requests can write.
+MAX_NONCES = 500
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
@@ -145,7 +148,7 @@ def new_nonce() -> str:
 
 def issue_nonce(store: Store, nonce: str, *, now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
-    store.sso_nonce_issue(nonce, (now + NONCE_TTL).isoformat(), now.isoformat())
+    store.sso_nonce_issue(nonce, (now + NONCE_TTL).isoformat(), now.isoformat(), limit=MAX_NONCES)
 
 
 def consume_nonce(store: Store, nonce: str, *, now: datetime | None = None) -> bool:

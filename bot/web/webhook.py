@@ -24,6 +24,25 @@ from bot.runner.services import Services
 
 log = logging.getLogger(__name__)
 POST_EVENTS = ("post_created", "post_edited")
+# Discourse's post payloads are a few kilobytes (a post's raw text is capped at 32,000
+# characters by default, plus its cooked HTML); anything far larger is not from it, and
+# is refused before it is read into memory or hashed.
+MAX_BODY = 1024 * 1024
+
+
+async def read_capped(request: Request, limit: int) -> bytes | None:
+    """The request body, or None once it is known to exceed `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 class WebhookWorker:
@@ -61,7 +80,9 @@ def webhook_routes(services: Services, worker: WebhookWorker | None = None) -> l
     worker = worker if worker is not None else WebhookWorker(services)
 
     async def receive(request: Request) -> JSONResponse:
-        body = await request.body()
+        body = await read_capped(request, MAX_BODY)
+        if body is None:
+            return JSONResponse({"error": f"payload larger than {MAX_BODY} bytes"}, status_code=413)
         secret = services.config.webhook_secret
         if not secret:
             return JSONResponse({"error": "webhook secret not configured"}, status_code=503)
