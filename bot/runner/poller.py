@@ -55,6 +55,12 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, TransportError | ServerError | RateLimited | OSError)
 
 
+def is_refusal(exc: BaseException) -> bool:
+    """The forum refuses the bot for good: the key or user (401/403), or not the forum
+    at that URL (404)."""
+    return isinstance(exc, InvalidAccess | NotFound)
+
+
 def unusable(exc: BaseException, attempts: int | None = None) -> ForumUnusable:
     if is_transient(exc):
         tries = f" after {attempts} attempt(s)" if attempts else ""
@@ -161,8 +167,10 @@ async def poll_once(
         posts = [p async for p in client.posts_since(cursor)]
     except DiscourseError as exc:
         # Listing posts is what the bot is for: if the forum refuses it for good
-        # (a revoked key, a wrong URL), waiting for the next poll changes nothing.
-        if not is_transient(exc):
+        # (a revoked key, a wrong URL), waiting for the next poll changes nothing. A
+        # response it cannot read is not a refusal: the cursor holds and the next poll
+        # tries again, so no post is skipped.
+        if is_refusal(exc):
             raise unusable(exc) from None
         raise
     stats.polls += 1
