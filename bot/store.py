@@ -27,6 +27,26 @@ from bot.errors import UserError
 from bot.known_issues import Fact, KnownIssue, Misconception, Pattern, validate_entry
 
 
+def _issue_and_dates(
+    where: list[str],
+    params: list[Any],
+    issue: str | None,
+    date_from: str | None,
+    date_to: str | None,
+) -> None:
+    """The issue and date filters shared by the dashboard's lists (a bare `date_to`
+    includes its whole day)."""
+    if issue:
+        where.append("issue = ?")
+        params.append(issue)
+    if date_from:
+        where.append("created_at >= ?")
+        params.append(date_from)
+    if date_to:
+        where.append("created_at < ?")
+        params.append(date_to + ("\uffff" if len(date_to) == 10 else ""))
+
+
 class StoreError(UserError):
     """A database problem worth one clear line to the user."""
 
@@ -787,16 +807,7 @@ class Store:
         if action:
             where.append("action = ?")
             params.append(action)
-        if issue:
-            where.append("issue = ?")
-            params.append(issue)
-        if date_from:
-            where.append("created_at >= ?")
-            params.append(date_from)
-        if date_to:
-            # A bare date includes the whole day.
-            where.append("created_at < ?")
-            params.append(date_to + ("\uffff" if len(date_to) == 10 else ""))
+        _issue_and_dates(where, params, issue, date_from, date_to)
         clause = ("WHERE " + " AND ".join(where)) if where else ""
         total = int(
             self.db.execute(f"SELECT COUNT(*) FROM decisions {clause}", params).fetchone()[0]
@@ -879,15 +890,7 @@ class Store:
         """Drafts with this status, optionally for one issue and created within the dates
         (a bare `date_to` includes its day); returns (rows, total)."""
         where, params = ["status = ?"], [status]
-        if issue:
-            where.append("issue = ?")
-            params.append(issue)
-        if date_from:
-            where.append("created_at >= ?")
-            params.append(date_from)
-        if date_to:
-            where.append("created_at < ?")
-            params.append(date_to + ("\uffff" if len(date_to) == 10 else ""))
+        _issue_and_dates(where, params, issue, date_from, date_to)
         clause = " AND ".join(where)
         total = int(
             self.db.execute(f"SELECT COUNT(*) FROM drafts WHERE {clause}", params).fetchone()[0]
