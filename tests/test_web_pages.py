@@ -211,10 +211,21 @@ async def test_status_change_with_a_note_is_in_the_history(
     assert "root cause found" in page and "status is now identified" in page
     # Invalid: fixed needs a workaround; nothing changes and the reason is shown.
     r = await client.post(
-        "/issues/sample_issue/status", data={"csrf_token": token, "status": "fixed", "note": ""}
+        "/issues/sample_issue/status", data={"csrf_token": token, "status": "fixed", "note": "x"}
     )
     assert store.get_issue("sample_issue").status == "identified"  # type: ignore[union-attr]
     assert "is required when status is fixed" in (await client.get("/issues/sample_issue")).text
+    # As on the command line: a note is required, and the current status is no change.
+    rows = len(store.history("sample_issue"))
+    for data, said in (
+        ({"status": "workaround", "note": "  "}, "must not be empty"),
+        ({"status": "identified", "note": "again"}, "already identified; nothing recorded"),
+    ):
+        r = await client.post("/issues/sample_issue/status", data={"csrf_token": token, **data})
+        assert r.status_code == 303
+        assert said in (await client.get("/issues/sample_issue")).text
+    assert len(store.history("sample_issue")) == rows
+    assert store.get_issue("sample_issue").status == "identified"  # type: ignore[union-attr]
 
 
 async def test_issue_list_search_and_status_filter(client: httpx.AsyncClient, store: Store) -> None:

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.errors import UserError
+from bot.issue_admin import change_status as admin_change_status
 from bot.known_issues import STATUSES, EntryError, KnownIssue, validate_entry
 from bot.web.common import current_user, flash, form_action, redirect, render, text, web
 from bot.web.pages.answering import answer_promoted_cluster
@@ -149,8 +150,9 @@ async def change_status(request: Request, form: FormData) -> Response:
     status = text(form, "status")
     note = text(form, "note").strip()
     try:
-        web(request).store.set_status(
-            issue.slug, status, author=current_user(request).username, note=note
+        # The CLI's rule: a note is required and a change to the current status is refused.
+        admin_change_status(
+            web(request).store, issue.slug, status, author=current_user(request).username, note=note
         )
     except UserError as exc:
         reason = exc.reason if isinstance(exc, EntryError) else str(exc)
