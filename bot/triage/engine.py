@@ -197,20 +197,21 @@ _CODE_IN_TEXT = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 _QUOTED_CODE = re.compile(r"""["']code["']\s*:\s*["']((?i:[a-z][a-z0-9]*(?:_[a-z0-9]+)+))["']""")
 
 
+def _entry_texts(issue: KnownIssue) -> list[str]:
+    """An entry's own wording: its texts, examples and the literals of its patterns."""
+    texts = [issue.title, issue.summary, issue.cause, issue.workaround, *issue.examples]
+    texts += [
+        p.value if p.kind == "literal" else "\n".join(_regex_literals(p.value))
+        for p in issue.patterns
+    ]
+    return texts
+
+
 def issue_codes(issue: KnownIssue) -> frozenset[str]:
     """Every error-code-shaped word an entry names anywhere (patterns' literals, texts,
     examples, misconceptions): over-inclusive, so that a code it lacks is surely not
     one of its errors."""
-    texts = [issue.title, issue.summary, issue.cause, issue.workaround, *issue.examples]
-    texts += [f"{m.claim} {m.correction}" for m in issue.misconceptions]
-    for p in issue.patterns:
-        if p.kind == "literal":
-            texts.append(p.value)
-            continue
-        runs: list[str] = []
-        with contextlib.suppress(Exception):  # private parser: no literals on failure
-            _literal_runs(_sre_parse.parse(p.value), runs)
-        texts.extend(runs)
+    texts = _entry_texts(issue) + [f"{m.claim} {m.correction}" for m in issue.misconceptions]
     return frozenset(_CODE_IN_TEXT.findall("\n".join(texts).lower()))
 
 
@@ -248,12 +249,7 @@ _MESSAGE_STOP = frozenset(
 
 
 def _entry_vocabulary(issue: KnownIssue) -> frozenset[str]:
-    texts = [issue.title, issue.summary, issue.cause, issue.workaround, *issue.examples]
-    texts += [
-        p.value if p.kind == "literal" else " ".join(_regex_literals(p.value))
-        for p in issue.patterns
-    ]
-    return frozenset(_MESSAGE_WORD.findall("\n".join(texts).lower()))
+    return frozenset(_MESSAGE_WORD.findall("\n".join(_entry_texts(issue)).lower()))
 
 
 def _regex_literals(value: str) -> list[str]:
@@ -738,11 +734,10 @@ class Triager:
 
     def _code_in_prose(self, prep: _Prepared, values: Sequence[str]) -> bool:
         """Only bare error-code patterns hit, and the code is in no quoted error output."""
-        codes = [self._code_of.get(v) for v in values]
-        if not codes or not all(codes):
+        if not self._code_only(values):
             return False
         quoted = "\n".join(c.text.lower() for c in prep.candidates if c.kind in _QUOTED_KINDS)
-        return not any(code in quoted for code in codes if code)
+        return not any(self._code_of[v] in quoted for v in values)
 
     def _top(self, row: np.ndarray) -> tuple[str, float]:
         if not row.size or self.model is None:
