@@ -28,7 +28,7 @@ from functools import lru_cache
 from bot.known_issues import KnownIssue, Misconception
 from bot.replies.neutralise import clean_quote
 from bot.triage.casefold import fold, folded
-from bot.triage.claims import CONTRADICTED, agrees_with_a_fact, check_sentence
+from bot.triage.claims import CONTRADICTED, agrees_with_a_fact, check_disputed
 from bot.triage.types import Correction
 from bot.triage.wording import STOPWORDS
 
@@ -642,7 +642,8 @@ def _corrections_from(
             )
         if stated or not issue.facts:
             continue
-        verdict = check_sentence(sentence, issue, context=context, known_elsewhere=known_elsewhere)
+        # Agreement with a fact was ruled out above: not judged again.
+        verdict = check_disputed(sentence, issue, context=context, known_elsewhere=known_elsewhere)
         if verdict is None or verdict.fact_index in facts_used:
             continue
         facts_used.add(verdict.fact_index)
@@ -690,7 +691,7 @@ def find_corrections(
     facts_used: set[int] = set()
     corrections: list[Correction] = []
     blocks = find_ai_advice(posts, bot_usernames=bot_usernames)
-    context = _members_words(posts, blocks)
+    context = _members_words(posts, blocks).lower()  # specifics are compared lower-cased
     for block in blocks:
         corrections.extend(
             _corrections_from(

@@ -806,13 +806,26 @@ def check_sentence(
     known_elsewhere: frozenset[str] = frozenset(),
 ) -> Verdict | None:
     """The first verdict on any claim of the sentence (contradictions first); failing
-    that, a specific the sentence asserts that nobody but the advice knows of.
+    that, a specific the sentence asserts that nobody but the advice knows of. A sentence
+    that restates a fact gets none.
 
-    `context`: the member's own words in the thread (what they quoted is not invented);
+    `context`: the member's own words in the thread, lower-cased (what they quoted is
+    not invented);
     `known_elsewhere`: specifics other entries name (real API names, not inventions).
     """
     if agrees_with_a_fact(sentence, issue):
         return None  # it says what a fact says: never corrected
+    return check_disputed(sentence, issue, context=context, known_elsewhere=known_elsewhere)
+
+
+def check_disputed(
+    sentence: str,
+    issue: KnownIssue,
+    *,
+    context: str = "",
+    known_elsewhere: frozenset[str] = frozenset(),
+) -> Verdict | None:
+    """`check_sentence` for a sentence already known not to restate a fact."""
     verdicts = [v for c in find_claims(sentence) if (v := check_claim(c, issue)) is not None]
     if verdicts:
         verdicts.sort(key=lambda v: STRENGTHS.index(v.strength))
@@ -907,7 +920,7 @@ def check_specifics(
     known_elsewhere: frozenset[str] = frozenset(),
 ) -> Verdict | None:
     """An assertion naming a specific that neither the entry, any other entry nor the
-    member wrote: "this isn't something we can confirm"."""
+    member wrote (`context`, lower-cased): "this isn't something we can confirm"."""
     text = sentence.strip()
     if not text or _QUESTION.search(text) or _HEDGE.search(text):
         return None
@@ -915,13 +928,12 @@ def check_specifics(
     if not k.facts:
         return None
     known = _knowledge_text(issue)
-    lowered_context = context.lower()
     stems = _specific_stems(issue)
     invented = [
         t
         for t in specifics(text)
         if t not in known
-        and t not in lowered_context
+        and t not in context
         and t not in known_elsewhere
         and not _stem_known(_alnum(t), stems)
     ]
