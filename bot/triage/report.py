@@ -29,13 +29,17 @@ import numpy as np
 from bot.triage.extract import ErrorCandidate
 
 
+def _alternation(*alternatives: str) -> str:
+    return "|".join(f"(?:{a})" for a in alternatives)
+
+
 def _rx(*alternatives: str) -> re.Pattern[str]:
     # Written in lower case and read on lower-cased text: no case-insensitive scan.
-    return re.compile("|".join(f"(?:{a})" for a in alternatives), re.MULTILINE)
+    return re.compile(_alternation(*alternatives), re.MULTILINE)
 
 
 # Something fails, or behaves other than it should.
-_PROBLEM = _rx(
+_PROBLEM = _alternation(
     r"\b(?:does\s*n[o']?t|do\s*n[o']?t|did\s*n[o']?t|is\s*n[o']?t|are\s*n[o']?t|wo\s*n[o']?t|"
     r"can\s*n[o']?t|cannot|could\s*n[o']?t|not)\s+(?:work|working|respond\w*|return\w*|load\w*|"
     r"connect\w*|stop\w*|end\w*|finish\w*|show\w*|appear\w*|trigger\w*|save\w*|get|receive)",
@@ -56,7 +60,7 @@ _PROBLEM = _rx(
     r"kaputt|non\s+funziona)\b",
 )
 # Asking how, whether, which, or for something new.
-_REQUEST = _rx(
+_REQUEST = _alternation(
     r"^\s*(?:how|what|which|where|when|why|is|are|does|do|can|could|should|would|will|has|have|"
     r"any(?:one|body)|is\s+there)\b[^\n]{0,200}\?",
     r"\b(?:how\s+(?:do|can|should|would)\s+(?:i|we|you)|is\s+(?:there|it)\s+(?:a\s+way|possible)|"
@@ -103,7 +107,7 @@ _TITLE_PROBLEM = _rx(
     r"\b(?:falla|fallo|não\s+funciona|erro|erreur|fehler|ошибка)\b",
 )
 # Saying that nothing is wrong: not a problem statement, whatever words it uses.
-_NO_PROBLEM = _rx(
+_NO_PROBLEM = _alternation(
     r"\bnothing\s+(?:is\s+|'s\s+)?(?:broken|wrong|failing)|\bno\s+(?:errors?|issues?|problems?)\b|"
     r"\b(?:is\s*n[o']?t|are\s*n[o']?t|not)\s+(?:broken|failing|erroring)\b|"
     r"\beverything\s+(?:works|is\s+working)|\bworks\s+(?:fine|great|well|perfectly)|"
@@ -111,14 +115,14 @@ _NO_PROBLEM = _rx(
     r"aucune\s+erreur",
 )
 # The same in scripts beyond Latin, scanned only in a post that has such characters.
-_PROBLEM_WIDE = _rx(
+_PROBLEM_WIDE = _alternation(
     # Chinese, Japanese, Korean; Russian
     r"报错|錯誤|错误|失败|失敗|无法|無法|不能|不行|一直|总是|突然|卡住|崩溃|异常|異常|没有反应|不工作|"
     r"エラー|失敗|できません|できない|されない|しない|止まる|止まって|ずっと|急に|おかしい|返ってこない|"
     r"오류|에러|실패|안\s*됩니다|안\s*돼|작동하지|멈춰|계속|갑자기",
     r"не\s+работает|ошибк|падает|зависает|постоянно|вдруг|перестал",
 )
-_REQUEST_WIDE = _rx(
+_REQUEST_WIDE = _alternation(
     # Chinese, Japanese, Korean; Russian
     r"如何|怎么|怎样|是否|能否|可以吗|有没有|请问|建议|希望|功能请求|支持一下|吗[？?]|"
     r"どう(?:やって|すれば)|方法|ですか[？?]|でしょうか|教えて|機能|要望|提案|"
@@ -200,16 +204,14 @@ class ReportModel:
         return cls(tuple(float(w) for w in weights), float(bias))
 
 
-# The three kinds of cue in one scan each (Latin script, then the others), calm first:
+# The cue sets above are alternations compiled only here, together: the three kinds of
+# cue in one scan each (Latin script, then the others), calm first:
 # "nothing is broken" is read as calm, and its "broken" is not read again as a problem.
 _FORM_LATIN = re.compile(
-    f"(?P<calm>{_NO_PROBLEM.pattern})|(?P<request>{_REQUEST.pattern})|"
-    f"(?P<problem>{_PROBLEM.pattern})",
+    f"(?P<calm>{_NO_PROBLEM})|(?P<request>{_REQUEST})|(?P<problem>{_PROBLEM})",
     re.MULTILINE,
 )
-_FORM_WIDE = re.compile(
-    f"(?P<request>{_REQUEST_WIDE.pattern})|(?P<problem>{_PROBLEM_WIDE.pattern})", re.MULTILINE
-)
+_FORM_WIDE = re.compile(f"(?P<request>{_REQUEST_WIDE})|(?P<problem>{_PROBLEM_WIDE})", re.MULTILINE)
 CUE_CAP = 4
 
 
