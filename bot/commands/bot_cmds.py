@@ -13,6 +13,7 @@ import time
 
 import click
 
+from bot import net
 from bot.commands.context import AppContext
 from bot.config import MODES, Config
 from bot.errors import UserError
@@ -248,16 +249,8 @@ def serve(
 
 
 def listen_socket(host: str, port: int) -> socket.socket:
-    """A bound TCP socket for the web app, or UserError naming the address."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise UserError(f"--port: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    return sock
+    """A bound TCP socket for the web app, or UserError naming the option and address."""
+    return net.listen_socket(host, port, failure="--port: cannot listen")
 
 
 def build_asgi(services: Services):  # type: ignore[no-untyped-def]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ import uvicorn
 from bot.errors import UserError
 from bot.forum_sim.app import create_app
 from bot.forum_sim.state import ForumState
+from bot.net import listen_socket
 
 
 class _Server(uvicorn.Server):
@@ -25,14 +25,7 @@ def serve(
     state: ForumState, host: str = "127.0.0.1", port: int = 0, *, log_level: str = "warning"
 ) -> Iterator[str]:
     """Run the forum with uvicorn until the block exits; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise UserError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock = listen_socket(host, port, failure="Cannot listen", nodelay=True)
     bound_port = sock.getsockname()[1]
     base_url = f"http://{host}:{bound_port}"
     state.base_url = base_url
