@@ -6,7 +6,14 @@ behaviour (policy, intents, modes, clusters), not the classifier's.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,3 +172,31 @@ def make_services(
 
 def bot_posts(state: ForumState) -> list[dict]:
     return state.posts_by("triagebot")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def forum_process(*options: str) -> Iterator[tuple[str, str]]:
+    """`triagebot forum serve --port 0 OPTIONS` as a real process: yields the base URL
+    and the bot's API key it prints, and stops it (SIGINT, then kill) afterwards."""
+    cmd = [sys.executable, "-m", "bot", "forum", "serve", "--port", "0", *options]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
+    try:
+        lines: list[str] = []
+        deadline = time.monotonic() + 20
+        while len(lines) < 2 and time.monotonic() < deadline:
+            line = proc.stdout.readline() if proc.stdout else ""
+            if not line:
+                break
+            lines.append(line.strip())
+        assert lines and lines[0].startswith("Forum: http://127.0.0.1:"), lines
+        yield lines[0].split(": ", 1)[1], lines[1].split(": ", 1)[1]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

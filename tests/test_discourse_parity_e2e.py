@@ -5,11 +5,7 @@ unlisted topics. The local forum runs over real HTTP on loopback; the real clien
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -118,13 +114,9 @@ async def test_client_learns_the_create_spacing_and_posts_each_reply_once(live_f
 
 
 def test_forum_serve_rate_limit_create_post_option():
-    cmd = [sys.executable, "-m", "bot", "forum", "serve", "--port", "0",
-           "--rate-limit-create-post", "5"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
-    try:
-        url = proc.stdout.readline().strip().split(": ", 1)[1]
-        key = proc.stdout.readline().strip().split(": ", 1)[1]
+    from tests.runner_support import forum_process
+
+    with forum_process("--rate-limit-create-post", "5") as (url, key):
         h = {"Api-Key": key, "Api-Username": "triagebot"}
         topic = httpx.post(f"{url}/posts.json", headers=h,
                            json={"title": "A topic from the bot", "raw": "first post text"})  # fmt: skip
@@ -133,12 +125,6 @@ def test_forum_serve_rate_limit_create_post_option():
                            json={"topic_id": topic.json()["topic_id"], "raw": "a quick reply"})  # fmt: skip
         assert reply.status_code == 429 and reply.json()["error_type"] == "rate_limit"
         assert 1 <= int(reply.headers["Retry-After"]) <= 5
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 async def test_running_bot_paces_its_replies_under_the_create_limit(tmp_path):

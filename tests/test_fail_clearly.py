@@ -17,27 +17,12 @@ from click.testing import CliRunner
 from bot.cli import cli
 from bot.config import ConfigError, load_config
 from bot.triage.batch import BatchError, json_object
+from tests import test_foundation_cli as _cli_tests
 
-GOOD = """\
-slug: demo_issue
-title: Demo issue
-status: investigating
-summary: Something fails.
-patterns:
-  - kind: literal
-    value: Demo failure text
-"""
-
-
-@pytest.fixture()
-def runner(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("TRIAGEBOT_CONFIG", raising=False)
-    return CliRunner()
-
-
-def invoke(runner, *args, **kwargs):
-    return runner.invoke(cli, ["--db", "t.db", *args], catch_exceptions=False, **kwargs)
+# The command-line tests' entry, fixture and call: one copy of each.
+GOOD = _cli_tests.GOOD
+invoke = _cli_tests.invoke
+runner = _cli_tests.runner  # a fixture: pytest finds it under this name
 
 
 def one_error_line(result) -> str:

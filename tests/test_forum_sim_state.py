@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -15,6 +10,7 @@ import pytest
 
 from bot.errors import UserError
 from bot.forum_sim.state import ForumState
+from tests.runner_support import forum_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -150,31 +146,11 @@ def test_api_key_bound_to_user_rejects_other_usernames():
 def test_forum_serve_prints_url_and_key(tmp_path):
     seed = tmp_path / "seed.jsonl"
     seed.write_text("\n".join(json.dumps(t) for t in THREADS) + "\n")
-    cmd = [sys.executable, "-m", "bot", "forum", "serve", "--seed", str(seed), "--port", "0"]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)  # fmt: skip
-    try:
-        lines: list[str] = []
-        deadline = time.monotonic() + 20
-        while len(lines) < 2 and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line.strip())
-        assert lines[0].startswith("Forum: http://127.0.0.1:"), lines
-        url = lines[0].split(": ", 1)[1]
-        key = lines[1].split(": ", 1)[1]
+    with forum_process("--seed", str(seed)) as (url, key):
         r = httpx.get(f"{url}/posts.json", headers={"Api-Key": key, "Api-Username": "triagebot"})
         assert r.status_code == 200 and len(r.json()["latest_posts"]) >= 5
         bad = httpx.get(f"{url}/posts.json", headers={"Api-Key": "x", "Api-Username": "triagebot"})
         assert bad.status_code == 403
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_forum_serve_bad_seed_is_one_line_error(tmp_path):

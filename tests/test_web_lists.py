@@ -4,37 +4,20 @@ the live preview endpoint."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
-from bot.known_issues import validate_entry
-from bot.runner.services import Services
 from bot.store import Store
-from bot.web.app import create_app
-from tests.test_web_access import BASE, NoTriager, csrf_of, make_config, no_client, sign_in
-from tests.test_web_access import ISSUE as ENTRY
-from tests.test_web_pages import ago
+from tests import test_web_pages as _page_tests
+from tests.test_web_access import csrf_of
+
+# The page tests' signed-in client over the same seeded store: one copy of each (pytest
+# finds the fixtures under these names).
+ago = _page_tests.ago
+store = _page_tests.store
+client = _page_tests.client
 
 ISSUE = "sample_issue"
-
-
-@pytest.fixture
-def store() -> Store:
-    s = Store.open(":memory:")
-    s.save_issue(validate_entry(ENTRY), author="seed")
-    return s
-
-
-@pytest.fixture
-async def client(store: Store) -> AsyncIterator[httpx.AsyncClient]:
-    config = make_config()
-    services = Services(config=config, store=store, client_factory=no_client, triager=NoTriager())
-    app = create_app(config, store, services=services)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as c:
-        await sign_in(c)
-        yield c
 
 
 def decision(store: Store, post_id: int, **row: object) -> int:
