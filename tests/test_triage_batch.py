@@ -123,7 +123,7 @@ def test_train_command_writes_model_and_card(env: dict[str, str], tmp_path: Path
     result = run(env, "train", "--models-dir", str(tmp_path / "m"), "--json")
     assert result.exit_code == 0, result.output
     card = json.loads(result.stdout)
-    assert (tmp_path / "m" / "triage.skops").is_file()
+    assert (tmp_path / "m" / "triage.npz").is_file()
     assert (
         json.loads((tmp_path / "m" / "model_card.json").read_text())["data_hash"]
         == card["data_hash"]

@@ -6,90 +6,16 @@ import re
 import unicodedata
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.known_issues import Pattern, load_dir, validate_entry
+from bot.known_issues import Pattern, load_dir
 from bot.replies import neutralise as neutralise_mod
-from bot.triage import advice, casefold, classifier, engine, secrets
-from bot.triage.classifier import make_doc
+from bot.triage import advice, casefold, engine, secrets
 from bot.triage.training_data import load_training_dir
-from tests.test_triage_data import ISSUES, make_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory: pytest.TempPathFactory) -> classifier.TrainedModel:
-    root = make_data_dir(tmp_path_factory.mktemp("data"))
-    issues = [validate_entry(e) for e in ISSUES]
-    return classifier.train(issues, load_training_dir(root / "training"), cross_validate=False)
-
-
-TRICKY = [
-    "",
-    " ",
-    "a",
-    "ab abc abcd abcde",
-    "Error 429: You exceeded your current quota\u00a0 (TPM)\u2028next",
-    "ÉCHEC  de l'appel\t\tà l’API — model_not_found",
-    "x" * 300,
-    "模型不存在错误 model_not_found (o3)",
-]
-
-
-def _generic_row(fast: classifier._FastTfidf, text: str) -> tuple[np.ndarray, np.ndarray]:
-    by_word = fast._by_word
-    fast._by_word = None  # the per-document n-gram path, no word cache
-    try:
-        return fast.row(text)
-    finally:
-        fast._by_word = by_word
-
-
-@pytest.mark.parametrize("text", TRICKY)
-def test_char_rows_from_the_word_cache_are_identical(
-    model: classifier.TrainedModel, text: str
-) -> None:
-    fast = model._char
-    assert fast._by_word is not None
-    want = _generic_row(fast, text)
-    for _ in range(2):  # first from scratch, then from the cache
-        cols, vals = fast.row(text)
-        assert cols.dtype == want[0].dtype and np.array_equal(cols, want[0])
-        assert vals.tobytes() == want[1].tobytes()
-
-
-def test_word_analyser_gives_scikit_learns_terms(model: classifier.TrainedModel) -> None:
-    reference = model.word_vec.build_analyzer()
-    assert model._word.analyse is not reference  # the fast analyser is the one in use
-    examples = load_training_dir(ROOT / "data" / "training")
-    texts = TRICKY + [make_doc(e.title, e.text).word for e in examples[::5]]
-    texts += ["It's <b>o3-mini</b>'s max_tokens.\nDon't", "İSTANBUL ſtream K"]
-    for text in texts:
-        assert model._word.analyse(text) == reference(text)
-
-
-def test_word_analyser_falls_back_for_other_settings() -> None:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    def fitted(**kwargs: object) -> TfidfVectorizer:
-        return TfidfVectorizer(**kwargs).fit(["a quota error", "another quota error"])
-
-    assert classifier._WordTerms.build(fitted(ngram_range=(1, 3))) is None
-    assert classifier._WordTerms.build(fitted(stop_words="english")) is None
-    assert classifier._WordTerms.build(fitted(token_pattern=r"(\w+)")) is None
-    assert classifier._WordTerms.build(fitted(ngram_range=(1, 2))) is not None
-
-
-def test_clearing_caches_keeps_rows(model: classifier.TrainedModel) -> None:
-    doc = make_doc("Rate limit", "Error: Rate limit reached for gpt-4o (TPM)")
-    before = model.vectorise([doc]).toarray()
-    model.clear_caches()
-    assert model._char._by_word == {}
-    assert np.array_equal(model.vectorise([doc]).toarray(), before)
 
 
 _KEYISH = st.sampled_from(

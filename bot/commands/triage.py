@@ -15,8 +15,8 @@ from bot.commands.context import AppContext
 from bot.errors import UserError
 from bot.known_issues import load_dir
 
-# The engine (scikit-learn) is imported inside each command: every other
-# `triagebot` command, and `--help`, starts without paying for it.
+# The engine is imported inside each command: every other `triagebot` command, and
+# `--help`, starts without paying for it.
 if TYPE_CHECKING:
     from bot.triage.engine import Triager
 
@@ -112,7 +112,7 @@ def _null_progress() -> Iterator[Callable[[int], None]]:
     "--models-dir",
     metavar="DIR",
     default=None,
-    help="Where to write triage.skops and model_card.json (default: the configured models dir).",
+    help="Where to write triage.npz and model_card.json (default: the configured models dir).",
 )
 @_from_db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the model card as JSON.")
