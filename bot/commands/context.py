@@ -5,9 +5,12 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.config import Config, load_config
-from bot.store import Store
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 
 def default_author() -> str:
@@ -34,6 +37,8 @@ class AppContext:
     def store(self) -> Store:
         """The database for a command that writes; it must have been made by `init`."""
         if self._store is None:
+            from bot.store import Store
+
             self._store = Store.open(self.config.db_path, create=False)
         return self._store
 
@@ -41,6 +46,8 @@ class AppContext:
     def new_store(self) -> Store:
         """The database for `init`: created or upgraded in place."""
         if self._store is None:
+            from bot.store import Store
+
             self._store = Store.open(self.config.db_path, create=True)
         return self._store
 
@@ -48,6 +55,8 @@ class AppContext:
     def reader(self) -> Store:
         """The database opened read-only, for the commands that only show things."""
         if self._store is None:
+            from bot.store import Store
+
             self._store = Store.open(self.config.db_path, readonly=True)
         return self._store
 
