@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from bot import data_cache
 from bot.errors import UserError
 
 STATUSES = (
@@ -155,6 +156,40 @@ class KnownIssue:
         data["links"] = list(self.links)
         data["examples"] = list(self.examples)
         return {k: data[k] for k in FIELD_ORDER}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> KnownIssue:
+        """An entry from `to_dict` output that passed validation before (the data
+        cache): nothing is checked again. Anything else goes through validate_entry."""
+        return cls(
+            slug=data["slug"],
+            title=data["title"],
+            status=data["status"],
+            summary=data["summary"],
+            cause=data["cause"],
+            workaround=data["workaround"],
+            patterns=tuple(Pattern(p["kind"], p["value"]) for p in data["patterns"]),
+            misconceptions=tuple(
+                Misconception(m["claim"], tuple(m["patterns"]), m["correction"])
+                for m in data["misconceptions"]
+            ),
+            facts=tuple(
+                Fact(
+                    f["kind"],
+                    tuple(f["about"]),
+                    f["says"],
+                    f.get("value"),
+                    f.get("max"),
+                    f.get("unit", ""),
+                )
+                for f in data["facts"]
+            ),
+            rejected_claims=tuple(data["rejected_claims"]),
+            links=tuple(data["links"]),
+            examples=tuple(data["examples"]),
+            updated_at=data["updated_at"],
+            updated_by=data["updated_by"],
+        )
 
     def content(self) -> dict[str, Any]:
         """`to_dict` without the edit stamps: what two versions of an entry compare on."""
@@ -551,12 +586,30 @@ def load_dir(path: str | Path) -> list[KnownIssue]:
     """Every entry in a directory, all validated before any is returned.
 
     Every bad file is reported (EntriesError), not only the first, so that a
-    maintainer fixes a directory in one pass.
+    maintainer fixes a directory in one pass. A directory validated before is read
+    from the data cache (bot.data_cache), keyed by the files' bytes.
     """
     directory = Path(path)
     if not directory.is_dir():
         raise EntryError(str(directory), "(dir)", "is not a directory")
     files = sorted(directory.glob("*.yml")) + sorted(directory.glob("*.yaml"))
+    key = data_cache.content_key(_CACHE_KIND, __file__, files)
+    cached = data_cache.read(_CACHE_KIND, key) if key else None
+    if isinstance(cached, list):
+        try:
+            return [KnownIssue.from_dict(d) for d in cached]
+        except (KeyError, TypeError, ValueError):
+            pass  # an entry of another shape: validate the files again
+    issues = _validate_dir(directory, files)
+    if key:
+        data_cache.write(_CACHE_KIND, key, [i.to_dict() for i in issues])
+    return issues
+
+
+_CACHE_KIND = "known-issues"
+
+
+def _validate_dir(directory: Path, files: list[Path]) -> list[KnownIssue]:
     issues: list[KnownIssue] = []
     errors: list[EntryError] = []
     seen: dict[str, Path] = {}
