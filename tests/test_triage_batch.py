@@ -220,3 +220,80 @@ def test_from_db_uses_the_database_issues(env: dict[str, str], tmp_path: Path) -
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert rows[0]["issue"] != "quota_exceeded"  # not in the database
     assert rows[2]["issue"] == "max_tokens_unsupported"
+
+
+class _Recorder:
+    """A decider that records the chunks it is asked for and can fail on one."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.chunks: list[int] = []
+        self.fail_at = fail_at
+
+    def decide_many(self, threads):  # type: ignore[no-untyped-def]
+        from bot.triage.types import Decision
+
+        self.chunks.append(len(threads))
+        if self.fail_at is not None and len(self.chunks) == self.fail_at:
+            raise RuntimeError("model exploded")
+        return [
+            Decision(id=t.id, action="ignore", issue=None, confidence=1.0, fingerprint=None)
+            for t in threads
+        ]
+
+
+def _many(path: Path, n: int) -> Path:
+    return write_jsonl(path, [{"id": str(i), "title": "t", "posts": ["x"]} for i in range(n)])
+
+
+def test_batch_decides_a_chunk_at_a_time_in_order(tmp_path: Path) -> None:
+    from bot.triage import batch
+
+    n = batch.CHUNK * 2 + 5
+    src = _many(tmp_path / "in.jsonl", n)
+    decider = _Recorder()
+    assert batch.run_batch(decider, str(src), str(tmp_path / "out.jsonl")) == n
+    assert max(decider.chunks) <= batch.CHUNK and sum(decider.chunks) == n
+    ids = [json.loads(line)["id"] for line in (tmp_path / "out.jsonl").open()]
+    assert ids == [str(i) for i in range(n)]
+
+
+def test_a_failure_while_deciding_keeps_the_previous_output(tmp_path: Path) -> None:
+    from bot.triage import batch
+
+    src = _many(tmp_path / "in.jsonl", batch.CHUNK * 3)
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous run\n")
+    with pytest.raises(RuntimeError):
+        batch.run_batch(_Recorder(fail_at=2), str(src), str(out))
+    assert out.read_text() == "previous run\n"
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+class _Pipe:
+    """Stdin from a pipe: read once, never rewound."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = iter(text.splitlines(keepends=True))
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return self._lines
+
+    def seekable(self) -> bool:
+        return False
+
+
+def test_piped_stdin_is_checked_before_anything_reaches_stdout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.triage import batch
+
+    good = "".join(json.dumps({"id": str(i), "posts": ["x"]}) + "\n" for i in range(300))
+    monkeypatch.setattr("sys.stdin", _Pipe(good + "{not json\n"))
+    decider = _Recorder()
+    with pytest.raises(BatchError, match="stdin: line 301"):
+        batch.run_batch(decider, "-", "-")
+    assert decider.chunks == [] and capsys.readouterr().out == ""
+    monkeypatch.setattr("sys.stdin", _Pipe(good))
+    assert batch.run_batch(decider, "-", "-") == 300
+    ids = [json.loads(line)["id"] for line in capsys.readouterr().out.splitlines()]
+    assert ids == [str(i) for i in range(300)]

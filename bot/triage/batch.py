@@ -1,9 +1,10 @@
 """The offline batch contract: threads.jsonl in, decisions.jsonl out (see DESIGN.md).
 
-Every input line is parsed and checked before anything is decided, so a malformed
-line fails the run with its line number and nothing is written. Output goes to a
-temporary file in the destination directory and is renamed into place at the end:
-a reader never sees half a file.
+Every input line is parsed and checked in a first streaming pass before anything is
+decided, so a malformed line fails the run with its line number and nothing is
+written. The second pass decides a chunk at a time and writes as it goes (memory is
+flat at any size); file output goes to a temporary file in the destination directory,
+renamed into place at the end: a reader never sees half a file.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -20,6 +23,9 @@ from bot.errors import UserError
 from bot.triage.types import Decision, Thread
 
 CHUNK = 256
+# Stdin is checked before it is decided: up to this much is held in memory, the rest
+# goes to a temporary file.
+SPOOL_BYTES = 8 * 1024 * 1024
 
 
 class BatchError(UserError):
@@ -67,32 +73,72 @@ def parse_thread(line: str, lineno: int, source: str = "input") -> Thread:
     return Thread(id=tid, title=title, posts=tuple(posts))
 
 
-def read_threads(stream: IO[str], source: str = "input") -> list[Thread]:
-    """All threads in a JSONL stream; blank lines are skipped."""
-    threads: list[Thread] = []
+def iter_threads(stream: IO[str], source: str = "input") -> Iterator[Thread]:
+    """The threads of a JSONL stream, one at a time; blank lines are skipped."""
     try:
         for lineno, line in enumerate(stream, start=1):
             if line.strip():
-                threads.append(parse_thread(line, lineno, source))
+                yield parse_thread(line, lineno, source)
     except UnicodeDecodeError as exc:
         raise BatchError(f"{source}: not UTF-8 text ({exc.reason})") from None
-    return threads
 
 
 def decide_all(
     triager: Decider,
-    threads: Sequence[Thread],
+    threads: Iterable[Thread],
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[Decision]:
-    """Decisions in input order, in chunks so the models run vectorised."""
-    for start in range(0, len(threads), CHUNK):
-        chunk = threads[start : start + CHUNK]
+    """Decisions in input order, a chunk at a time: the models run vectorised over a
+    chunk, and no more than one chunk of threads is held."""
+    it = iter(threads)
+    while chunk := list(islice(it, CHUNK)):
         yield from triager.decide_many(chunk)
         if progress is not None:
             progress(len(chunk))
 
 
-def write_atomic(path: Path, lines: Sequence[str]) -> None:
+def decision_line(decision: Decision) -> str:
+    """The one place a decision becomes an output line (DESIGN.md's batch contract)."""
+    return json.dumps(decision.to_json(), ensure_ascii=False) + "\n"
+
+
+@contextmanager
+def _checked_input(input_path: str) -> Iterator[tuple[IO[str], int]]:
+    """(the input rewound, its thread count) after a first streaming pass has parsed
+    every line: a malformed line ends the run before anything is decided or written.
+    A file is read again; stdin or a pipe is copied to a temporary file (memory up to
+    SPOOL_BYTES, disk beyond) as it is checked."""
+    source = "stdin" if input_path == "-" else input_path
+    stream, close = open_input(input_path)
+    with ExitStack() as stack:
+        if close:
+            stack.enter_context(stream)
+        if stream.seekable():
+            count = sum(1 for _ in iter_threads(stream, source))
+            stream.seek(0)
+            yield stream, count
+            return
+        spool = stack.enter_context(
+            tempfile.SpooledTemporaryFile(
+                max_size=SPOOL_BYTES, mode="w+", encoding="utf-8", newline=""
+            )
+        )
+        count = sum(1 for _ in iter_threads(_copied(stream, spool), source))  # type: ignore[arg-type]
+        spool.seek(0)
+        yield spool, count  # type: ignore[misc]
+
+
+def _copied(stream: IO[str], copy: IO[str]) -> Iterator[str]:
+    for line in stream:
+        copy.write(line)
+        yield line
+
+
+@contextmanager
+def _atomic_output(path: Path) -> Iterator[IO[str]]:
+    """A temporary file beside `path`, renamed onto it when the block ends normally
+    and removed on any error: a reader never sees half a file, and a failed run
+    leaves the previous output as it was."""
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
@@ -100,7 +146,7 @@ def write_atomic(path: Path, lines: Sequence[str]) -> None:
         raise BatchError(f"{path}: cannot write ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.writelines(lines)
+            yield out
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -127,26 +173,22 @@ def run_batch(
     *,
     progress_factory: Callable[[int], Any] | None = None,
 ) -> int:
-    """Triage every thread in input_path into output_path; returns the count."""
-    stream, close = open_input(input_path)
-    try:
-        threads = read_threads(stream, "stdin" if input_path == "-" else input_path)
-    finally:
-        if close:
-            stream.close()
-    lines: list[str] = []
-    if progress_factory is not None and threads:
-        with progress_factory(len(threads)) as advance:
-            lines = [_line(d) for d in decide_all(triager, threads, advance)]
-    else:
-        lines = [_line(d) for d in decide_all(triager, threads)]
-    if output_path == "-":
-        sys.stdout.writelines(lines)
-        sys.stdout.flush()
-    else:
-        write_atomic(Path(output_path), lines)
-    return len(lines)
+    """Triage every thread in input_path into output_path; returns the count.
 
-
-def _line(decision: Decision) -> str:
-    return json.dumps(decision.to_json(), ensure_ascii=False) + "\n"
+    Two streaming passes: every line is checked, then read again, decided a chunk at
+    a time and written as it is decided, so memory stays flat at any input size."""
+    source = "stdin" if input_path == "-" else input_path
+    with _checked_input(input_path) as (stream, count), ExitStack() as stack:
+        advance = None
+        if progress_factory is not None and count:
+            advance = stack.enter_context(progress_factory(count))
+        decisions = decide_all(triager, iter_threads(stream, source), advance)
+        if output_path == "-":
+            for decision in decisions:
+                sys.stdout.write(decision_line(decision))
+            sys.stdout.flush()
+        else:
+            with _atomic_output(Path(output_path)) as out:
+                for decision in decisions:
+                    out.write(decision_line(decision))
+    return count
