@@ -215,19 +215,17 @@ class WordFeatures:
         self._vocab = dict(zip(self.terms, range(self.width), strict=True))
         # Ids for the tokens that occur in some vocabulary bigram; others cannot start
         # or end a known bigram.
-        self._token_id: dict[str, int] = {}
-        keys: list[int] = []
-        cols: list[int] = []
-        for col, term in enumerate(self.terms):
-            first, space, second = term.partition(" ")
-            if space:
-                a = self._token_id.setdefault(first, len(self._token_id))
-                b = self._token_id.setdefault(second, len(self._token_id))
-                keys.append(a << 32 | b)
-                cols.append(col)
-        order = np.argsort(np.asarray(keys, dtype=np.int64), kind="stable")
-        self._bigram_keys = np.asarray(keys, dtype=np.int64)[order]
-        self._bigram_cols = np.asarray(cols, dtype=np.int64)[order]
+        bigram_cols = [col for col, term in enumerate(self.terms) if " " in term]
+        pairs = [self.terms[col].split(" ") for col in bigram_cols]
+        firsts = [p[0] for p in pairs]
+        seconds = [p[1] for p in pairs]
+        self._token_id = {t: k for k, t in enumerate(dict.fromkeys(chain(firsts, seconds)))}
+        ids = self._token_id.__getitem__
+        keys = np.fromiter(map(ids, firsts), np.int64, len(pairs)) << 32
+        keys |= np.fromiter(map(ids, seconds), np.int64, len(pairs))
+        order = np.argsort(keys, kind="stable")
+        self._bigram_keys = keys[order]
+        self._bigram_cols = np.asarray(bigram_cols, dtype=np.int64)[order]
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -528,7 +526,9 @@ def save(model: TrainedModel, models_dir: str | Path) -> Path:
         tmp_card = directory / f".{CARD_FILE}.{tag}.tmp"
         try:
             with open(tmp_model, "wb") as out:
-                np.savez_compressed(out, **arrays)
+                # Uncompressed: inflating the weights took longer than the rest of
+                # loading (git compresses the file in its own store anyway).
+                np.savez(out, **arrays)
             tmp_card.write_text(json.dumps(model.card.to_json(), indent=2, sort_keys=True) + "\n")
             # Model first: a reader between the two renames never pairs the new card
             # (which it would trust) with the old model.
