@@ -11,11 +11,12 @@ import functools
 import re
 import re._constants as _sre  # the stdlib's own regex parser
 import re._parser as _sre_parse
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 from bot import data_cache
 from bot.errors import UserError
@@ -145,7 +146,9 @@ class KnownIssue:
     updated_by: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # The nested fields are rebuilt below: a shallow copy is enough (asdict's deep
+        # copy was the slowest part of hashing the entries at start-up).
+        data = {name: getattr(self, name) for name in FIELD_ORDER}
         data["patterns"] = [{"kind": p.kind, "value": p.value} for p in self.patterns]
         data["misconceptions"] = [
             {"claim": m.claim, "patterns": list(m.patterns), "correction": m.correction}
@@ -198,6 +201,8 @@ class KnownIssue:
         return data
 
     def to_yaml(self) -> str:
+        import yaml
+
         data = self.to_dict()
         for optional in ("facts", "rejected_claims"):
             if not data[optional]:
@@ -206,20 +211,27 @@ class KnownIssue:
             del data["updated_at"]
         if not data["updated_by"]:
             del data["updated_by"]
-        return yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=88)
+        return yaml.dump(
+            data, Dumper=_block_dumper(), sort_keys=False, allow_unicode=True, width=88
+        )
 
 
-class _BlockDumper(yaml.SafeDumper):
-    """Multi-line strings as `|` blocks so entries stay readable in an editor."""
+@functools.cache
+def _block_dumper() -> type[yaml.SafeDumper]:
+    """A dumper writing multi-line strings as `|` blocks so entries stay readable in an
+    editor (made on first use: a start that reads the data cache never imports yaml)."""
+    import yaml
 
+    class BlockDumper(yaml.SafeDumper):
+        pass
 
-def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    if "\n" in value:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+    def represent(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        if "\n" in value:
+            return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value)
 
-
-_BlockDumper.add_representer(str, _str_representer)
+    BlockDumper.add_representer(str, represent)
+    return BlockDumper
 
 
 def _text(
@@ -544,6 +556,8 @@ def _fact(source: str, where: str, item: Any) -> Fact:
 
 
 def parse_yaml(text: str, source: str = "<entry>") -> KnownIssue:
+    import yaml
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

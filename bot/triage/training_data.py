@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot import data_cache
 from bot.errors import UserError
 from bot.known_issues import SLUG_RE, KnownIssue
@@ -67,6 +65,8 @@ def load_training_file(path: str | Path) -> list[Example]:
     label = path.name.split(".", 1)[0]
     if label not in SPECIAL_LABELS and not SLUG_RE.match(label):
         raise TrainingDataError(f"{path}: file name must be a known-issue slug, novel or not_error")
+    import yaml  # only when a file is read: the data cache usually answers
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
