@@ -41,7 +41,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check bot tests
 	$(BIN)/ruff format --check bot tests
 
+# Whole-process figures first (input from ../shared/bench or $$TRIAGEBOT_BENCH_DIR,
+# pinned to core $(BENCH_CPU); BENCH_CPU=none runs unpinned), then the in-process ones.
+BENCH_CPU ?= 0
 bench: $(STAMP)
+	$(BIN)/python tests/bench/bench_process.py --cpu $(BENCH_CPU)
+	@echo
+	@echo "in-process figures (the engine called directly: start-up and I/O left out):"
 	$(BIN)/python tests/bench/bench_triage.py
 	$(BIN)/python tests/bench/bench_advice.py
 	$(BIN)/python tests/bench/bench_client.py

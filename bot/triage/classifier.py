@@ -18,7 +18,7 @@ import platform
 import re
 import secrets
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import chain, repeat
 from pathlib import Path
@@ -190,13 +190,6 @@ def _weigh(
     return vals / norms[rows]
 
 
-def _no_newlines(terms: Sequence[str]) -> None:
-    # Terms are stored newline-joined; word tokens hold no whitespace and char_wb
-    # n-grams only single spaces, so a newline means a vectoriser this cannot store.
-    if any("\n" in t for t in terms):
-        raise ModelError("a vocabulary term holds a newline: cannot store it")
-
-
 class WordFeatures:
     """The word analyser (lower-cased tokens of the token pattern, then the bigrams of
     adjacent tokens) and its vocabulary. A bigram is found by its two tokens' ids (a
@@ -205,7 +198,6 @@ class WordFeatures:
     def __init__(
         self, terms: Sequence[str], idf: np.ndarray, *, token_pattern: str, sublinear: bool
     ) -> None:
-        _no_newlines(terms)
         self.terms = list(terms)
         self.idf = np.asarray(idf, dtype=np.float64)
         self.width = len(self.terms)
@@ -275,7 +267,6 @@ class CharFeatures:
         ngram_range: tuple[int, int],
         sublinear: bool,
     ) -> None:
-        _no_newlines(terms)
         self.terms = list(terms)
         self.idf = np.asarray(idf, dtype=np.float64)
         self.width = len(self.terms)
@@ -494,8 +485,12 @@ def train(
 # ---------------------------------------------------------------- persistence
 
 
-def _text_array(terms: Iterable[str]) -> np.ndarray:
+def _text_array(terms: Sequence[str]) -> np.ndarray:
     """Terms as one newline-joined UTF-8 byte array: compact, and plain data."""
+    # Word tokens hold no whitespace and char_wb n-grams only single spaces, so a
+    # newline means a vectoriser this cannot store.
+    if any("\n" in t for t in terms):
+        raise ModelError("a vocabulary term holds a newline: cannot store it")
     return np.frombuffer("\n".join(terms).encode("utf-8"), dtype=np.uint8)
 
 

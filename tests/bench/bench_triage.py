@@ -1,11 +1,12 @@
-"""Triage speed figures (a plain script, not a test): run with
+"""In-process triage figures (a plain script, not a test): run with
 
     .venv/bin/python tests/bench/bench_triage.py [--threads 6000] [--skip-train]
 
 Prints: model load time, batch throughput (threads/s, one core, after load), single
 post latency (p50/p95), training time on the full data, and peak RSS. Threads are
 built from the project's own training examples (cycled), so no measurement data is
-touched.
+touched. These leave out start-up and I/O and keep every cache hot, so they flatter:
+the figures to quote are bench_process.py's (whole process, shared bench input).
 """
 
 from __future__ import annotations
@@ -105,16 +106,17 @@ def main() -> None:
         classifier.train(issues, examples)
         train_s = time.perf_counter() - t0
 
+    print("in-process figures: training examples cycled, start-up and I/O left out")
     print(f"data: {len(issues)} issues, {len(examples)} training examples")
     print(f"threads: {len(threads)} (average first post {avg_chars:.0f} chars)")
-    print(f"model load:        {load_s * 1000:8.1f} ms   (target <= 1000 ms)")
+    print(f"model load:        {load_s * 1000:8.1f} ms")
     print(f"triager build:     {build_s * 1000:8.1f} ms")
-    print(f"batch throughput:  {len(threads) / batch_s:8.0f} threads/s   (target >= 3000)")
+    print(f"batch throughput:  {len(threads) / batch_s:8.0f} threads/s")
     print(f"  distinct threads:{len(base) / unique_s:8.0f} threads/s   (no reply reused)")
     print(f"  distinct, cold:  {len(base) / cold_unique_s:8.0f} threads/s   (all caches emptied)")
     print(
         f"single post:       p50 {statistics.median(lat):.2f} ms, p95 {p95:.2f} ms"
-        "   (target p95 <= 3 ms; reply cache warm)"
+        "   (reply cache warm)"
     )
     print(
         f"single post, cold: p50 {statistics.median(cold):.2f} ms, p95 {cold_p95:.2f} ms"
@@ -122,7 +124,7 @@ def main() -> None:
     )
     if train_s is not None:
         print(f"training (full):   {train_s:8.2f} s    (target <= 10 s)")
-    print(f"peak RSS (triage): {rss_mb:8.1f} MB   (target <= 200 MB)")
+    print(f"peak RSS (triage): {rss_mb:8.1f} MB")
     if train_s is not None:
         train_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS (+train): {train_rss:8.1f} MB")
