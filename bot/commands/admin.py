@@ -8,7 +8,6 @@ import click
 
 from bot.commands.context import AppContext, default_author
 from bot.config import to_toml
-from bot.issue_admin import import_dir
 
 
 @click.command()
@@ -34,6 +33,8 @@ def init(app: AppContext, data_dir: str | None, author: str | None) -> None:
     Running it again is safe.
     """
     directory = data_dir or str(app.config.resolved_data_dir() / "known_issues")
+    from bot.issue_admin import import_dir
+
     result = import_dir(app.new_store, directory, author=author or default_author(), only_new=True)
     click.echo(
         f"Database {app.config.db_path} ready: {result.total} known issues in {directory}, "

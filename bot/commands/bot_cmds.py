@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,8 +18,12 @@ from bot import net
 from bot.commands.context import AppContext
 from bot.config import MODES, Config
 from bot.errors import UserError
-from bot.runner.poller import PollStats, StartSpec, parse_since, run_loop
-from bot.runner.services import Services, build_services
+
+# The runner (httpx, the store, the engine's imports) is imported by the commands that
+# run it: `--help` and the other commands start without it.
+if TYPE_CHECKING:
+    from bot.runner.poller import PollStats, StartSpec
+    from bot.runner.services import Services
 
 
 def _configure(app: AppContext, **overrides: object) -> Config:
@@ -118,6 +123,9 @@ def run(
     _logging(verbose, log_format)
     if backfill is not None and since is not None:
         raise UserError("--backfill and --since: choose one")
+    from bot.runner.poller import StartSpec, parse_since
+    from bot.runner.services import build_services
+
     if since is not None:
         parse_since(since)
     config = _configure(app, mode=mode, poll_interval=interval)
@@ -167,6 +175,8 @@ START_ATTEMPTS = 10
 
 
 async def _run(services: Services, start: StartSpec, once: bool) -> PollStats:
+    from bot.runner.poller import run_loop
+
     stop = asyncio.Event()
     _install_stop(stop)
     if once:
@@ -238,6 +248,8 @@ def serve(
     # Bound before anything slow, so a port in use fails at once, in one line.
     sock = listen_socket(host, port)
     _preflight(config, "serve")
+    from bot.runner.services import build_services
+
     services = build_services(config, app.store)
     interval = catchup_interval or config.poll_interval * 4
     _banner(services, f"http://{host}:{port}")
@@ -303,6 +315,8 @@ async def serve_forever(
     )
     stop = stop or asyncio.Event()
     serve_task = asyncio.create_task(server.serve(sockets=sockets))
+    from bot.runner.poller import run_loop
+
     poll_task = asyncio.create_task(run_loop(services, stop=stop, interval=interval))
     while not server.started and not serve_task.done():
         await asyncio.sleep(0.01)
@@ -416,6 +430,8 @@ def demo(
                         if patterns_only
                         else Triager.from_store(store, config)
                     )
+            from bot.runner.services import build_services
+
             services = build_services(config, store, triager=triager)
             started = time.monotonic()
             with console.status("The bot is reading the forum over HTTP (auto mode)..."):

@@ -7,8 +7,6 @@ import time
 import click
 
 from bot.errors import UserError
-from bot.forum_sim.server import serve
-from bot.forum_sim.state import BOT_USERNAME, ForumState
 
 
 @click.group("forum")
@@ -108,6 +106,9 @@ def serve_cmd(
         raise UserError(f"Invalid port {port}")
     if webhooks and not webhook_secret:
         raise UserError("--webhook needs --webhook-secret (Discourse signs every delivery)")
+    from bot.forum_sim.server import serve
+    from bot.forum_sim.state import BOT_USERNAME, ForumState
+
     state = ForumState(rate_limit_per_minute=rate_limit)
     state.rate_limit_create_post = create_post_interval
     if seed_path:

@@ -5,20 +5,8 @@ from __future__ import annotations
 import json
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from bot.commands.context import AppContext, default_author
-from bot.issue_admin import (
-    add_from_file,
-    change_status,
-    edit_in_editor,
-    export_dir,
-    history_json,
-    import_dir,
-    issue_json,
-    require_issue,
-)
 from bot.known_issues import STATUSES, EntryError
 
 _as_option = click.option(
@@ -62,6 +50,9 @@ def list_cmd(app: AppContext, status: str | None, as_json: bool) -> None:
         ]
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(box=None)
     table.add_column("slug", no_wrap=True)
     table.add_column("status", no_wrap=True)
@@ -79,6 +70,8 @@ def list_cmd(app: AppContext, status: str | None, as_json: bool) -> None:
 @click.pass_obj
 def show_cmd(app: AppContext, slug: str, as_json: bool) -> None:
     """Show one entry (YAML, or JSON with --json)."""
+    from bot.issue_admin import issue_json, require_issue
+
     issue = require_issue(app.reader, slug)
     click.echo(issue_json(issue) if as_json else issue.to_yaml().rstrip())
 
@@ -103,6 +96,8 @@ def reject_claim_cmd(app: AppContext, slug: str, claim: str, author: str | None)
 @click.pass_obj
 def add_cmd(app: AppContext, file: str, author: str | None) -> None:
     """Add a new entry from a YAML FILE (validated first; nothing saved on error)."""
+    from bot.issue_admin import add_from_file
+
     issue = add_from_file(app.store, file, author=author or default_author())
     click.echo(f"Added {issue.slug} ({issue.status}).")
 
@@ -126,6 +121,8 @@ def edit_cmd(app: AppContext, slug: str, note: str, author: str | None) -> None:
         click.echo(f"Error: {error}", err=True)
         return click.confirm("Edit again?", default=True, err=True)
 
+    from bot.issue_admin import edit_in_editor
+
     result = edit_in_editor(
         app.store, slug, author=author or default_author(), edit=edit, retry=retry, note=note
     )
@@ -148,6 +145,8 @@ def set_status_cmd(app: AppContext, slug: str, status: str, note: str, author: s
     STATUS is one of: investigating, identified, workaround, fixed, wont_fix,
     expected_behaviour.
     """
+    from bot.issue_admin import change_status
+
     issue = change_status(app.store, slug, status, author=author or default_author(), note=note)
     click.echo(f"{slug} is now {issue.status}.")
 
@@ -158,6 +157,8 @@ def set_status_cmd(app: AppContext, slug: str, status: str, note: str, author: s
 @click.pass_obj
 def history_cmd(app: AppContext, slug: str, as_json: bool) -> None:
     """Show who changed an entry, when, and what changed (as a diff)."""
+    from bot.issue_admin import history_json
+
     rows = history_json(app.reader, slug)
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -177,6 +178,8 @@ def import_cmd(app: AppContext, directory: str, author: str | None) -> None:
 
     All files are validated before anything is written.
     """
+    from bot.issue_admin import import_dir
+
     result = import_dir(app.store, directory, author=author or default_author())
     click.echo(f"Imported {result.total} entries ({result.changed} changed).")
 
@@ -186,6 +189,8 @@ def import_cmd(app: AppContext, directory: str, author: str | None) -> None:
 @click.pass_obj
 def export_cmd(app: AppContext, directory: str) -> None:
     """Write every entry to DIRECTORY as <slug>.yml (re-importable without loss)."""
+    from bot.issue_admin import export_dir
+
     written = export_dir(app.reader, directory)
     click.echo(f"Exported {len(written)} entries to {directory}.")
 

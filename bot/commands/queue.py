@@ -8,7 +8,6 @@ from dataclasses import asdict
 from typing import Any
 
 import click
-import yaml
 
 from bot.commands.context import AppContext, default_author
 from bot.runner import queues
@@ -142,6 +141,8 @@ def queue_link(app: AppContext, cluster_id: int, slug: str, author: str | None) 
 def queue_promote(app: AppContext, cluster_id: int, output: str | None, author: str | None) -> None:
     """Turn a cluster into a known-issue draft for a maintainer to complete."""
     draft = queues.promote_cluster(_services(app), cluster_id, author or default_author())
+    import yaml
+
     text = yaml.safe_dump(draft, sort_keys=False, allow_unicode=True, width=88)
     if output:
         with open(output, "w", encoding="utf-8") as fh:
