@@ -41,7 +41,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check bot tests
 	$(BIN)/ruff format --check bot tests
 
-# Whole-process figures first (input from ../shared/bench or $$TRIAGEBOT_BENCH_DIR,
+# Whole-process figures first (input from ../shared/bench or $$BENCH_DIR,
 # pinned to core $(BENCH_CPU); BENCH_CPU=none runs unpinned), then the in-process ones.
 BENCH_CPU ?= 0
 bench: $(STAMP)

@@ -18,11 +18,12 @@ import pytest
 import yaml
 
 from bot.config import SECRET_KEYS, Config
+from bot.data_cache import CACHE_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_NAME = re.compile(r"\bTRIAGEBOT_[A-Z0-9_]+\b")
 # Read outside Config: the config file's path, and the log format (a click envvar).
-EXTRA_ENV = {"TRIAGEBOT_CONFIG", "TRIAGEBOT_LOG_FORMAT"}
+EXTRA_ENV = {"TRIAGEBOT_CONFIG", "TRIAGEBOT_LOG_FORMAT", CACHE_ENV}
 
 
 def known_env() -> set[str]:

@@ -3,7 +3,7 @@
     .venv/bin/python tests/bench/bench_process.py [--sizes 1,1000,20000] [--cpu 0|none]
 
 Input comes from the shared bench kit (`make_threads.py`: real forum posts with light
-mutations), found at $TRIAGEBOT_BENCH_DIR or ../shared/bench beside the repository.
+mutations), found at $BENCH_DIR or ../shared/bench beside the repository.
 For each size, `triagebot triage` runs as its own process under /usr/bin/time -v
 (wall, user+sys CPU, peak RSS, start-up and I/O included), and the shared keyword
 auto-responder runs on the same input in the same run: the ratio of the two is the
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-BENCH_ENV = "TRIAGEBOT_BENCH_DIR"
+BENCH_ENV = "BENCH_DIR"
 TIME = "/usr/bin/time"
 # Issue 14's targets (one core, whole process).
 TARGET_STARTUP_S = 0.5
