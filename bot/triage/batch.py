@@ -114,8 +114,9 @@ def _checked_input(input_path: str) -> Iterator[tuple[IO[str], int]]:
         if close:
             stack.enter_context(stream)
         if stream.seekable():
+            start = stream.tell()  # stdin redirected from a file may not start at 0
             count = sum(1 for _ in iter_threads(stream, source))
-            stream.seek(0)
+            stream.seek(start)
             yield stream, count
             return
         spool = stack.enter_context(
