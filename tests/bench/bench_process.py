@@ -133,7 +133,19 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,1000,20000", help="thread counts, comma-separated")
     parser.add_argument("--cpu", default="0", help="core to pin every process to, or 'none'")
     parser.add_argument("--work", default=None, help="directory for inputs (kept between runs)")
+    parser.add_argument(
+        "--repo",
+        default=None,
+        help="another checkout to measure with its own .venv (e.g. before a change)",
+    )
     args = parser.parse_args()
+    global ROOT
+    python = sys.executable
+    if args.repo:
+        ROOT = Path(args.repo).resolve()
+        python = str(ROOT / ".venv" / "bin" / "python")
+        if not Path(python).is_file():
+            raise BenchError(f"{python} is missing: run `make .venv/.installed` in {ROOT}")
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
     if not Path(TIME).is_file():
@@ -149,9 +161,10 @@ def main() -> None:
     env["PYTHONPATH"] = str(ROOT)
     work = Path(args.work) if args.work else Path(tempfile.gettempdir()) / "triagebot-bench"
     work.mkdir(parents=True, exist_ok=True)
-    bot = [sys.executable, "-m", "bot"]
+    bot = [python, "-m", "bot"]
 
-    print(f"whole-process figures, {'core ' + args.cpu if pin else 'unpinned'}; input from {kit}")
+    where = f"{'core ' + args.cpu if pin else 'unpinned'}; {ROOT}; input from {kit}"
+    print(f"whole-process figures, {where}")
     inputs = {n: make_input(kit, n, work / f"threads-{n}.jsonl") for n in sizes}
     out = work / "decisions.jsonl"
     # An untimed first run: the data cache and the OS file cache as on any later start.
@@ -212,6 +225,8 @@ def main() -> None:
     )
     print(f"triagebot --help:      {helping.wall_s:.2f} s wall, {helping.cpu_s:.2f} s cpu")
 
+    if args.repo:
+        return  # in-process latency needs this checkout's own interpreter
     if pin and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {int(args.cpu)})
     os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
