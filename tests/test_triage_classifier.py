@@ -318,3 +318,21 @@ def test_deciding_imports_no_training_or_test_libraries(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_the_stored_bigram_table_is_the_vocabularys(
+    model: classifier.TrainedModel, tmp_path: Path
+) -> None:
+    classifier.save(model, tmp_path)
+    loaded = classifier.load(tmp_path).word.bigrams
+    fresh = classifier.BigramTable.of(model.word.terms)
+    assert loaded.tokens == fresh.tokens
+    assert np.array_equal(loaded.keys, fresh.keys) and np.array_equal(loaded.cols, fresh.cols)
+    path = tmp_path / classifier.MODEL_FILE
+    with np.load(path) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    arrays["word_bigram_keys"] = arrays["word_bigram_keys"][::-1].copy()
+    with open(path, "wb") as out:
+        np.savez(out, **arrays)
+    with pytest.raises(ModelError, match="bigram table does not fit"):
+        classifier.load(tmp_path)

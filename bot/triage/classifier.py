@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 MODEL_FILE = "triage.npz"
 CARD_FILE = "model_card.json"
 # Bump when the model files' layout changes: a model of another format is retrained.
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 # Bump when what a post becomes before the models see it changes (documents, extraction,
 # normalisation, the report features): a model built for other features is retrained.
 # Comment and speed-only edits leave it alone, so they never rewrite the model file.
@@ -190,13 +190,56 @@ def _weigh(
     return vals / norms[rows]
 
 
+@dataclass(frozen=True)
+class BigramTable:
+    """The vocabulary's bigrams by their tokens' ids: `tokens` in id order, `keys`
+    (first id << 32 | second id) sorted, `cols` the column of each key. Computed from
+    the vocabulary at training and stored with it (building it costs more than the
+    rest of loading the word model)."""
+
+    tokens: list[str]
+    keys: np.ndarray
+    cols: np.ndarray
+
+    @classmethod
+    def of(cls, terms: Sequence[str]) -> BigramTable:
+        bigram_cols = [col for col, term in enumerate(terms) if " " in term]
+        pairs = [terms[col].split(" ") for col in bigram_cols]
+        firsts = [p[0] for p in pairs]
+        seconds = [p[1] for p in pairs]
+        tokens = list(dict.fromkeys(chain(firsts, seconds)))
+        ids = dict(zip(tokens, range(len(tokens)), strict=True)).__getitem__
+        keys = np.fromiter(map(ids, firsts), np.int64, len(pairs)) << 32
+        keys |= np.fromiter(map(ids, seconds), np.int64, len(pairs))
+        order = np.argsort(keys, kind="stable")
+        return cls(tokens, keys[order], np.asarray(bigram_cols, dtype=np.int64)[order])
+
+    def check(self, width: int) -> None:
+        keys, cols = self.keys, self.cols
+        if (
+            keys.shape != cols.shape
+            or keys.dtype != np.int64
+            or cols.dtype != np.int64
+            or (keys.size and (cols.min() < 0 or cols.max() >= width))
+            or (keys.size and int(keys.max() >> 32) >= len(self.tokens))
+            or bool((keys[1:] < keys[:-1]).any())
+        ):
+            raise ModelError("the word model's bigram table does not fit its vocabulary")
+
+
 class WordFeatures:
     """The word analyser (lower-cased tokens of the token pattern, then the bigrams of
     adjacent tokens) and its vocabulary. A bigram is found by its two tokens' ids (a
     sorted array of the vocabulary's bigram keys), never by building its string."""
 
     def __init__(
-        self, terms: Sequence[str], idf: np.ndarray, *, token_pattern: str, sublinear: bool
+        self,
+        terms: Sequence[str],
+        idf: np.ndarray,
+        *,
+        token_pattern: str,
+        sublinear: bool,
+        bigrams: BigramTable | None = None,
     ) -> None:
         self.terms = list(terms)
         self.idf = np.asarray(idf, dtype=np.float64)
@@ -205,19 +248,14 @@ class WordFeatures:
         self.sublinear = sublinear
         self._findall = re.compile(token_pattern).findall
         self._vocab = dict(zip(self.terms, range(self.width), strict=True))
+        self.bigrams = bigrams if bigrams is not None else BigramTable.of(self.terms)
+        self.bigrams.check(self.width)
         # Ids for the tokens that occur in some vocabulary bigram; others cannot start
         # or end a known bigram.
-        bigram_cols = [col for col, term in enumerate(self.terms) if " " in term]
-        pairs = [self.terms[col].split(" ") for col in bigram_cols]
-        firsts = [p[0] for p in pairs]
-        seconds = [p[1] for p in pairs]
-        self._token_id = {t: k for k, t in enumerate(dict.fromkeys(chain(firsts, seconds)))}
-        ids = self._token_id.__getitem__
-        keys = np.fromiter(map(ids, firsts), np.int64, len(pairs)) << 32
-        keys |= np.fromiter(map(ids, seconds), np.int64, len(pairs))
-        order = np.argsort(keys, kind="stable")
-        self._bigram_keys = keys[order]
-        self._bigram_cols = np.asarray(bigram_cols, dtype=np.int64)[order]
+        tokens = self.bigrams.tokens
+        self._token_id = dict(zip(tokens, range(len(tokens)), strict=True))
+        self._bigram_keys = self.bigrams.keys
+        self._bigram_cols = self.bigrams.cols
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -508,6 +546,9 @@ def save(model: TrainedModel, models_dir: str | Path) -> Path:
         "format_version": np.asarray(FORMAT_VERSION),
         "word_terms": _text_array(model.word.terms),
         "word_idf": model.word.idf,
+        "word_bigram_tokens": _text_array(model.word.bigrams.tokens),
+        "word_bigram_keys": model.word.bigrams.keys,
+        "word_bigram_cols": model.word.bigrams.cols,
         "char_terms": _text_array(model.char.terms),
         "char_idf": model.char.idf,
         "weights": model.weights,
@@ -576,6 +617,11 @@ def load(models_dir: str | Path) -> TrainedModel:
             arrays["word_idf"],
             token_pattern=str(word_cfg["token_pattern"]),
             sublinear=bool(word_cfg["sublinear_tf"]),
+            bigrams=BigramTable(
+                _terms(arrays["word_bigram_tokens"]),
+                arrays["word_bigram_keys"],
+                arrays["word_bigram_cols"],
+            ),
         )
         char = CharFeatures(
             _terms(arrays["char_terms"]),
