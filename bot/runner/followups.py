@@ -18,6 +18,7 @@ import yaml
 from bot.discourse.errors import NotFound
 from bot.runner import policy, texts
 from bot.runner.intents import execute_intent
+from bot.runner.pipeline import refresh_human_verdicts
 from bot.runner.services import Services
 
 CURSOR_KEY = "followups.history_id"
@@ -47,8 +48,6 @@ def _hour_ago() -> str:
 
 async def _blocked(services: Services, reply: dict[str, Any]) -> str | None:
     """Why the bot must not post in this topic now (closed, gone, corrected by a human)."""
-    from bot.runner.pipeline import refresh_human_verdicts
-
     try:
         topic = await services.client().get_topic(reply["topic_id"])
     except NotFound:

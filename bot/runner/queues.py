@@ -10,21 +10,21 @@ path, so a crash or a double click never posts twice.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import UserError
 from bot.runner.services import Services
+from bot.runner.staff import QueueError, answer_for_issue, plan_review_settled, post_approved_draft
 from bot.runner.texts import plural
 from bot.store import utcnow
 
+log = logging.getLogger(__name__)
+
 CLUSTER_STATUSES = ("open", "dismissed", "linked", "promoted")
 DRAFT_STATUSES = ("pending", "approved", "rejected")
-
-
-class QueueError(UserError):
-    """A staff action that cannot be done (unknown id, wrong state, bad input)."""
 
 
 @dataclass(frozen=True)
@@ -73,10 +73,19 @@ class Draft:
 
 
 @dataclass(frozen=True)
-class LinkResult:
-    cluster: Cluster
+class Tally:
     answered: int  # replies posted (auto) or drafted (review) for the cluster's posts
     skipped: int  # posts the policy did not allow answering (closed topic, already answered...)
+    failed: int = 0  # posts that could not be answered now (logged)
+    details: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    cluster: Cluster
+    answered: int
+    skipped: int
+    failed: int = 0
     details: tuple[str, ...] = field(default=())
 
 
@@ -156,8 +165,6 @@ async def link_cluster(services: Services, cluster_id: int, slug: str, author: s
     Each post goes through the normal action path (policy, mode, intents), so
     `auto` mode replies, `review` mode drafts and `dry-run` only records.
     """
-    from bot.runner.pipeline import answer_for_issue
-
     cluster = _open_cluster(services, cluster_id)
     issue = services.store.get_issue(slug)
     if issue is None:
@@ -174,23 +181,44 @@ async def link_cluster(services: Services, cluster_id: int, slug: str, author: s
             reason="",
             author=author,
         )
-    answered = skipped = 0
+    tally = await answer_cluster(services, cluster_id, slug, author)
+    return LinkResult(
+        cluster=get_cluster(services, cluster_id),
+        answered=tally.answered,
+        skipped=tally.skipped,
+        failed=tally.failed,
+        details=tally.details,
+    )
+
+
+async def answer_cluster(services: Services, cluster_id: int, slug: str, author: str) -> Tally:
+    """Answer each of a cluster's reports with `slug` through the normal action path.
+
+    A post that cannot be answered now (an unreachable forum, a deleted post) is counted
+    and logged, not raised: the cluster is already linked or promoted, and the staff can
+    answer the rest again later (topics already answered are skipped).
+    """
+    answered = skipped = failed = 0
     details: list[str] = []
-    for report in cluster.reports:
-        outcome = await answer_for_issue(
-            services, post_id=report.post_id, topic_id=report.topic_id, slug=slug, author=author
-        )
-        details.append(f"post {report.post_id}: {outcome}")
+    for report in services.store.cluster_reports(cluster_id):
+        post_id = report["post_id"]
+        try:
+            outcome = await answer_for_issue(
+                services, post_id=post_id, topic_id=report["topic_id"], slug=slug, author=author
+            )
+        except UserError as exc:
+            outcome = str(exc)
+        except Exception:  # one unreachable post must not lose the others
+            log.exception("answering post %s for %s failed", post_id, slug)
+            failed += 1
+            details.append(f"post {post_id}: failed (see the log)")
+            continue
+        details.append(f"post {post_id}: {outcome}")
         if outcome in ("replied", "drafted", "recorded"):
             answered += 1
         else:
             skipped += 1
-    return LinkResult(
-        cluster=get_cluster(services, cluster_id),
-        answered=answered,
-        skipped=skipped,
-        details=tuple(details),
-    )
+    return Tally(answered, skipped, failed, tuple(details))
 
 
 def _slugify(text: str) -> str:
@@ -311,8 +339,6 @@ async def approve_draft(
     Approval is a human decision, so it posts whatever the configured mode,
     except `dry-run`, which never writes to the forum.
     """
-    from bot.runner.pipeline import post_approved_draft
-
     draft = _pending_draft(services, draft_id)
     raw = draft.raw if edited_raw is None else edited_raw
     if not raw.strip():
@@ -334,8 +360,6 @@ def reject_draft(
     `wrong_correction`: the draft corrected advice that was right; its corrected
     claims are recorded on the entry so that they are never corrected again.
     """
-    from bot.runner.pipeline import plan_review_settled
-
     draft = _pending_draft(services, draft_id)
     if not reason.strip():
         raise QueueError("reason: say why the draft is wrong (it becomes training feedback)")

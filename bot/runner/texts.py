@@ -1,16 +1,26 @@
-"""Forum texts the runner writes itself when no template module is available.
+"""The texts the runner posts, from its own records.
 
-`bot.replies.render` owns the member-facing wording; these are plain,
-conservative fallbacks (and the staff notices), written so that nothing from a
-member's post is echoed unescaped.
+Member-facing wording is `bot.replies.render`'s: these functions only gather what the
+runner knows (an entry, a cluster's rows, a draft) into its inputs. The staff notices
+about drafts are written here.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from bot.known_issues import KnownIssue
+from bot.replies.render import (
+    EscalationSample,
+    EscalationSummary,
+    render_escalation,
+    render_followup,
+    render_reply,
+    render_secret_notice,
+)
+from bot.triage.secrets import secret_kinds
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#|@])")
 
@@ -26,36 +36,12 @@ def escape(text: str, limit: int = 300) -> str:
 
 
 def issue_reply(issue: KnownIssue) -> str:
-    try:
-        from bot.replies.render import render_reply
-
-        return render_reply(issue, error_string=None)
-    except ImportError:
-        pass
-    status = issue.status.replace("_", " ")
-    parts = [
-        f"This looks like a known issue: **{escape(issue.title, 200)}** (status: {status}).",
-        "",
-        issue.summary.strip(),
-    ]
-    if issue.workaround.strip():
-        parts += ["", "**Workaround**", "", issue.workaround.strip()]
-    return "\n".join(parts)
+    """The answer staff chose for a post (a linked cluster): no error string to quote."""
+    return render_reply(issue, error_string=None)
 
 
 def secret_notice(text: str = "") -> str:
-    try:
-        from bot.replies.render import render_secret_notice
-        from bot.triage.secrets import secret_kinds
-
-        return render_secret_notice(secret_kinds(text))
-    except ImportError:
-        pass
-    return (
-        "It looks like this post contains an API key or another secret. Please **revoke and "
-        "rotate it now**: anything posted here is public. Staff have been notified so the "
-        "post can be edited."
-    )
+    return render_secret_notice(secret_kinds(text))
 
 
 def escalation(
@@ -67,59 +53,29 @@ def escalation(
     dashboard_url: str = "",
 ) -> tuple[str, str]:
     """(title, raw) of the staff notice for a cluster reaching `level` reports."""
-    try:
-        from bot.replies.render import EscalationSample, EscalationSummary, render_escalation
-
-        summary = EscalationSummary(
-            cluster_id=int(cluster.get("id") or 0),
-            fingerprint=cluster.get("fingerprint") or "",
-            normalised=cluster.get("normalised") or cluster.get("title") or "",
-            count=int(cluster.get("count") or 0),
-            reporters=len(_reporters(cluster)),
-            first_seen=cluster.get("first_seen") or "",
-            last_seen=cluster.get("last_seen") or "",
-            samples=tuple(
-                EscalationSample(
-                    title=r.get("title") or "",
-                    url=f"{forum_url.rstrip('/')}/t/{r['topic_id']}" if forum_url else "",
-                    excerpt=r.get("excerpt") or "",
-                )
-                for r in reports[-5:]
-            ),
-            crossed_size=level if level > 1 else None,
-            dashboard_url=dashboard_url,
-        )
-        return render_escalation(summary)
-    except ImportError:
-        pass
-    title_text = " ".join((cluster.get("title") or "new error").split())[:90]
-    if level <= 1:
-        title = f"triagebot: new unrecognised error - {title_text}"
-    else:
-        title = f"triagebot: {level}+ reports - {title_text}"
-    lines = [
-        f"An error that matches no known issue has been reported **{cluster.get('count', 0)}** "
-        f"time(s) by {len(_reporters(cluster))} member(s).",
-        "",
-        f"Normalised error: `{escape(cluster.get('normalised') or '', 300)}`",
-        "",
-        "Recent reports:",
-    ]
-    for r in reports[-5:]:
-        lines.append(
-            f"- /t/{r['topic_id']} (post {r['post_id']}): {escape(r.get('title') or '', 120)}"
-        )
-    lines += [
-        "",
-        f"Cluster #{cluster.get('id')}: `triagebot queue show {cluster.get('id')}`, then "
-        "`queue link`, `queue promote` or `queue dismiss`.",
-    ]
-    return title[:200], "\n".join(lines)
+    summary = EscalationSummary(
+        cluster_id=int(cluster.get("id") or 0),
+        fingerprint=cluster.get("fingerprint") or "",
+        normalised=cluster.get("normalised") or cluster.get("title") or "",
+        count=int(cluster.get("count") or 0),
+        reporters=len(_reporters(cluster)),
+        first_seen=cluster.get("first_seen") or "",
+        last_seen=cluster.get("last_seen") or "",
+        samples=tuple(
+            EscalationSample(
+                title=r.get("title") or "",
+                url=f"{forum_url.rstrip('/')}/t/{r['topic_id']}" if forum_url else "",
+                excerpt=r.get("excerpt") or "",
+            )
+            for r in reports[-5:]
+        ),
+        crossed_size=level if level > 1 else None,
+        dashboard_url=dashboard_url,
+    )
+    return render_escalation(summary)
 
 
 def _reporters(cluster: dict[str, Any]) -> list[str]:
-    import json
-
     try:
         return list(json.loads(cluster.get("reporters") or "[]"))
     except ValueError:
@@ -128,17 +84,7 @@ def _reporters(cluster: dict[str, Any]) -> list[str]:
 
 def followup(issue: KnownIssue, changed: list[str], previous_status: str) -> str:
     note = "The workaround has been updated." if "workaround" in changed else ""
-    try:
-        from bot.replies.render import render_followup
-
-        return render_followup(issue, previous_status, note)
-    except ImportError:
-        pass
-    status = issue.status.replace("_", " ")
-    lines = [f"Update on **{escape(issue.title, 200)}**: the status is now **{status}**."]
-    if "workaround" in changed and issue.workaround.strip():
-        lines += ["", "**Updated workaround**", "", issue.workaround.strip()]
-    return "\n".join(lines)
+    return render_followup(issue, previous_status, note)
 
 
 # A flag's message becomes the reason on Discourse's review item; keep it short.

@@ -103,7 +103,8 @@ async def link(request: Request, form: FormData) -> Response:
     flash(
         request,
         f"Cluster {cluster_id} linked to {slug}: {result.answered} post(s) answered, "
-        f"{result.skipped} skipped.",
+        f"{result.skipped} skipped"
+        + (f", {result.failed} could not be answered now." if result.failed else "."),
     )
     return redirect("/clusters")
 
