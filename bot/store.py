@@ -14,17 +14,29 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlite_utils
 
 from bot.errors import UserError
 from bot.known_issues import Fact, KnownIssue, Misconception, Pattern, validate_entry
+from bot.records import (
+    Cluster,
+    ClusterReport,
+    DayCount,
+    DecisionRecord,
+    Draft,
+    Intent,
+    Reply,
+    Row,
+)
+
+_R = TypeVar("_R")
 
 
 def _issue_and_dates(
@@ -774,11 +786,11 @@ class Store:
                 "clusters_open": one("SELECT COUNT(*) FROM clusters WHERE status = 'open'"),
             }
 
-    def decisions_per_day(self, since: str, *, exclude_own: bool = False) -> list[dict[str, Any]]:
-        """[{day, action, n}] for the overview chart (`exclude_own`: without the skips
-        of the bot's own replies)."""
+    def decisions_per_day(self, since: str, *, exclude_own: bool = False) -> list[DayCount]:
+        """Decisions per day and action for the overview chart (`exclude_own`: without
+        the skips of the bot's own replies)."""
         own = f"AND NOT {self._OWN_POST} " if exclude_own else ""
-        return list(
+        return _day_counts(
             self.db.query(
                 "SELECT substr(created_at, 1, 10) AS day, action, COUNT(*) AS n FROM decisions "
                 f"WHERE created_at >= ? {own}GROUP BY day, action ORDER BY day",
@@ -796,7 +808,7 @@ class Store:
         limit: int = 100,
         offset: int = 0,
         exclude_own: bool = False,
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> tuple[list[DecisionRecord], int]:
         """Decisions newest first, filtered; returns (rows, total matching).
 
         `exclude_own` leaves out the skips of the bot's own replies."""
@@ -812,18 +824,15 @@ class Store:
         total = int(
             self.db.execute(f"SELECT COUNT(*) FROM decisions {clause}", params).fetchone()[0]
         )
-        rows = list(
-            self.db.query(
-                f"SELECT * FROM decisions {clause} ORDER BY created_at DESC, id DESC "
-                "LIMIT ? OFFSET ?",
-                [*params, limit, offset],
-            )
+        rows = self.db.query(
+            f"SELECT * FROM decisions {clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
         )
-        return rows, total
+        return [DecisionRecord.from_row(r) for r in rows], total
 
-    def dashboard_clusters(self, status: str, recent_since: str) -> list[dict[str, Any]]:
+    def dashboard_clusters(self, status: str, recent_since: str) -> list[Cluster]:
         """Clusters with `recent` (reports since `recent_since`), fastest-growing first."""
-        return list(
+        return _clusters(
             self.db.query(
                 "SELECT c.*, (SELECT COUNT(*) FROM cluster_reports r WHERE r.cluster_id = c.id "
                 "AND r.created_at >= ?) AS recent FROM clusters c WHERE c.status = ? "
@@ -832,8 +841,9 @@ class Store:
             )
         )
 
-    def cluster_reports_for(self, cluster_id: int, limit: int = 5) -> list[dict[str, Any]]:
-        return list(
+    def cluster_reports_for(self, cluster_id: int, limit: int = 5) -> list[ClusterReport]:
+        """The cluster's latest `limit` reports, newest first."""
+        return _reports(
             self.db.query(
                 "SELECT * FROM cluster_reports WHERE cluster_id = ? ORDER BY created_at DESC, "
                 "id DESC LIMIT ?",
@@ -886,7 +896,7 @@ class Store:
         date_to: str | None = None,
         limit: int = 20,
         offset: int = 0,
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> tuple[list[Draft], int]:
         """Drafts with this status, optionally for one issue and created within the dates
         (a bare `date_to` includes its day); returns (rows, total)."""
         where, params = ["status = ?"], [status]
@@ -897,13 +907,11 @@ class Store:
         )
         # Pending drafts are worked oldest first; decided ones are read newest first.
         order = "id" if status == "pending" else "decided_at DESC, id DESC"
-        rows = list(
-            self.db.query(
-                f"SELECT * FROM drafts WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
-                [*params, limit, offset],
-            )
+        rows = self.db.query(
+            f"SELECT * FROM drafts WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, limit, offset],
         )
-        return rows, total
+        return [Draft.from_row(r) for r in rows], total
 
     def issue_activity(self, since: str) -> dict[str, dict[str, int]]:
         """Per known issue since `since`: hits (posts matched to it), replies posted,
@@ -946,12 +954,12 @@ class Store:
         )
         return out
 
-    def issue_hits_per_day(self, since: str, slug: str | None = None) -> list[dict[str, Any]]:
-        """[{day, issue, action, n}]: posts matched to each issue per day, by action."""
+    def issue_hits_per_day(self, since: str, slug: str | None = None) -> list[DayCount]:
+        """Posts matched to each issue per day, by action."""
         where, params = "", [since]
         if slug:
             where, params = "AND issue = ?", [since, slug]
-        return list(
+        return _day_counts(
             self.db.query(
                 "SELECT substr(created_at, 1, 10) AS day, issue, action, "
                 "COUNT(DISTINCT post_id) AS n FROM decisions WHERE created_at >= ? "
@@ -993,13 +1001,12 @@ class Store:
 
     def list_decisions(
         self, *, limit: int = 100, post_id: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[DecisionRecord]:
         where, params = ("WHERE post_id = ?", [post_id]) if post_id is not None else ("", [])
-        return list(
-            self.db.query(
-                f"SELECT * FROM decisions {where} ORDER BY id DESC LIMIT ?", [*params, limit]
-            )
+        rows = self.db.query(
+            f"SELECT * FROM decisions {where} ORDER BY id DESC LIMIT ?", [*params, limit]
         )
+        return [DecisionRecord.from_row(r) for r in rows]
 
     def decision_corrections_for_post(self, post_id: int) -> list[dict[str, Any]]:
         """The corrections of the latest decision on a post (claim, correction,
@@ -1055,20 +1062,23 @@ class Store:
             .last_pk
         )
 
-    def get_intent(self, intent_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM intents WHERE id = ?", [intent_id]))
-        return rows[0] if rows else None
+    def get_intent(self, intent_id: int) -> Intent | None:
+        return _first(
+            Intent.from_row, self.db.query("SELECT * FROM intents WHERE id = ?", [intent_id])
+        )
 
-    def intent_by_key(self, dedupe_key: str) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM intents WHERE dedupe_key = ?", [dedupe_key]))
-        return rows[0] if rows else None
+    def intent_by_key(self, dedupe_key: str) -> Intent | None:
+        rows = self.db.query("SELECT * FROM intents WHERE dedupe_key = ?", [dedupe_key])
+        return _first(Intent.from_row, rows)
 
-    def pending_intents(self) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM intents WHERE status = 'pending' ORDER BY id"))
+    def pending_intents(self) -> list[Intent]:
+        rows = self.db.query("SELECT * FROM intents WHERE status = 'pending' ORDER BY id")
+        return [Intent.from_row(r) for r in rows]
 
-    def list_intents(self, status: str | None = None) -> list[dict[str, Any]]:
+    def list_intents(self, status: str | None = None) -> list[Intent]:
         where, params = ("WHERE status = ?", [status]) if status else ("", [])
-        return list(self.db.query(f"SELECT * FROM intents {where} ORDER BY id", params))
+        rows = self.db.query(f"SELECT * FROM intents {where} ORDER BY id", params)
+        return [Intent.from_row(r) for r in rows]
 
     def update_intent(self, intent_id: int, **fields: Any) -> None:
         self.db["intents"].update(intent_id, {**fields, "updated_at": utcnow()})
@@ -1089,34 +1099,33 @@ class Store:
             self.db["replies"].insert({"state": "active", "created_at": utcnow(), **row}).last_pk
         )
 
-    def replies_in_topic(self, topic_id: int) -> list[dict[str, Any]]:
-        return list(
-            self.db.query("SELECT * FROM replies WHERE topic_id = ? ORDER BY id", [topic_id])
-        )
+    def replies_in_topic(self, topic_id: int) -> list[Reply]:
+        rows = self.db.query("SELECT * FROM replies WHERE topic_id = ? ORDER BY id", [topic_id])
+        return [Reply.from_row(r) for r in rows]
 
-    def replies_for_issue(self, slug: str, state: str = "active") -> list[dict[str, Any]]:
-        return list(
-            self.db.query(
-                "SELECT * FROM replies WHERE issue = ? AND state = ? ORDER BY id", [slug, state]
-            )
+    def replies_for_issue(self, slug: str, state: str = "active") -> list[Reply]:
+        rows = self.db.query(
+            "SELECT * FROM replies WHERE issue = ? AND state = ? ORDER BY id", [slug, state]
         )
+        return [Reply.from_row(r) for r in rows]
 
     def set_reply_state(self, reply_id: int, state: str) -> None:
         self.db["replies"].update(reply_id, {"state": state})
 
     # --- runner: clusters of unknown error reports
 
-    def list_clusters(self, status: str | None = "open") -> list[dict[str, Any]]:
+    def list_clusters(self, status: str | None = "open") -> list[Cluster]:
         where, params = ("WHERE status = ?", [status]) if status else ("", [])
-        return list(
+        return _clusters(
             self.db.query(
                 f"SELECT * FROM clusters {where} ORDER BY count DESC, last_seen DESC", params
             )
         )
 
-    def get_cluster(self, cluster_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM clusters WHERE id = ?", [cluster_id]))
-        return rows[0] if rows else None
+    def get_cluster(self, cluster_id: int) -> Cluster | None:
+        return _first(
+            Cluster.from_row, self.db.query("SELECT * FROM clusters WHERE id = ?", [cluster_id])
+        )
 
     def add_cluster(self, row: dict[str, Any]) -> int:
         now = utcnow()
@@ -1135,16 +1144,16 @@ class Store:
     def update_cluster(self, cluster_id: int, **fields: Any) -> None:
         self.db["clusters"].update(cluster_id, fields)
 
-    def cluster_reports(self, cluster_id: int) -> list[dict[str, Any]]:
-        return list(
+    def cluster_reports(self, cluster_id: int) -> list[ClusterReport]:
+        return _reports(
             self.db.query(
                 "SELECT * FROM cluster_reports WHERE cluster_id = ? ORDER BY id", [cluster_id]
             )
         )
 
-    def cluster_report_for_post(self, post_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM cluster_reports WHERE post_id = ?", [post_id]))
-        return rows[0] if rows else None
+    def cluster_report_for_post(self, post_id: int) -> ClusterReport | None:
+        rows = self.db.query("SELECT * FROM cluster_reports WHERE post_id = ?", [post_id])
+        return _first(ClusterReport.from_row, rows)
 
     def add_cluster_report(self, row: dict[str, Any]) -> None:
         self.db["cluster_reports"].insert({"created_at": utcnow(), **row})
@@ -1156,13 +1165,15 @@ class Store:
             self.db["drafts"].insert({"status": "pending", "created_at": utcnow(), **row}).last_pk
         )
 
-    def get_draft(self, draft_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM drafts WHERE id = ?", [draft_id]))
-        return rows[0] if rows else None
+    def get_draft(self, draft_id: int) -> Draft | None:
+        return _first(
+            Draft.from_row, self.db.query("SELECT * FROM drafts WHERE id = ?", [draft_id])
+        )
 
-    def list_drafts(self, status: str | None = "pending") -> list[dict[str, Any]]:
+    def list_drafts(self, status: str | None = "pending") -> list[Draft]:
         where, params = ("WHERE status = ?", [status]) if status else ("", [])
-        return list(self.db.query(f"SELECT * FROM drafts {where} ORDER BY id", params))
+        rows = self.db.query(f"SELECT * FROM drafts {where} ORDER BY id", params)
+        return [Draft.from_row(r) for r in rows]
 
     def update_draft(self, draft_id: int, **fields: Any) -> None:
         self.db["drafts"].update(draft_id, fields)
@@ -1210,6 +1221,27 @@ class Store:
     def history_after(self, history_id: int) -> list[HistoryEntry]:
         rows = self.db.query("SELECT * FROM issue_history WHERE id > ? ORDER BY id", [history_id])
         return [HistoryEntry(**r) for r in rows]
+
+
+def _first(make: Callable[[Row], _R], rows: Iterable[Row]) -> _R | None:
+    for row in rows:
+        return make(row)
+    return None
+
+
+def _clusters(rows: Iterable[Row]) -> list[Cluster]:
+    return [Cluster.from_row(r) for r in rows]
+
+
+def _reports(rows: Iterable[Row]) -> list[ClusterReport]:
+    return [ClusterReport.from_row(r) for r in rows]
+
+
+def _day_counts(rows: Iterable[Row]) -> list[DayCount]:
+    return [
+        DayCount(day=r["day"], action=r["action"], n=int(r["n"] or 0), issue=r.get("issue"))
+        for r in rows
+    ]
 
 
 def _restamp(issue: KnownIssue, at: str, by: str) -> KnownIssue:

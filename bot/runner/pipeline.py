@@ -140,12 +140,12 @@ def refresh_human_verdicts(services: Services, topic: Topic) -> None:
     with store.transaction():
         for reply_id, state in verdicts:
             store.set_reply_state(reply_id, state)
-            row = next(r for r in rows if r["id"] == reply_id)
+            row = next(r for r in rows if r.id == reply_id)
             store.add_feedback(
                 source="reply",
                 ref_id=reply_id,
-                text=store.decision_text_for_post(row["post_id"]) or "",
-                predicted_issue=row["issue"] or None,
+                text=store.decision_text_for_post(row.post_id) or "",
+                predicted_issue=row.issue or None,
                 correct_issue=None,
                 verdict=state,
                 reason="a human changed or removed the bot's reply",
@@ -203,7 +203,7 @@ def plan_reply(
             if intent_id is None:
                 return "skip", ["already answered this issue in this topic"], []
             return "reply", ["reply planned"], [intent_id]
-    if any(d["topic_id"] == topic_id and d["issue"] == issue for d in store.list_drafts("pending")):
+    if any(d.topic_id == topic_id and d.issue == issue for d in store.list_drafts("pending")):
         return "skip", ["a draft for this issue in this topic is already waiting"], []
     reason = reason or ("review mode" if services.mode == "review" else "grey zone")
     draft_id = store.add_draft(
@@ -306,7 +306,8 @@ def _plan_escalation(
     reasons = [f"cluster {assignment.cluster_id} ({texts.plural(assignment.count, 'report')})"]
     if assignment.notify_level is None or services.mode == "dry-run":
         return reasons, []
-    cluster = store.get_cluster(assignment.cluster_id) or {}
+    cluster = store.get_cluster(assignment.cluster_id)
+    assert cluster is not None  # assigned in this transaction
     ttl, raw = texts.escalation(
         cluster,
         store.cluster_reports(assignment.cluster_id),
@@ -388,7 +389,7 @@ async def _process(services: Services, post: Post, topic: Topic | None) -> Outco
     def plan(store: Store, action: str) -> tuple[str, list[str], list[int]]:
         reasons: list[str] = []
         ids: list[int] = []
-        act = decision.action
+        act: str = decision.action
         if act in ("reply", "review") and reply:
             act, extra, new = plan_reply(
                 services,

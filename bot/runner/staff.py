@@ -8,9 +8,8 @@ They go through the same intent path as the bot's own replies (`pipeline.plan_re
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.errors import UserError
+from bot.records import Draft
 from bot.runner import policy, texts
 from bot.runner.intents import execute_intent
 from bot.runner.pipeline import execute_all, plan_reply, refresh_human_verdicts
@@ -27,13 +26,13 @@ def plan_review_settled(
 ) -> int | None:
     """Rewrite the draft's whisper (when there is one) to say what staff decided."""
     whisper = store.intent_by_key(f"whisper:draft:{draft_id}")
-    if whisper is None or whisper["status"] != "done" or not whisper["result_post_id"]:
+    if whisper is None or whisper.status != "done" or not whisper.result_post_id:
         return None
     return store.add_intent(
         kind="edit",
         dedupe_key=f"whisper:settled:{draft_id}",
-        topic_id=whisper["topic_id"],
-        post_id=whisper["result_post_id"],
+        topic_id=whisper.topic_id,
+        post_id=whisper.result_post_id,
         issue=None,
         raw=texts.review_settled(draft_id, verdict, author, reason),
     )
@@ -75,7 +74,7 @@ async def answer_for_issue(
     return "recorded"
 
 
-async def post_approved_draft(services: Services, draft: Any, *, raw: str, author: str) -> int:
+async def post_approved_draft(services: Services, draft: Draft, *, raw: str, author: str) -> int:
     """Record the approval and the reply intent together, then post."""
     if services.mode == "dry-run":
         raise QueueError("dry-run mode never writes to the forum; switch mode to approve")
@@ -83,10 +82,8 @@ async def post_approved_draft(services: Services, draft: Any, *, raw: str, autho
     key = f"reply:{draft.topic_id}:{draft.issue}" if draft.issue else f"draft:{draft.id}"
     with store.transaction():
         current = store.get_draft(draft.id)
-        if current is None or current["status"] != "pending":
-            raise QueueError(
-                f"draft {draft.id}: already {current['status'] if current else 'gone'}"
-            )
+        if current is None or current.status != "pending":
+            raise QueueError(f"draft {draft.id}: already {current.status if current else 'gone'}")
         blocked = _human_block(store, draft.topic_id)
         if blocked:
             raise QueueError(f"draft {draft.id}: {blocked}")
@@ -129,6 +126,6 @@ async def post_approved_draft(services: Services, draft: Any, *, raw: str, autho
 
 def _human_block(store: Store, topic_id: int) -> str | None:
     for reply in store.replies_in_topic(topic_id):
-        if reply.get("state") in ("removed", "corrected"):
-            return f"a human {reply['state']} the bot's reply in this topic"
+        if reply.state in ("removed", "corrected"):
+            return f"a human {reply.state} the bot's reply in this topic"
     return None

@@ -7,11 +7,10 @@ about drafts are written here.
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
 
 from bot.known_issues import KnownIssue
+from bot.records import Cluster, ClusterReport
 from bot.replies.render import (
     EscalationSample,
     EscalationSummary,
@@ -45,8 +44,8 @@ def secret_notice(text: str = "") -> str:
 
 
 def escalation(
-    cluster: dict[str, Any],
-    reports: list[dict[str, Any]],
+    cluster: Cluster,
+    reports: list[ClusterReport],
     level: int,
     *,
     forum_url: str = "",
@@ -54,18 +53,18 @@ def escalation(
 ) -> tuple[str, str]:
     """(title, raw) of the staff notice for a cluster reaching `level` reports."""
     summary = EscalationSummary(
-        cluster_id=int(cluster.get("id") or 0),
-        fingerprint=cluster.get("fingerprint") or "",
-        normalised=cluster.get("normalised") or cluster.get("title") or "",
-        count=int(cluster.get("count") or 0),
-        reporters=len(_reporters(cluster)),
-        first_seen=cluster.get("first_seen") or "",
-        last_seen=cluster.get("last_seen") or "",
+        cluster_id=cluster.id,
+        fingerprint=cluster.fingerprint,
+        normalised=cluster.normalised or cluster.title,
+        count=cluster.count,
+        reporters=len(cluster.reporters),
+        first_seen=cluster.first_seen,
+        last_seen=cluster.last_seen,
         samples=tuple(
             EscalationSample(
-                title=r.get("title") or "",
-                url=f"{forum_url.rstrip('/')}/t/{r['topic_id']}" if forum_url else "",
-                excerpt=r.get("excerpt") or "",
+                title=r.title,
+                url=f"{forum_url.rstrip('/')}/t/{r.topic_id}" if forum_url else "",
+                excerpt=r.excerpt,
             )
             for r in reports[-5:]
         ),
@@ -73,13 +72,6 @@ def escalation(
         dashboard_url=dashboard_url,
     )
     return render_escalation(summary)
-
-
-def _reporters(cluster: dict[str, Any]) -> list[str]:
-    try:
-        return list(json.loads(cluster.get("reporters") or "[]"))
-    except ValueError:
-        return []
 
 
 def followup(issue: KnownIssue, changed: list[str], previous_status: str) -> str:

@@ -18,10 +18,10 @@ async def answer_promoted_cluster(request: Request, cluster_id: int, slug: str) 
     Returns a sentence for the flash message.
     """
     ctx = web(request)
-    row = ctx.store.get_cluster(cluster_id)
-    if row is None or row["status"] != "promoted":
+    cluster = ctx.store.get_cluster(cluster_id)
+    if cluster is None or cluster.status != "promoted":
         return f"Cluster {cluster_id} was not promoted; its posts were left alone."
-    proposed = row["linked_slug"] or ""
+    proposed = cluster.linked_slug or ""
     if proposed != slug:
         # The maintainer chose a better slug than the proposed one; follow it,
         # unless the proposed entry was already written (then the form is stale).
