@@ -205,8 +205,9 @@ class Cluster:
     created_at: str = ""
     # Filled where the reports are asked for (`queues.get_cluster`), empty otherwise.
     reports: tuple[ClusterReport, ...] = ()
-    # Reports since the dashboard's window started (`Store.dashboard_clusters` only).
-    recent: int = 0
+    # Reports since the dashboard's window started (`Store.dashboard_clusters` only;
+    # None where not counted).
+    recent: int | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> Cluster:
@@ -223,7 +224,7 @@ class Cluster:
             linked_slug=row["linked_slug"] or None,
             notified_size=row["notified_size"] or 0,
             created_at=_text(row.get("created_at")),
-            recent=int(row.get("recent") or 0),
+            recent=row.get("recent"),
         )
 
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlite_utils
 
@@ -71,7 +71,7 @@ def utcnow() -> str:
 
 
 def _m1_known_issues(db: sqlite_utils.Database) -> None:
-    db["known_issues"].create(
+    db.table("known_issues").create(
         {
             "slug": str,
             "title": str,
@@ -84,22 +84,22 @@ def _m1_known_issues(db: sqlite_utils.Database) -> None:
         },
         pk="slug",
     )
-    db["issue_patterns"].create(
+    db.table("issue_patterns").create(
         {"id": int, "slug": str, "position": int, "kind": str, "value": str},
         pk="id",
         foreign_keys=[("slug", "known_issues", "slug")],
     )
-    db["issue_misconceptions"].create(
+    db.table("issue_misconceptions").create(
         {"id": int, "slug": str, "position": int, "claim": str, "patterns": str, "correction": str},
         pk="id",
         foreign_keys=[("slug", "known_issues", "slug")],
     )
-    db["issue_examples"].create(
+    db.table("issue_examples").create(
         {"id": int, "slug": str, "position": int, "text": str},
         pk="id",
         foreign_keys=[("slug", "known_issues", "slug")],
     )
-    db["issue_history"].create(
+    db.table("issue_history").create(
         {
             "id": int,
             "slug": str,
@@ -113,18 +113,18 @@ def _m1_known_issues(db: sqlite_utils.Database) -> None:
         pk="id",
     )
     for table in ("issue_patterns", "issue_misconceptions", "issue_examples", "issue_history"):
-        db[table].create_index(["slug"])
-    db["state"].create({"key": str, "value": str}, pk="key")
+        db.table(table).create_index(["slug"])
+    db.table("state").create({"key": str, "value": str}, pk="key")
 
 
 def _m2_pipeline(db: sqlite_utils.Database) -> None:
     # Links were kept in the summary text before; they get a column of their own.
-    db["known_issues"].add_column("links", str, not_null_default="[]")
-    db["seen_posts"].create(
+    db.table("known_issues").add_column("links", str, not_null_default="[]")
+    db.table("seen_posts").create(
         {"post_id": int, "version": int, "topic_id": int, "decision_id": int, "at": str},
         pk=("post_id", "version"),
     )
-    db["decisions"].create(
+    db.table("decisions").create(
         {
             "id": int,
             "post_id": int,
@@ -145,10 +145,10 @@ def _m2_pipeline(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["decisions"].create_index(["post_id"])
-    db["decisions"].create_index(["created_at"])
+    db.table("decisions").create_index(["post_id"])
+    db.table("decisions").create_index(["created_at"])
     # Write-ahead intents for every forum write: recorded before, settled after.
-    db["intents"].create(
+    db.table("intents").create(
         {
             "id": int,
             "kind": str,  # reply | pm | flag | followup | tags
@@ -167,9 +167,9 @@ def _m2_pipeline(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["intents"].create_index(["dedupe_key"], unique=True)
-    db["intents"].create_index(["status"])
-    db["replies"].create(
+    db.table("intents").create_index(["dedupe_key"], unique=True)
+    db.table("intents").create_index(["status"])
+    db.table("replies").create(
         {
             "id": int,
             "topic_id": int,
@@ -183,8 +183,8 @@ def _m2_pipeline(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["replies"].create_index(["topic_id", "issue"])
-    db["clusters"].create(
+    db.table("replies").create_index(["topic_id", "issue"])
+    db.table("clusters").create(
         {
             "id": int,
             "fingerprint": str,
@@ -201,8 +201,8 @@ def _m2_pipeline(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["clusters"].create_index(["fingerprint"])
-    db["cluster_reports"].create(
+    db.table("clusters").create_index(["fingerprint"])
+    db.table("cluster_reports").create(
         {
             "id": int,
             "cluster_id": int,
@@ -217,9 +217,9 @@ def _m2_pipeline(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("cluster_id", "clusters", "id")],
     )
-    db["cluster_reports"].create_index(["post_id"], unique=True)
-    db["cluster_reports"].create_index(["cluster_id"])
-    db["drafts"].create(
+    db.table("cluster_reports").create_index(["post_id"], unique=True)
+    db.table("cluster_reports").create_index(["cluster_id"])
+    db.table("drafts").create(
         {
             "id": int,
             "post_id": int,
@@ -237,8 +237,8 @@ def _m2_pipeline(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["drafts"].create_index(["status"])
-    db["feedback"].create(
+    db.table("drafts").create_index(["status"])
+    db.table("feedback").create(
         {
             "id": int,
             "source": str,  # draft | reply | cluster
@@ -253,10 +253,10 @@ def _m2_pipeline(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["webhook_events"].create(
+    db.table("webhook_events").create(
         {"event_key": str, "event_id": str, "received_at": str}, pk="event_key"
     )
-    db["followups"].create(
+    db.table("followups").create(
         {
             "id": int,
             "history_id": int,
@@ -267,15 +267,15 @@ def _m2_pipeline(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["followups"].create_index(["history_id", "topic_id"], unique=True)
+    db.table("followups").create_index(["history_id", "topic_id"], unique=True)
 
 
 def _m3_runner(db: sqlite_utils.Database) -> None:
     # The post text and title are kept with each decision so that staff feedback
     # (a rejected draft, a corrected reply) can become a training example.
-    db["decisions"].add_column("text", str)
-    db["decisions"].add_column("title", str)
-    db["intents"].create_index(["topic_id"])
+    db.table("decisions").add_column("text", str)
+    db.table("decisions").add_column("title", str)
+    db.table("intents").create_index(["topic_id"])
 
 
 def _m5_views(db: sqlite_utils.Database) -> None:
@@ -322,9 +322,9 @@ def _m5_views(db: sqlite_utils.Database) -> None:
 # Append only: never edit a migration that has shipped.
 def _m4_issue_facts(db: sqlite_utils.Database) -> None:
     # An entry's checkable facts (bot.known_issues.Fact), as JSON: read and written whole.
-    db["known_issues"].add_column("facts", str, not_null_default="[]")
+    db.table("known_issues").add_column("facts", str, not_null_default="[]")
     # Claims staff marked as wrongly corrected (KnownIssue.rejected_claims), as JSON.
-    db["known_issues"].add_column("rejected_claims", str, not_null_default="[]")
+    db.table("known_issues").add_column("rejected_claims", str, not_null_default="[]")
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
@@ -535,7 +535,7 @@ class Store:
 
     def set_state(self, key: str, value: str) -> None:
         with self.transaction():
-            self.db["state"].upsert({"key": key, "value": value}, pk="key")
+            self.db.table("state").upsert({"key": key, "value": value}, pk="key")
 
     # ------------------------------------------------------------------ known issues
 
@@ -543,7 +543,7 @@ class Store:
         db = self.db
         for table in ("issue_patterns", "issue_misconceptions", "issue_examples"):
             db.execute(f"DELETE FROM {table} WHERE slug = ?", [issue.slug])
-        db["known_issues"].upsert(
+        db.table("known_issues").upsert(
             {
                 "slug": issue.slug,
                 "title": issue.title,
@@ -559,11 +559,11 @@ class Store:
             },
             pk="slug",
         )
-        db["issue_patterns"].insert_all(
+        db.table("issue_patterns").insert_all(
             {"slug": issue.slug, "position": i, "kind": p.kind, "value": p.value}
             for i, p in enumerate(issue.patterns)
         )
-        db["issue_misconceptions"].insert_all(
+        db.table("issue_misconceptions").insert_all(
             {
                 "slug": issue.slug,
                 "position": i,
@@ -573,7 +573,7 @@ class Store:
             }
             for i, m in enumerate(issue.misconceptions)
         )
-        db["issue_examples"].insert_all(
+        db.table("issue_examples").insert_all(
             {"slug": issue.slug, "position": i, "text": t} for i, t in enumerate(issue.examples)
         )
 
@@ -604,7 +604,7 @@ class Store:
             self._write_issue_rows(stamped)
             if before is None and action == "edit":
                 action = "create"
-            self.db["issue_history"].insert(
+            self.db.table("issue_history").insert(
                 {
                     "slug": issue.slug,
                     "at": utcnow(),
@@ -723,7 +723,9 @@ class Store:
                 "WHERE key LIKE 'sso_nonce:%' ORDER BY value DESC LIMIT -1 OFFSET ?)",
                 [max(0, limit - 1)],
             )
-            self.db["state"].insert({"key": f"sso_nonce:{nonce}", "value": expires_at}, pk="key")
+            self.db.table("state").insert(
+                {"key": f"sso_nonce:{nonce}", "value": expires_at}, pk="key"
+            )
 
     def sso_nonce_consume(self, nonce: str, now: str) -> bool:
         """True once for a live nonce: it is deleted in the same transaction."""
@@ -981,7 +983,7 @@ class Store:
         return row is not None
 
     def mark_seen(self, post_id: int, version: int, topic_id: int, decision_id: int) -> None:
-        self.db["seen_posts"].insert(
+        self.db.table("seen_posts").insert(
             {
                 "post_id": post_id,
                 "version": version,
@@ -997,7 +999,7 @@ class Store:
         for key in ("reasons", "error_strings", "corrections"):
             if not isinstance(data.get(key, ""), str):
                 data[key] = json.dumps(data[key])
-        return int(self.db["decisions"].insert(data, alter=False).last_pk)
+        return _new_id(self.db.table("decisions").insert(data, alter=False))
 
     def list_decisions(
         self, *, limit: int = 100, post_id: int | None = None
@@ -1040,9 +1042,8 @@ class Store:
         if self.intent_by_key(dedupe_key) is not None:
             return None
         now = utcnow()
-        return int(
-            self.db["intents"]
-            .insert(
+        return _new_id(
+            self.db.table("intents").insert(
                 {
                     "kind": kind,
                     "dedupe_key": dedupe_key,
@@ -1059,7 +1060,6 @@ class Store:
                     "updated_at": now,
                 }
             )
-            .last_pk
         )
 
     def get_intent(self, intent_id: int) -> Intent | None:
@@ -1081,7 +1081,7 @@ class Store:
         return [Intent.from_row(r) for r in rows]
 
     def update_intent(self, intent_id: int, **fields: Any) -> None:
-        self.db["intents"].update(intent_id, {**fields, "updated_at": utcnow()})
+        self.db.table("intents").update(intent_id, {**fields, "updated_at": utcnow()})
 
     def count_intents_since(self, kinds: tuple[str, ...], since: str) -> int:
         marks = ",".join("?" for _ in kinds)
@@ -1095,8 +1095,8 @@ class Store:
     # --- runner: the bot's replies (for corrections and follow-ups)
 
     def add_reply(self, row: dict[str, Any]) -> int:
-        return int(
-            self.db["replies"].insert({"state": "active", "created_at": utcnow(), **row}).last_pk
+        return _new_id(
+            self.db.table("replies").insert({"state": "active", "created_at": utcnow(), **row})
         )
 
     def replies_in_topic(self, topic_id: int) -> list[Reply]:
@@ -1110,7 +1110,7 @@ class Store:
         return [Reply.from_row(r) for r in rows]
 
     def set_reply_state(self, reply_id: int, state: str) -> None:
-        self.db["replies"].update(reply_id, {"state": state})
+        self.db.table("replies").update(reply_id, {"state": state})
 
     # --- runner: clusters of unknown error reports
 
@@ -1139,10 +1139,10 @@ class Store:
             "created_at": now,
             **row,
         }
-        return int(self.db["clusters"].insert(data).last_pk)
+        return _new_id(self.db.table("clusters").insert(data))
 
     def update_cluster(self, cluster_id: int, **fields: Any) -> None:
-        self.db["clusters"].update(cluster_id, fields)
+        self.db.table("clusters").update(cluster_id, fields)
 
     def cluster_reports(self, cluster_id: int) -> list[ClusterReport]:
         return _reports(
@@ -1156,13 +1156,13 @@ class Store:
         return _first(ClusterReport.from_row, rows)
 
     def add_cluster_report(self, row: dict[str, Any]) -> None:
-        self.db["cluster_reports"].insert({"created_at": utcnow(), **row})
+        self.db.table("cluster_reports").insert({"created_at": utcnow(), **row})
 
     # --- runner: review drafts and staff feedback
 
     def add_draft(self, row: dict[str, Any]) -> int:
-        return int(
-            self.db["drafts"].insert({"status": "pending", "created_at": utcnow(), **row}).last_pk
+        return _new_id(
+            self.db.table("drafts").insert({"status": "pending", "created_at": utcnow(), **row})
         )
 
     def get_draft(self, draft_id: int) -> Draft | None:
@@ -1176,10 +1176,10 @@ class Store:
         return [Draft.from_row(r) for r in rows]
 
     def update_draft(self, draft_id: int, **fields: Any) -> None:
-        self.db["drafts"].update(draft_id, fields)
+        self.db.table("drafts").update(draft_id, fields)
 
     def add_feedback(self, **fields: Any) -> int:
-        return int(self.db["feedback"].insert({"created_at": utcnow(), **fields}).last_pk)
+        return _new_id(self.db.table("feedback").insert({"created_at": utcnow(), **fields}))
 
     # --- runner: webhook de-duplication and follow-ups
 
@@ -1190,7 +1190,7 @@ class Store:
                 "SELECT 1 FROM webhook_events WHERE event_key = ?", [event_key]
             ).fetchone():
                 return False
-            self.db["webhook_events"].insert(
+            self.db.table("webhook_events").insert(
                 {"event_key": event_key, "event_id": event_id or "", "received_at": utcnow()}
             )
             return True
@@ -1207,7 +1207,7 @@ class Store:
             "SELECT 1 FROM followups WHERE history_id = ? AND topic_id = ?", [history_id, topic_id]
         ).fetchone():
             return False
-        self.db["followups"].insert(
+        self.db.table("followups").insert(
             {
                 "history_id": history_id,
                 "issue": issue,
@@ -1221,6 +1221,11 @@ class Store:
     def history_after(self, history_id: int) -> list[HistoryEntry]:
         rows = self.db.query("SELECT * FROM issue_history WHERE id > ? ORDER BY id", [history_id])
         return [HistoryEntry(**r) for r in rows]
+
+
+def _new_id(table: sqlite_utils.db.Table) -> int:
+    """The integer key of the row `table.insert(...)` just added."""
+    return int(cast(int, table.last_pk))
 
 
 def _first(make: Callable[[Row], _R], rows: Iterable[Row]) -> _R | None:

@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 import time
+from typing import Any
 
 import click
 
@@ -21,7 +22,7 @@ from bot.runner.poller import PollStats, StartSpec, parse_since, run_loop
 from bot.runner.services import Services, build_services
 
 
-def _configure(app: AppContext, **overrides: object) -> Config:
+def _configure(app: AppContext, **overrides: Any) -> Config:
     values = {k: v for k, v in overrides.items() if v is not None}
     return dataclasses.replace(app.config, **values) if values else app.config
 
