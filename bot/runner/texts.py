@@ -2,15 +2,14 @@
 
 Member-facing wording is `bot.replies.render`'s: these functions only gather what the
 runner knows (an entry, a cluster's rows, a draft) into its inputs. The staff notices
-about drafts are written here.
+about drafts are written here, with the same neutralising of quoted text.
 """
 
 from __future__ import annotations
 
-import re
-
 from bot.known_issues import KnownIssue
 from bot.records import Cluster, ClusterReport
+from bot.replies.neutralise import neutralise
 from bot.replies.render import (
     EscalationSample,
     EscalationSummary,
@@ -21,17 +20,10 @@ from bot.replies.render import (
 )
 from bot.triage.secrets import secret_kinds
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#|@])")
-
 
 def plural(count: int, noun: str) -> str:
     """`1 report`, `3 reports`: never "1 reports" nor "report(s)"."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def escape(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())[:limit]
-    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def issue_reply(issue: KnownIssue) -> str:
@@ -96,7 +88,7 @@ def review_notice(
         body = body[: max(0, limit - 1)].rstrip() + "\u2026"
     quoted = "\n".join(f"> {line}" if line else ">" for line in body.splitlines())
     return (
-        f"**triagebot draft #{draft_id}** waiting for staff review ({escape(reason, 120)}).\n\n"
+        f"**triagebot draft #{draft_id}** waiting for staff review ({neutralise(reason, 120)}).\n\n"
         f"{quoted}\n\n"
         f"Approve or reject it at {public_url.rstrip('/')}/drafts or with "
         f"`triagebot review approve {draft_id}` / "
@@ -106,5 +98,5 @@ def review_notice(
 
 def review_settled(draft_id: int, verdict: str, author: str, reason: str = "") -> str:
     """What a draft's whisper becomes once staff decided: no stale draft left in the topic."""
-    why = f": {escape(reason, 200)}" if reason else ""
-    return f"**triagebot draft #{draft_id}** {verdict} by @{escape(author, 60)}{why}."
+    why = f": {neutralise(reason, 200)}" if reason else ""
+    return f"**triagebot draft #{draft_id}** {verdict} by @{neutralise(author, 60)}{why}."
