@@ -40,6 +40,8 @@ e2e: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests
 	$(BIN)/ruff format --check bot tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 # Whole-process figures first (input from ../shared/bench or $$BENCH_DIR,
 # pinned to core $(BENCH_CPU); BENCH_CPU=none runs unpinned), then the in-process ones.

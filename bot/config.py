@@ -153,10 +153,10 @@ def _coerce(key: str, value: Any) -> Any:
         if isinstance(default, float):
             if isinstance(value, bool) or not _is_number(value):
                 raise ValueError(f"expected a number, got {value!r}")
-            number = float(value)
-            if number <= 0:
+            real = float(value)
+            if real <= 0:
                 raise ValueError("must be positive")
-            return number
+            return real
         if isinstance(default, tuple):
             items = value.split(",") if isinstance(value, str) else list(value)
             items = [i.strip() if isinstance(i, str) else i for i in items]

@@ -14,17 +14,29 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import sqlite_utils
 
 from bot.errors import UserError
 from bot.known_issues import Fact, KnownIssue, Misconception, Pattern, validate_entry
+from bot.records import (
+    Cluster,
+    ClusterReport,
+    DayCount,
+    DecisionRecord,
+    Draft,
+    Intent,
+    Reply,
+    Row,
+)
+
+_R = TypeVar("_R")
 
 
 def _issue_and_dates(
@@ -59,7 +71,7 @@ def utcnow() -> str:
 
 
 def _m1_known_issues(db: sqlite_utils.Database) -> None:
-    db["known_issues"].create(
+    db.table("known_issues").create(
         {
             "slug": str,
             "title": str,
@@ -72,22 +84,22 @@ def _m1_known_issues(db: sqlite_utils.Database) -> None:
         },
         pk="slug",
     )
-    db["issue_patterns"].create(
+    db.table("issue_patterns").create(
         {"id": int, "slug": str, "position": int, "kind": str, "value": str},
         pk="id",
         foreign_keys=[("slug", "known_issues", "slug")],
     )
-    db["issue_misconceptions"].create(
+    db.table("issue_misconceptions").create(
         {"id": int, "slug": str, "position": int, "claim": str, "patterns": str, "correction": str},
         pk="id",
         foreign_keys=[("slug", "known_issues", "slug")],
     )
-    db["issue_examples"].create(
+    db.table("issue_examples").create(
         {"id": int, "slug": str, "position": int, "text": str},
         pk="id",
         foreign_keys=[("slug", "known_issues", "slug")],
     )
-    db["issue_history"].create(
+    db.table("issue_history").create(
         {
             "id": int,
             "slug": str,
@@ -101,18 +113,18 @@ def _m1_known_issues(db: sqlite_utils.Database) -> None:
         pk="id",
     )
     for table in ("issue_patterns", "issue_misconceptions", "issue_examples", "issue_history"):
-        db[table].create_index(["slug"])
-    db["state"].create({"key": str, "value": str}, pk="key")
+        db.table(table).create_index(["slug"])
+    db.table("state").create({"key": str, "value": str}, pk="key")
 
 
 def _m2_pipeline(db: sqlite_utils.Database) -> None:
     # Links were kept in the summary text before; they get a column of their own.
-    db["known_issues"].add_column("links", str, not_null_default="[]")
-    db["seen_posts"].create(
+    db.table("known_issues").add_column("links", str, not_null_default="[]")
+    db.table("seen_posts").create(
         {"post_id": int, "version": int, "topic_id": int, "decision_id": int, "at": str},
         pk=("post_id", "version"),
     )
-    db["decisions"].create(
+    db.table("decisions").create(
         {
             "id": int,
             "post_id": int,
@@ -133,10 +145,10 @@ def _m2_pipeline(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["decisions"].create_index(["post_id"])
-    db["decisions"].create_index(["created_at"])
+    db.table("decisions").create_index(["post_id"])
+    db.table("decisions").create_index(["created_at"])
     # Write-ahead intents for every forum write: recorded before, settled after.
-    db["intents"].create(
+    db.table("intents").create(
         {
             "id": int,
             "kind": str,  # reply | pm | flag | followup | tags
@@ -155,9 +167,9 @@ def _m2_pipeline(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["intents"].create_index(["dedupe_key"], unique=True)
-    db["intents"].create_index(["status"])
-    db["replies"].create(
+    db.table("intents").create_index(["dedupe_key"], unique=True)
+    db.table("intents").create_index(["status"])
+    db.table("replies").create(
         {
             "id": int,
             "topic_id": int,
@@ -171,8 +183,8 @@ def _m2_pipeline(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["replies"].create_index(["topic_id", "issue"])
-    db["clusters"].create(
+    db.table("replies").create_index(["topic_id", "issue"])
+    db.table("clusters").create(
         {
             "id": int,
             "fingerprint": str,
@@ -189,8 +201,8 @@ def _m2_pipeline(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["clusters"].create_index(["fingerprint"])
-    db["cluster_reports"].create(
+    db.table("clusters").create_index(["fingerprint"])
+    db.table("cluster_reports").create(
         {
             "id": int,
             "cluster_id": int,
@@ -205,9 +217,9 @@ def _m2_pipeline(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("cluster_id", "clusters", "id")],
     )
-    db["cluster_reports"].create_index(["post_id"], unique=True)
-    db["cluster_reports"].create_index(["cluster_id"])
-    db["drafts"].create(
+    db.table("cluster_reports").create_index(["post_id"], unique=True)
+    db.table("cluster_reports").create_index(["cluster_id"])
+    db.table("drafts").create(
         {
             "id": int,
             "post_id": int,
@@ -225,8 +237,8 @@ def _m2_pipeline(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["drafts"].create_index(["status"])
-    db["feedback"].create(
+    db.table("drafts").create_index(["status"])
+    db.table("feedback").create(
         {
             "id": int,
             "source": str,  # draft | reply | cluster
@@ -241,10 +253,10 @@ def _m2_pipeline(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["webhook_events"].create(
+    db.table("webhook_events").create(
         {"event_key": str, "event_id": str, "received_at": str}, pk="event_key"
     )
-    db["followups"].create(
+    db.table("followups").create(
         {
             "id": int,
             "history_id": int,
@@ -255,15 +267,15 @@ def _m2_pipeline(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["followups"].create_index(["history_id", "topic_id"], unique=True)
+    db.table("followups").create_index(["history_id", "topic_id"], unique=True)
 
 
 def _m3_runner(db: sqlite_utils.Database) -> None:
     # The post text and title are kept with each decision so that staff feedback
     # (a rejected draft, a corrected reply) can become a training example.
-    db["decisions"].add_column("text", str)
-    db["decisions"].add_column("title", str)
-    db["intents"].create_index(["topic_id"])
+    db.table("decisions").add_column("text", str)
+    db.table("decisions").add_column("title", str)
+    db.table("intents").create_index(["topic_id"])
 
 
 def _m5_views(db: sqlite_utils.Database) -> None:
@@ -310,9 +322,9 @@ def _m5_views(db: sqlite_utils.Database) -> None:
 # Append only: never edit a migration that has shipped.
 def _m4_issue_facts(db: sqlite_utils.Database) -> None:
     # An entry's checkable facts (bot.known_issues.Fact), as JSON: read and written whole.
-    db["known_issues"].add_column("facts", str, not_null_default="[]")
+    db.table("known_issues").add_column("facts", str, not_null_default="[]")
     # Claims staff marked as wrongly corrected (KnownIssue.rejected_claims), as JSON.
-    db["known_issues"].add_column("rejected_claims", str, not_null_default="[]")
+    db.table("known_issues").add_column("rejected_claims", str, not_null_default="[]")
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
@@ -523,7 +535,7 @@ class Store:
 
     def set_state(self, key: str, value: str) -> None:
         with self.transaction():
-            self.db["state"].upsert({"key": key, "value": value}, pk="key")
+            self.db.table("state").upsert({"key": key, "value": value}, pk="key")
 
     # ------------------------------------------------------------------ known issues
 
@@ -531,7 +543,7 @@ class Store:
         db = self.db
         for table in ("issue_patterns", "issue_misconceptions", "issue_examples"):
             db.execute(f"DELETE FROM {table} WHERE slug = ?", [issue.slug])
-        db["known_issues"].upsert(
+        db.table("known_issues").upsert(
             {
                 "slug": issue.slug,
                 "title": issue.title,
@@ -547,11 +559,11 @@ class Store:
             },
             pk="slug",
         )
-        db["issue_patterns"].insert_all(
+        db.table("issue_patterns").insert_all(
             {"slug": issue.slug, "position": i, "kind": p.kind, "value": p.value}
             for i, p in enumerate(issue.patterns)
         )
-        db["issue_misconceptions"].insert_all(
+        db.table("issue_misconceptions").insert_all(
             {
                 "slug": issue.slug,
                 "position": i,
@@ -561,7 +573,7 @@ class Store:
             }
             for i, m in enumerate(issue.misconceptions)
         )
-        db["issue_examples"].insert_all(
+        db.table("issue_examples").insert_all(
             {"slug": issue.slug, "position": i, "text": t} for i, t in enumerate(issue.examples)
         )
 
@@ -592,7 +604,7 @@ class Store:
             self._write_issue_rows(stamped)
             if before is None and action == "edit":
                 action = "create"
-            self.db["issue_history"].insert(
+            self.db.table("issue_history").insert(
                 {
                     "slug": issue.slug,
                     "at": utcnow(),
@@ -711,7 +723,9 @@ class Store:
                 "WHERE key LIKE 'sso_nonce:%' ORDER BY value DESC LIMIT -1 OFFSET ?)",
                 [max(0, limit - 1)],
             )
-            self.db["state"].insert({"key": f"sso_nonce:{nonce}", "value": expires_at}, pk="key")
+            self.db.table("state").insert(
+                {"key": f"sso_nonce:{nonce}", "value": expires_at}, pk="key"
+            )
 
     def sso_nonce_consume(self, nonce: str, now: str) -> bool:
         """True once for a live nonce: it is deleted in the same transaction."""
@@ -774,11 +788,11 @@ class Store:
                 "clusters_open": one("SELECT COUNT(*) FROM clusters WHERE status = 'open'"),
             }
 
-    def decisions_per_day(self, since: str, *, exclude_own: bool = False) -> list[dict[str, Any]]:
-        """[{day, action, n}] for the overview chart (`exclude_own`: without the skips
-        of the bot's own replies)."""
+    def decisions_per_day(self, since: str, *, exclude_own: bool = False) -> list[DayCount]:
+        """Decisions per day and action for the overview chart (`exclude_own`: without
+        the skips of the bot's own replies)."""
         own = f"AND NOT {self._OWN_POST} " if exclude_own else ""
-        return list(
+        return _day_counts(
             self.db.query(
                 "SELECT substr(created_at, 1, 10) AS day, action, COUNT(*) AS n FROM decisions "
                 f"WHERE created_at >= ? {own}GROUP BY day, action ORDER BY day",
@@ -796,7 +810,7 @@ class Store:
         limit: int = 100,
         offset: int = 0,
         exclude_own: bool = False,
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> tuple[list[DecisionRecord], int]:
         """Decisions newest first, filtered; returns (rows, total matching).
 
         `exclude_own` leaves out the skips of the bot's own replies."""
@@ -812,18 +826,15 @@ class Store:
         total = int(
             self.db.execute(f"SELECT COUNT(*) FROM decisions {clause}", params).fetchone()[0]
         )
-        rows = list(
-            self.db.query(
-                f"SELECT * FROM decisions {clause} ORDER BY created_at DESC, id DESC "
-                "LIMIT ? OFFSET ?",
-                [*params, limit, offset],
-            )
+        rows = self.db.query(
+            f"SELECT * FROM decisions {clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
         )
-        return rows, total
+        return [DecisionRecord.from_row(r) for r in rows], total
 
-    def dashboard_clusters(self, status: str, recent_since: str) -> list[dict[str, Any]]:
+    def dashboard_clusters(self, status: str, recent_since: str) -> list[Cluster]:
         """Clusters with `recent` (reports since `recent_since`), fastest-growing first."""
-        return list(
+        return _clusters(
             self.db.query(
                 "SELECT c.*, (SELECT COUNT(*) FROM cluster_reports r WHERE r.cluster_id = c.id "
                 "AND r.created_at >= ?) AS recent FROM clusters c WHERE c.status = ? "
@@ -832,8 +843,9 @@ class Store:
             )
         )
 
-    def cluster_reports_for(self, cluster_id: int, limit: int = 5) -> list[dict[str, Any]]:
-        return list(
+    def cluster_reports_for(self, cluster_id: int, limit: int = 5) -> list[ClusterReport]:
+        """The cluster's latest `limit` reports, newest first."""
+        return _reports(
             self.db.query(
                 "SELECT * FROM cluster_reports WHERE cluster_id = ? ORDER BY created_at DESC, "
                 "id DESC LIMIT ?",
@@ -886,7 +898,7 @@ class Store:
         date_to: str | None = None,
         limit: int = 20,
         offset: int = 0,
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> tuple[list[Draft], int]:
         """Drafts with this status, optionally for one issue and created within the dates
         (a bare `date_to` includes its day); returns (rows, total)."""
         where, params = ["status = ?"], [status]
@@ -897,13 +909,11 @@ class Store:
         )
         # Pending drafts are worked oldest first; decided ones are read newest first.
         order = "id" if status == "pending" else "decided_at DESC, id DESC"
-        rows = list(
-            self.db.query(
-                f"SELECT * FROM drafts WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
-                [*params, limit, offset],
-            )
+        rows = self.db.query(
+            f"SELECT * FROM drafts WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, limit, offset],
         )
-        return rows, total
+        return [Draft.from_row(r) for r in rows], total
 
     def issue_activity(self, since: str) -> dict[str, dict[str, int]]:
         """Per known issue since `since`: hits (posts matched to it), replies posted,
@@ -946,12 +956,12 @@ class Store:
         )
         return out
 
-    def issue_hits_per_day(self, since: str, slug: str | None = None) -> list[dict[str, Any]]:
-        """[{day, issue, action, n}]: posts matched to each issue per day, by action."""
+    def issue_hits_per_day(self, since: str, slug: str | None = None) -> list[DayCount]:
+        """Posts matched to each issue per day, by action."""
         where, params = "", [since]
         if slug:
             where, params = "AND issue = ?", [since, slug]
-        return list(
+        return _day_counts(
             self.db.query(
                 "SELECT substr(created_at, 1, 10) AS day, issue, action, "
                 "COUNT(DISTINCT post_id) AS n FROM decisions WHERE created_at >= ? "
@@ -973,7 +983,7 @@ class Store:
         return row is not None
 
     def mark_seen(self, post_id: int, version: int, topic_id: int, decision_id: int) -> None:
-        self.db["seen_posts"].insert(
+        self.db.table("seen_posts").insert(
             {
                 "post_id": post_id,
                 "version": version,
@@ -989,17 +999,16 @@ class Store:
         for key in ("reasons", "error_strings", "corrections"):
             if not isinstance(data.get(key, ""), str):
                 data[key] = json.dumps(data[key])
-        return int(self.db["decisions"].insert(data, alter=False).last_pk)
+        return _new_id(self.db.table("decisions").insert(data, alter=False))
 
     def list_decisions(
         self, *, limit: int = 100, post_id: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[DecisionRecord]:
         where, params = ("WHERE post_id = ?", [post_id]) if post_id is not None else ("", [])
-        return list(
-            self.db.query(
-                f"SELECT * FROM decisions {where} ORDER BY id DESC LIMIT ?", [*params, limit]
-            )
+        rows = self.db.query(
+            f"SELECT * FROM decisions {where} ORDER BY id DESC LIMIT ?", [*params, limit]
         )
+        return [DecisionRecord.from_row(r) for r in rows]
 
     def decision_corrections_for_post(self, post_id: int) -> list[dict[str, Any]]:
         """The corrections of the latest decision on a post (claim, correction,
@@ -1033,9 +1042,8 @@ class Store:
         if self.intent_by_key(dedupe_key) is not None:
             return None
         now = utcnow()
-        return int(
-            self.db["intents"]
-            .insert(
+        return _new_id(
+            self.db.table("intents").insert(
                 {
                     "kind": kind,
                     "dedupe_key": dedupe_key,
@@ -1052,26 +1060,28 @@ class Store:
                     "updated_at": now,
                 }
             )
-            .last_pk
         )
 
-    def get_intent(self, intent_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM intents WHERE id = ?", [intent_id]))
-        return rows[0] if rows else None
+    def get_intent(self, intent_id: int) -> Intent | None:
+        return _first(
+            Intent.from_row, self.db.query("SELECT * FROM intents WHERE id = ?", [intent_id])
+        )
 
-    def intent_by_key(self, dedupe_key: str) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM intents WHERE dedupe_key = ?", [dedupe_key]))
-        return rows[0] if rows else None
+    def intent_by_key(self, dedupe_key: str) -> Intent | None:
+        rows = self.db.query("SELECT * FROM intents WHERE dedupe_key = ?", [dedupe_key])
+        return _first(Intent.from_row, rows)
 
-    def pending_intents(self) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM intents WHERE status = 'pending' ORDER BY id"))
+    def pending_intents(self) -> list[Intent]:
+        rows = self.db.query("SELECT * FROM intents WHERE status = 'pending' ORDER BY id")
+        return [Intent.from_row(r) for r in rows]
 
-    def list_intents(self, status: str | None = None) -> list[dict[str, Any]]:
+    def list_intents(self, status: str | None = None) -> list[Intent]:
         where, params = ("WHERE status = ?", [status]) if status else ("", [])
-        return list(self.db.query(f"SELECT * FROM intents {where} ORDER BY id", params))
+        rows = self.db.query(f"SELECT * FROM intents {where} ORDER BY id", params)
+        return [Intent.from_row(r) for r in rows]
 
     def update_intent(self, intent_id: int, **fields: Any) -> None:
-        self.db["intents"].update(intent_id, {**fields, "updated_at": utcnow()})
+        self.db.table("intents").update(intent_id, {**fields, "updated_at": utcnow()})
 
     def count_intents_since(self, kinds: tuple[str, ...], since: str) -> int:
         marks = ",".join("?" for _ in kinds)
@@ -1085,38 +1095,37 @@ class Store:
     # --- runner: the bot's replies (for corrections and follow-ups)
 
     def add_reply(self, row: dict[str, Any]) -> int:
-        return int(
-            self.db["replies"].insert({"state": "active", "created_at": utcnow(), **row}).last_pk
+        return _new_id(
+            self.db.table("replies").insert({"state": "active", "created_at": utcnow(), **row})
         )
 
-    def replies_in_topic(self, topic_id: int) -> list[dict[str, Any]]:
-        return list(
-            self.db.query("SELECT * FROM replies WHERE topic_id = ? ORDER BY id", [topic_id])
-        )
+    def replies_in_topic(self, topic_id: int) -> list[Reply]:
+        rows = self.db.query("SELECT * FROM replies WHERE topic_id = ? ORDER BY id", [topic_id])
+        return [Reply.from_row(r) for r in rows]
 
-    def replies_for_issue(self, slug: str, state: str = "active") -> list[dict[str, Any]]:
-        return list(
-            self.db.query(
-                "SELECT * FROM replies WHERE issue = ? AND state = ? ORDER BY id", [slug, state]
-            )
+    def replies_for_issue(self, slug: str, state: str = "active") -> list[Reply]:
+        rows = self.db.query(
+            "SELECT * FROM replies WHERE issue = ? AND state = ? ORDER BY id", [slug, state]
         )
+        return [Reply.from_row(r) for r in rows]
 
     def set_reply_state(self, reply_id: int, state: str) -> None:
-        self.db["replies"].update(reply_id, {"state": state})
+        self.db.table("replies").update(reply_id, {"state": state})
 
     # --- runner: clusters of unknown error reports
 
-    def list_clusters(self, status: str | None = "open") -> list[dict[str, Any]]:
+    def list_clusters(self, status: str | None = "open") -> list[Cluster]:
         where, params = ("WHERE status = ?", [status]) if status else ("", [])
-        return list(
+        return _clusters(
             self.db.query(
                 f"SELECT * FROM clusters {where} ORDER BY count DESC, last_seen DESC", params
             )
         )
 
-    def get_cluster(self, cluster_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM clusters WHERE id = ?", [cluster_id]))
-        return rows[0] if rows else None
+    def get_cluster(self, cluster_id: int) -> Cluster | None:
+        return _first(
+            Cluster.from_row, self.db.query("SELECT * FROM clusters WHERE id = ?", [cluster_id])
+        )
 
     def add_cluster(self, row: dict[str, Any]) -> int:
         now = utcnow()
@@ -1130,45 +1139,47 @@ class Store:
             "created_at": now,
             **row,
         }
-        return int(self.db["clusters"].insert(data).last_pk)
+        return _new_id(self.db.table("clusters").insert(data))
 
     def update_cluster(self, cluster_id: int, **fields: Any) -> None:
-        self.db["clusters"].update(cluster_id, fields)
+        self.db.table("clusters").update(cluster_id, fields)
 
-    def cluster_reports(self, cluster_id: int) -> list[dict[str, Any]]:
-        return list(
+    def cluster_reports(self, cluster_id: int) -> list[ClusterReport]:
+        return _reports(
             self.db.query(
                 "SELECT * FROM cluster_reports WHERE cluster_id = ? ORDER BY id", [cluster_id]
             )
         )
 
-    def cluster_report_for_post(self, post_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM cluster_reports WHERE post_id = ?", [post_id]))
-        return rows[0] if rows else None
+    def cluster_report_for_post(self, post_id: int) -> ClusterReport | None:
+        rows = self.db.query("SELECT * FROM cluster_reports WHERE post_id = ?", [post_id])
+        return _first(ClusterReport.from_row, rows)
 
     def add_cluster_report(self, row: dict[str, Any]) -> None:
-        self.db["cluster_reports"].insert({"created_at": utcnow(), **row})
+        self.db.table("cluster_reports").insert({"created_at": utcnow(), **row})
 
     # --- runner: review drafts and staff feedback
 
     def add_draft(self, row: dict[str, Any]) -> int:
-        return int(
-            self.db["drafts"].insert({"status": "pending", "created_at": utcnow(), **row}).last_pk
+        return _new_id(
+            self.db.table("drafts").insert({"status": "pending", "created_at": utcnow(), **row})
         )
 
-    def get_draft(self, draft_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM drafts WHERE id = ?", [draft_id]))
-        return rows[0] if rows else None
+    def get_draft(self, draft_id: int) -> Draft | None:
+        return _first(
+            Draft.from_row, self.db.query("SELECT * FROM drafts WHERE id = ?", [draft_id])
+        )
 
-    def list_drafts(self, status: str | None = "pending") -> list[dict[str, Any]]:
+    def list_drafts(self, status: str | None = "pending") -> list[Draft]:
         where, params = ("WHERE status = ?", [status]) if status else ("", [])
-        return list(self.db.query(f"SELECT * FROM drafts {where} ORDER BY id", params))
+        rows = self.db.query(f"SELECT * FROM drafts {where} ORDER BY id", params)
+        return [Draft.from_row(r) for r in rows]
 
     def update_draft(self, draft_id: int, **fields: Any) -> None:
-        self.db["drafts"].update(draft_id, fields)
+        self.db.table("drafts").update(draft_id, fields)
 
     def add_feedback(self, **fields: Any) -> int:
-        return int(self.db["feedback"].insert({"created_at": utcnow(), **fields}).last_pk)
+        return _new_id(self.db.table("feedback").insert({"created_at": utcnow(), **fields}))
 
     # --- runner: webhook de-duplication and follow-ups
 
@@ -1179,7 +1190,7 @@ class Store:
                 "SELECT 1 FROM webhook_events WHERE event_key = ?", [event_key]
             ).fetchone():
                 return False
-            self.db["webhook_events"].insert(
+            self.db.table("webhook_events").insert(
                 {"event_key": event_key, "event_id": event_id or "", "received_at": utcnow()}
             )
             return True
@@ -1196,7 +1207,7 @@ class Store:
             "SELECT 1 FROM followups WHERE history_id = ? AND topic_id = ?", [history_id, topic_id]
         ).fetchone():
             return False
-        self.db["followups"].insert(
+        self.db.table("followups").insert(
             {
                 "history_id": history_id,
                 "issue": issue,
@@ -1210,6 +1221,32 @@ class Store:
     def history_after(self, history_id: int) -> list[HistoryEntry]:
         rows = self.db.query("SELECT * FROM issue_history WHERE id > ? ORDER BY id", [history_id])
         return [HistoryEntry(**r) for r in rows]
+
+
+def _new_id(table: sqlite_utils.db.Table) -> int:
+    """The integer key of the row `table.insert(...)` just added."""
+    return int(cast(int, table.last_pk))
+
+
+def _first(make: Callable[[Row], _R], rows: Iterable[Row]) -> _R | None:
+    for row in rows:
+        return make(row)
+    return None
+
+
+def _clusters(rows: Iterable[Row]) -> list[Cluster]:
+    return [Cluster.from_row(r) for r in rows]
+
+
+def _reports(rows: Iterable[Row]) -> list[ClusterReport]:
+    return [ClusterReport.from_row(r) for r in rows]
+
+
+def _day_counts(rows: Iterable[Row]) -> list[DayCount]:
+    return [
+        DayCount(day=r["day"], action=r["action"], n=int(r["n"] or 0), issue=r.get("issue"))
+        for r in rows
+    ]
 
 
 def _restamp(issue: KnownIssue, at: str, by: str) -> KnownIssue:

@@ -6,6 +6,7 @@ behaviour (policy, intents, modes, clusters), not the classifier's.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import signal
@@ -24,13 +25,18 @@ from bot.discourse.client import DiscourseClient, RetryPolicy
 from bot.discourse.ratelimit import RateLimiter
 from bot.forum_sim.app import create_app
 from bot.forum_sim.state import ForumState
-from bot.known_issues import load_dir
+from bot.known_issues import KnownIssue, load_dir
 from bot.runner.services import Services
 from bot.store import Store
-from bot.triage.types import Decision, Thread
+from bot.triage.types import Answer, Decision, Thread
 
 SCOPES = "unauthorized_scopes_readonly_key"
 DATA = Path(__file__).resolve().parent.parent / "data" / "known_issues"
+
+
+@functools.cache
+def _entry(slug: str) -> KnownIssue:
+    return next(i for i in load_dir(DATA) if i.slug == slug)
 
 
 @dataclass
@@ -52,8 +58,11 @@ class FakeTriager:
                 fingerprint="unauthorized scopes: api.all.read",
                 error_strings=("Request includes unauthorized scopes: api.all.read",),
                 # Like the engine: a reply to a post with a key opens with the notice.
-                reply=("Please revoke and rotate the key you posted.\n\n" if secrets else "")
-                + "Known issue: read-only keys fail; use Restricted keys.",
+                answer=Answer(
+                    _entry(SCOPES),
+                    "Request includes unauthorized scopes: api.all.read",
+                    ("openai_key",) if secrets else (),
+                ),
                 is_error_report=True,
                 secrets_found=secrets,
                 model_version="fake-1",
@@ -65,7 +74,7 @@ class FakeTriager:
                 issue=SCOPES,
                 confidence=0.6,
                 fingerprint=None,
-                reply="Possibly the read-only key issue.",
+                answer=Answer(_entry(SCOPES), None),
                 model_version="fake-1",
             )
         m = re.search(r"ERR_NEW_(\w+)", text)

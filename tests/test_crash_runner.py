@@ -149,9 +149,9 @@ def test_sigkill_at_random_moments_never_duplicates_or_skips(tmp_path):
             assert not dupes, f"duplicate replies in topics {dupes}"
             markers = Counter(m.group(1) for p in bot for m in [MARKER.search(p["raw"])] if m)
             assert all(c == 1 for c in markers.values())
-            done = {r["id"] for r in check.list_intents("done")}
+            done = {r.id for r in check.list_intents("done")}
             assert {int(m) for m in markers} <= done | {
-                r["id"] for r in check.list_intents("abandoned")
+                r.id for r in check.list_intents("abandoned")
             }
             # Every topic with a scopes report got its reply.
             answered = set(member_topic_replies)
@@ -159,7 +159,7 @@ def test_sigkill_at_random_moments_never_duplicates_or_skips(tmp_path):
             print(
                 f"\n{kills} kills in {time.monotonic() - started:.1f}s; "
                 f"{len(expected)} member posts decided; {len(bot)} bot posts; "
-                f"intents {Counter(r['status'] for r in check.list_intents())}; "
+                f"intents {Counter(r.status for r in check.list_intents())}; "
                 f"{log_path.read_text().count('settled without posting again')} writes "
                 "found on the forum after a kill instead of being posted again"
             )

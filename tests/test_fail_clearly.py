@@ -158,7 +158,7 @@ async def test_promote_is_repeatable_until_the_entry_exists(tmp_path):
         first = queues.promote_cluster(services, cluster.id, "mod")
         # The first draft went to a terminal that closed, or the -o write failed: ask again.
         assert queues.promote_cluster(services, cluster.id, "mod") == first
-        assert store.get_cluster(cluster.id)["status"] == "promoted"
+        assert store.get_cluster(cluster.id).status == "promoted"  # type: ignore[union-attr]
         feedback = store.db.execute(
             "SELECT count(*) FROM feedback WHERE verdict = 'promoted'"
         ).fetchone()[0]
@@ -575,7 +575,7 @@ async def test_an_escalation_with_one_report_says_1_report(tmp_path):
     services = make_services(forum, store)
     stats = await poller.poll_once(services, keep_outcomes=True)
     await services.aclose()
-    reasons = json.loads(store.list_decisions()[0]["reasons"])
+    reasons = store.list_decisions()[0].reasons
     assert any(r.endswith("(1 report)") for r in reasons), reasons
     assert stats.decided == 1
     store.close()
@@ -691,11 +691,11 @@ def test_queue_promote_to_stdout_then_to_a_file_gives_the_same_draft(tmp_path):
     store.close()
     forum.close()
     db = str(tmp_path / "bot.db")
-    shown = CliRunner().invoke(cli, ["--db", db, "queue", "promote", str(cluster["id"])])
+    shown = CliRunner().invoke(cli, ["--db", db, "queue", "promote", str(cluster.id)])
     assert shown.exit_code == 0, shown.output
     target = tmp_path / "draft.yml"
     written = CliRunner().invoke(
-        cli, ["--db", db, "queue", "promote", str(cluster["id"]), "-o", str(target)]
+        cli, ["--db", db, "queue", "promote", str(cluster.id), "-o", str(target)]
     )
     assert written.exit_code == 0, written.output
     assert target.read_text() == shown.output

@@ -41,22 +41,22 @@ async def test_whisper_channel_puts_the_draft_in_the_topic_for_staff_only(tmp_pa
     state, services, topic, draft = await _drafted(tmp_path, "whisper")
     [whisper] = _bot_posts(state, topic)
     assert whisper["post_type"] == 4  # a whisper: staff only
-    assert f"triagebot draft #{draft['id']}" in whisper["raw"]
-    assert "> Possibly the read-only key issue." in whisper["raw"]
-    assert f"triagebot review approve {draft['id']}" in whisper["raw"]
+    assert f"triagebot draft #{draft.id}" in whisper["raw"]
+    assert "> This matches a known issue: **Creating a" in whisper["raw"]
+    assert f"triagebot review approve {draft.id}" in whisper["raw"]
     assert "https://triage.example/drafts" in whisper["raw"]
     member = (await _as(state, "alice", f"/t/{topic}.json")).json()
     assert [p["post_number"] for p in member["post_stream"]["posts"]] == [1]
     staff = (await _as(state, "mod", f"/t/{topic}.json")).json()
     assert len(staff["post_stream"]["posts"]) == 2
 
-    await queues.approve_draft(services, draft["id"], "mod")
+    await queues.approve_draft(services, draft.id, "mod")
     posts = _bot_posts(state, topic)
     assert [p["post_type"] for p in posts] == [4, 1]  # the approved reply is public
-    assert posts[1]["raw"].startswith("Possibly the read-only key issue.")
+    assert posts[1]["raw"].startswith("This matches a known issue: **Creating a")
     # The whisper no longer shows a waiting draft.
-    assert posts[0]["raw"].startswith(f"**triagebot draft #{draft['id']}** approved by @mod.")
-    assert "> Possibly" not in posts[0]["raw"]
+    assert posts[0]["raw"].startswith(f"**triagebot draft #{draft.id}** approved by @mod.")
+    assert "> This matches" not in posts[0]["raw"]
     # A second poll plans nothing more: the whisper is not a reply and not re-sent.
     await poller.poll_once(services)
     assert len(_bot_posts(state, topic)) == 2
@@ -67,11 +67,11 @@ async def test_a_rejected_draft_rewrites_its_whisper_from_any_process(tmp_path):
     from bot.runner.intents import reconcile_pending
 
     state, services, topic, draft = await _drafted(tmp_path, "whisper")
-    queues.reject_draft(services, draft["id"], "mod", "not this issue")  # sync, like the CLI
+    queues.reject_draft(services, draft.id, "mod", "not this issue")  # sync, like the CLI
     await reconcile_pending(services)  # the running bot's periodic pass
     [whisper] = _bot_posts(state, topic)
     assert whisper["raw"].startswith(
-        f"**triagebot draft #{draft['id']}** rejected by @mod: not this issue."
+        f"**triagebot draft #{draft.id}** rejected by @mod: not this issue."
     )
     await services.aclose()
 
@@ -81,14 +81,14 @@ async def test_flag_channel_puts_the_post_in_the_review_queue_with_the_draft(tmp
     assert _bot_posts(state, topic) == []  # nothing in the topic until approved
     [flag] = state.flags
     assert flag["flag"] == "notify_moderators" and flag["username"] == "triagebot"
-    assert f"triagebot draft #{draft['id']}" in flag["message"]
+    assert f"triagebot draft #{draft.id}" in flag["message"]
     queue = (await _as(state, "mod", "/review.json")).json()["reviewables"]
     [item] = queue
     assert item["type"] == "ReviewableFlaggedPost" and item["topic_id"] == topic
-    assert "Possibly the read-only key issue." in item["reviewable_scores"][0]["reason"]
+    assert "This matches a known issue" in item["reviewable_scores"][0]["reason"]
     assert (await _as(state, "alice", "/review.json")).status_code == 403
 
-    await queues.approve_draft(services, draft["id"], "mod")
+    await queues.approve_draft(services, draft.id, "mod")
     [reply] = _bot_posts(state, topic)
     assert reply["post_type"] == 1
     await services.aclose()

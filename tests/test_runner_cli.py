@@ -51,7 +51,7 @@ def test_queue_and_review_commands(seeded):
     drafts = _run(seeded, "review", "list", "--json")
     (draft,) = json.loads(drafts.output)
     assert draft["issue"] == SCOPES
-    assert "Possibly" in _run(seeded, "review", "show", str(draft["id"])).output
+    assert "This matches a known issue" in _run(seeded, "review", "show", str(draft["id"])).output
     rejected = _run(seeded, "review", "reject", str(draft["id"]), "--reason", "wrong issue")
     assert rejected.exit_code == 0 and "rejected" in rejected.output
     assert "No drafts." in _run(seeded, "review", "list").output

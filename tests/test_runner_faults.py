@@ -71,5 +71,5 @@ async def test_faults_end_with_everything_processed_once(tmp_path, faults):
     pms = [p for p in bot if p["archetype"] == "private_message"]
     assert len(pms) == 3  # staff hear once when it appears, then at sizes 3 and 10
     cluster = store.list_clusters("open")
-    assert len(cluster) == 1 and cluster[0]["count"] == 12
+    assert len(cluster) == 1 and cluster[0].count == 12
     store.close()

@@ -46,7 +46,7 @@ async def test_crash_after_post_landed_is_settled_without_posting_again(env):
     assert result.status == "done" and result.reconciled
     assert result.result_post_id == landed["id"]
     assert len(bot_posts(state)) == 1
-    assert store.replies_in_topic(post["topic_id"])[0]["reply_post_id"] == landed["id"]
+    assert store.replies_in_topic(post["topic_id"])[0].reply_post_id == landed["id"]
 
 
 async def test_crash_before_post_landed_posts_exactly_once(env):

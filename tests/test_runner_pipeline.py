@@ -50,12 +50,12 @@ async def test_auto_mode_replies_once_per_topic_and_issue(forum, store):
     assert replies[0]["topic_id"] == topic
     assert replies[0]["reply_to_post_number"] == 1
     intent = store.list_intents("done")[0]
-    assert replies[0]["raw"].endswith(marker(intent["id"]))
+    assert replies[0]["raw"].endswith(marker(intent.id))
     rows = store.replies_in_topic(topic)
-    assert [(r["issue"], r["reply_post_id"]) for r in rows] == [(SCOPES, replies[0]["id"])]
+    assert [(r.issue, r.reply_post_id) for r in rows] == [(SCOPES, replies[0]["id"])]
     audit = store.list_decisions()
-    assert {d["action"] for d in audit} == {"reply", "skip"}
-    assert all(d["mode"] == "auto" and d["model_version"] == "fake-1" for d in audit)
+    assert {d.action for d in audit} == {"reply", "skip"}
+    assert all(d.mode == "auto" and d.model_version == "fake-1" for d in audit)
 
 
 async def test_review_mode_drafts_and_approve_posts_via_intent(forum, store):
@@ -98,7 +98,7 @@ async def test_dry_run_writes_nothing(forum, store):
     assert stats.decided == 2
     assert bot_posts(forum) == [] and forum.flags == []
     assert store.list_intents() == [] and queues.list_drafts(services) == []
-    assert {d["mode"] for d in store.list_decisions()} == {"dry-run"}
+    assert {d.mode for d in store.list_decisions()} == {"dry-run"}
 
 
 @pytest.mark.parametrize(
@@ -122,7 +122,7 @@ async def test_policy_skips(forum, store, arrange, reason):
     await _poll_all(services)
     assert bot_posts(forum) == [] or reason == "own post"
     decision = store.list_decisions()[0]
-    assert decision["action"] == "skip" and reason in decision["reasons"]
+    assert decision.action == "skip" and reason in decision.reasons
 
 
 async def test_excluded_category_and_other_bot(forum, store):
@@ -133,7 +133,7 @@ async def test_excluded_category_and_other_bot(forum, store):
     services = make_services(forum, store, excluded_categories=(cat,), bot_usernames=("otherbot",))
     await _poll_all(services)
     assert bot_posts(forum) == []
-    reasons = " ".join(d["reasons"] for d in store.list_decisions())
+    reasons = " ".join(r for d in store.list_decisions() for r in d.reasons)
     assert "excluded category" in reasons and "another bot" in reasons
 
 
@@ -159,7 +159,7 @@ async def test_human_correction_is_respected_forever(forum, store):
     await poller.poll_once(services2)
     await services2.aclose()
     assert len(bot_posts(forum)) == 1
-    assert store.replies_in_topic(topic)[0]["state"] == "removed"
+    assert store.replies_in_topic(topic)[0].state == "removed"
     fb = list(store.db.query("SELECT * FROM feedback WHERE source = 'reply'"))
     assert fb and fb[0]["verdict"] == "removed"
 

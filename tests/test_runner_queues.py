@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.discourse.models import Post, Topic
+from bot.records import Reply
 from bot.runner import clusters, followups, policy, poller, queues
 from bot.runner.pipeline import process_post
 from tests.runner_support import SCOPES, bot_posts, make_forum, make_services, make_store
@@ -53,12 +54,12 @@ def test_clusters_group_by_fingerprint_then_similarity_without_chaining(store):
     assert d.cluster_id != a.cluster_id
     assert e.cluster_id != a.cluster_id
     row = store.get_cluster(a.cluster_id)
-    assert row["count"] == 3 and row["reporters"] == '["ann", "ben"]'
+    assert row is not None and row.count == 3 and row.reporters == ("ann", "ben")
     # Notification levels: appear (1), then the configured sizes, each once.
     assert a.notify_level == 1 and b.notify_level is None and c.notify_level == 3
     # The same post twice is counted once.
     again = _add(store, "fp1", "connection reset by peer", 1)
-    assert again.cluster_id == a.cluster_id and store.get_cluster(a.cluster_id)["count"] == 3
+    assert again.cluster_id == a.cluster_id and store.get_cluster(a.cluster_id).count == 3  # type: ignore[union-attr]
 
 
 def test_similarity_bounds():
@@ -130,7 +131,7 @@ async def test_followup_once_per_change_per_topic(forum, store):
     forum.delete_post(first_reply["id"])  # noticed by the bot when it looks at the topic
     store.set_status(SCOPES, "workaround", author="maint")
     assert await followups.run_followups(services) == 1
-    assert store.replies_in_topic(t1["topic_id"])[0]["state"] == "removed"
+    assert store.replies_in_topic(t1["topic_id"])[0].state == "removed"
     # A closed topic gets no follow-up either.
     t2 = next(p["topic_id"] for p in bot_posts(forum) if p["topic_id"] != t1["topic_id"])
     forum.close_topic(t2)
@@ -176,9 +177,13 @@ def test_policy_checks():
     assert policy.skip_post(_post(category_id=7), cfg) == "excluded category"
     topic = Topic.from_json({"id": 1, "closed": True})
     assert policy.skip_topic(topic, cfg) == "topic closed"
-    assert policy.skip_answer([{"state": "corrected", "issue": "a"}], "b") is not None
-    assert policy.skip_answer([{"state": "active", "issue": "a"}], "a") is not None
-    assert policy.skip_answer([{"state": "active", "issue": "a"}], "b") is None
+    assert policy.skip_answer([_reply(1, "corrected", issue="a")], "b") is not None
+    assert policy.skip_answer([_reply(1, "active", issue="a")], "a") is not None
+    assert policy.skip_answer([_reply(1, "active", issue="a")], "b") is None
+
+
+def _reply(rid: int, state: str, *, issue: str | None = None, reply_post_id: int = 0) -> Reply:
+    return Reply(rid, 1, 10, reply_post_id or None, None, issue, "", state, "")
 
 
 def test_human_verdicts_detect_edits_and_staff_corrections():
@@ -190,9 +195,9 @@ def test_human_verdicts_detect_edits_and_staff_corrections():
     ]
     topic = Topic.from_json({"id": 1, "post_stream": {"posts": posts}})
     rows = [
-        {"id": 1, "state": "active", "reply_post_id": 11},
-        {"id": 2, "state": "active", "reply_post_id": 12},
-        {"id": 3, "state": "active", "reply_post_id": 99},
+        _reply(1, "active", reply_post_id=11),
+        _reply(2, "active", reply_post_id=12),
+        _reply(3, "active", reply_post_id=99),
     ]
     verdicts = dict(policy.human_verdicts(topic, rows, "triagebot"))
     assert verdicts == {1: "corrected", 2: "corrected", 3: "removed"}

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.replies.render import render_decision
 from bot.triage import classifier, engine
 from bot.triage.engine import Triager
 from bot.triage.types import Correction, Thread
@@ -39,7 +40,7 @@ def test_pattern_hit_replies_with_the_issue(triager: Triager) -> None:
     assert d.issue == "quota_exceeded"
     assert d.confidence >= 0.9
     assert any(r.startswith("pattern:quota_exceeded:") for r in d.reasons)
-    assert d.reply and "Add credit on the billing page" in d.reply
+    assert "Add credit on the billing page" in (render_decision(d) or "")
     assert d.error_strings[0].startswith("You exceeded your current quota")
     assert d.fingerprint and d.normalised
     assert d.is_error_report
@@ -54,7 +55,7 @@ def test_other_provider_lookalike_is_only_a_draft(triager: Triager) -> None:
     assert d.action == "review"
     assert d.issue == "quota_exceeded"
     assert any(r.startswith("lookalike:azure") for r in d.reasons)
-    assert d.reply  # the draft for staff
+    assert render_decision(d)  # the draft for staff
 
 
 def test_pattern_only_in_someone_elses_quote_is_not_evidence(triager: Triager) -> None:
@@ -75,7 +76,7 @@ def test_non_error_post_is_ignored(triager: Triager) -> None:
     )
     assert d.action == "ignore"
     assert d.issue is None
-    assert d.reply is None
+    assert d.answer is None and render_decision(d) is None
 
 
 def test_unknown_error_is_escalated_with_a_fingerprint(triager: Triager) -> None:
@@ -99,7 +100,7 @@ def test_secrets_are_flagged_and_never_echoed(triager: Triager) -> None:
         f"My key {key} gets: Error: You exceeded your current quota, please check your plan.",
     )
     assert d.secrets_found
-    assert key not in (d.reply or "")
+    assert key not in (render_decision(d) or "")
     assert all(key not in s for s in d.error_strings)
 
 
@@ -119,7 +120,7 @@ def test_corrections_read_the_whole_thread(
     # The first post too: members paste an assistant's answer before asking.
     assert seen == [("Error: You exceeded your current quota", "AI says: upgrade your plan")]
     assert d.corrections[0].correction == "No plan change is needed."
-    assert "No plan change is needed." in (d.reply or "")
+    assert "No plan change is needed." in (render_decision(d) or "")
 
 
 def test_batch_keeps_order_and_ids(triager: Triager) -> None:
@@ -314,4 +315,4 @@ def test_a_key_cut_by_the_length_limit_is_not_echoed(triager: Triager) -> None:
     assert any(s.endswith("[redacted]") for s in d.error_strings)  # the cut fragment
     for s in d.error_strings:
         assert "Zq8X" not in s
-    assert "Zq8X" not in (d.reply or "")
+    assert "Zq8X" not in (render_decision(d) or "")

@@ -52,16 +52,16 @@ def test_own_post_skips_are_counted_apart_and_can_be_left_out(store: Store) -> N
     assert store.own_posts_seen(ago(days=1)) == 1
     assert store.own_posts_seen(ago(days=7)) == 2
     rows, total = store.audit_decisions(exclude_own=True)
-    assert total == 2 and {r["post_id"] for r in rows} == {1, 2}
+    assert total == 2 and {r.post_id for r in rows} == {1, 2}
     assert store.count_own_post_decisions(action="skip") == 2
     assert store.count_own_post_decisions(action="reply") == 0
     per_day = store.decisions_per_day(ago(days=7), exclude_own=True)
-    assert sum(r["n"] for r in per_day) == 2 and {r["action"] for r in per_day} == {"reply", "skip"}
-    assert sum(r["n"] for r in store.decisions_per_day(ago(days=7))) == 4
+    assert sum(r.n for r in per_day) == 2 and {r.action for r in per_day} == {"reply", "skip"}
+    assert sum(r.n for r in store.decisions_per_day(ago(days=7))) == 4
     # The bot's own replies are never hits for an issue.
     own_post(store, 5, issue=ISSUE)
     assert store.issue_activity(ago(days=1))[ISSUE]["hits"] == 1
-    assert [r["n"] for r in store.issue_hits_per_day(ago(days=1), ISSUE)] == [1]
+    assert [r.n for r in store.issue_hits_per_day(ago(days=1), ISSUE)] == [1]
 
 
 def test_topic_titles_come_from_the_latest_decision_that_had_one(store: Store) -> None:

@@ -301,7 +301,7 @@ async def test_dismiss_cluster_through_the_runner_library(
     token = await csrf_of(client)
     r = await client.post(f"/clusters/{cid}/dismiss", data={"csrf_token": token})
     assert r.status_code == 303
-    assert store.get_cluster(cid)["status"] == "dismissed"  # type: ignore[index]
+    assert store.get_cluster(cid).status == "dismissed"  # type: ignore[union-attr]
     # Twice: a clear message, not an error page.
     r = await client.post(
         f"/clusters/{cid}/dismiss", data={"csrf_token": token}, follow_redirects=True
@@ -316,7 +316,7 @@ async def test_promote_opens_the_editor_prefilled(client: httpx.AsyncClient, sto
     assert r.status_code == 200
     assert f'name="cluster_id" value="{cid}"' in r.text
     assert 'value="WidgetError: 1 failed"' in r.text
-    assert store.get_cluster(cid)["status"] == "promoted"  # type: ignore[index]
+    assert store.get_cluster(cid).status == "promoted"  # type: ignore[union-attr]
     # Leaving the editor and coming back later prefills it again.
     again = (await client.get(f"/clusters/{cid}/new-issue")).text
     assert 'value="WidgetError: 1 failed"' in again
@@ -368,13 +368,13 @@ async def test_review_queue_shows_post_reason_and_rejects_with_feedback(
         f"/drafts/{did}/reject", data={"csrf_token": token, "reason": ""}, follow_redirects=True
     )
     assert "say why the draft is wrong" in r.text
-    assert store.get_draft(did)["status"] == "pending"  # type: ignore[index]
+    assert store.get_draft(did).status == "pending"  # type: ignore[union-attr]
     r = await client.post(
         f"/drafts/{did}/reject", data={"csrf_token": token, "reason": "wrong issue"}
     )
     assert r.status_code == 303
     row = store.get_draft(did)
-    assert row["status"] == "rejected" and row["decided_by"] == "alice"  # type: ignore[index]
+    assert row is not None and row.status == "rejected" and row.decided_by == "alice"
     feedback = list(store.db.query("SELECT * FROM feedback WHERE source = 'draft'"))
     assert feedback[0]["reason"] == "wrong issue" and "Post text" in feedback[0]["text"]
     assert "wrong issue" in (await client.get("/drafts", params={"status": "rejected"})).text
@@ -494,7 +494,7 @@ async def test_saving_a_promoted_cluster_under_another_slug_follows_it(
     assert proposed and proposed.group(1) != "better_slug"
     form = editor_form(token, slug="better_slug", title="Renamed", cluster_id=str(cid))
     r = await client.post("/issues/new", data=form, follow_redirects=True)
-    assert store.get_cluster(cid)["linked_slug"] == "better_slug"  # type: ignore[index]
+    assert store.get_cluster(cid).linked_slug == "better_slug"  # type: ignore[union-attr]
     # No forum here (the client factory fails): the entry is saved and the page says so.
     assert "better_slug created." in r.text
     assert "1 could not be answered now" in r.text
@@ -502,7 +502,7 @@ async def test_saving_a_promoted_cluster_under_another_slug_follows_it(
     form = editor_form(token, slug="third_slug", title="Again", cluster_id=str(cid))
     r = await client.post("/issues/new", data=form, follow_redirects=True)
     assert "belongs to better_slug" in r.text
-    assert store.get_cluster(cid)["linked_slug"] == "better_slug"  # type: ignore[index]
+    assert store.get_cluster(cid).linked_slug == "better_slug"  # type: ignore[union-attr]
     # The retry button on the promoted list tries again (and fails the same way here).
     r = await client.post(
         f"/clusters/{cid}/answer", data={"csrf_token": token}, follow_redirects=True

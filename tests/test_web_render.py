@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.records import DayCount
 from bot.web.charts import last_days, per_day, trend
 from bot.web.markdown import render_markdown
 from bot.web.reasons import humanise
@@ -117,10 +118,10 @@ def test_trend_stacks_series_per_day_and_scales_to_the_busiest_day() -> None:
     days = last_days(datetime(2026, 3, 10, tzinfo=UTC), 3)
     assert days == ["2026-03-08", "2026-03-09", "2026-03-10"]
     rows = [
-        {"day": "2026-03-08", "n": 1},
-        {"day": "2026-03-10", "n": 2},
-        {"day": "2026-03-10", "n": 1},
-        {"day": "2026-02-01", "n": 9},  # outside the window
+        DayCount("2026-03-08", "reply", 1),
+        DayCount("2026-03-10", "reply", 2),
+        DayCount("2026-03-10", "review", 1),
+        DayCount("2026-02-01", "reply", 9),  # outside the window
     ]
     assert per_day(rows, days) == [1, 0, 3]
     chart = trend({"reply": [1, 0, 2], "review": [0, 0, 2]}, days, label="x", w=300, h=130)

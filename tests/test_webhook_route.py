@@ -126,7 +126,7 @@ async def test_private_message_and_whisper_webhooks_are_recorded_not_answered(en
     await _post(app, wh, headers)
     await worker.drain()
     await services.aclose()
-    reasons = {d["post_id"]: d["reasons"] for d in store.list_decisions()}
+    reasons = {d.post_id: d.reasons for d in store.list_decisions()}
     assert "private message" in reasons[9001] and "whisper" in reasons[9002]
     assert state.posts_by("triagebot") == []
 

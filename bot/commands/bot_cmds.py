@@ -10,7 +10,7 @@ import signal
 import socket
 import sys
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from bot.runner.services import Services
 
 
-def _configure(app: AppContext, **overrides: object) -> Config:
+def _configure(app: AppContext, **overrides: Any) -> Config:
     values = {k: v for k, v in overrides.items() if v is not None}
     return dataclasses.replace(app.config, **values) if values else app.config
 

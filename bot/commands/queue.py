@@ -119,7 +119,8 @@ def queue_link(app: AppContext, cluster_id: int, slug: str, author: str | None) 
     )
     click.echo(
         f"Cluster #{cluster_id} linked to {slug}: {result.answered} answered, "
-        f"{result.skipped} skipped."
+        f"{result.skipped} skipped"
+        + (f", {result.failed} could not be answered now." if result.failed else ".")
     )
     for line in result.details:
         click.echo(f"  {line}")

@@ -184,8 +184,8 @@ def eval_cmd(
     if decisions_path:
         with open(decisions_path, "w", encoding="utf-8") as out:
             for row, d in zip(rows, decisions, strict=True):
-                line = {**d.to_json(), "label": row.label, "reasons": list(d.reasons)}
-                line.pop("reply", None)
+                line = {**d.to_json(reply=None), "label": row.label, "reasons": list(d.reasons)}
+                line.pop("reply")  # the figures need no reply text
                 out.write(json.dumps(line, ensure_ascii=False) + "\n")
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))

@@ -58,7 +58,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Full-jitter exponential delay for retry number `attempt` (1-based)."""
-        cap = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        cap = min(self.max_delay, self.base_delay * (2.0 ** (attempt - 1)))
         return cap * (1 - self.jitter) + rng.uniform(0, cap * self.jitter)
 
     def wait_for_429(self, hint: float | None, attempt: int, rng: random.Random) -> float:
@@ -91,7 +91,8 @@ def _error_body(response: httpx.Response) -> tuple[list[str], str | None, dict[s
     errors_list = [str(e) for e in errors] if isinstance(errors, list) else []
     if isinstance(errors, str):
         errors_list = [errors]
-    extras = data.get("extras") if isinstance(data.get("extras"), dict) else {}
+    given = data.get("extras")
+    extras: dict[str, Any] = given if isinstance(given, dict) else {}
     error_type = data.get("error_type")
     return errors_list, error_type if isinstance(error_type, str) else None, extras
 

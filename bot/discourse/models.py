@@ -281,8 +281,9 @@ class WebhookEvent:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> WebhookEvent:
         """Build from a dict with header-like keys and `payload` (e.g. a stored delivery)."""
-        payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
-        post_obj = payload.get("post") if isinstance(payload, dict) else None
+        given = data.get("payload")
+        payload: dict[str, Any] = given if isinstance(given, dict) else {}
+        post_obj = payload.get("post")
         post = None
         if isinstance(post_obj, dict) and _int(post_obj.get("id")) is not None:
             post = Post.from_json(post_obj)

@@ -100,8 +100,8 @@ async def read_params(request: Request) -> dict[str, Any]:
                 params.update(data)
         elif "form" in ctype:
             form = await request.form()
-            for key, value in form.multi_items():
-                put(key, value)
+            for key, item in form.multi_items():
+                put(key, item)
     return params
 
 
@@ -202,7 +202,8 @@ async def update_post(request: Request, state: ForumState, user: UserRec | None)
     assert user is not None
     post_id = _int_param(request.path_params["post_id"], "id")
     params = await read_params(request)
-    nested = params.get("post") if isinstance(params.get("post"), dict) else {}
+    post_param = params.get("post")
+    nested = post_param if isinstance(post_param, dict) else {}
     raw = nested.get("raw", params.get("raw"))
     with state._lock:
         post = state.posts.get(post_id)

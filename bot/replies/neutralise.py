@@ -13,20 +13,20 @@ HTML, open BBCode blocks, create links or break the surrounding Markdown. Two fo
   and URL schemes are broken with a zero-width joiner (Discourse's mention and
   hashtag rules run on text after escapes, so a backslash alone is not enough).
 
-Both redact secrets first and collapse the text to one line: a quote never needs
-more, and a newline would let text escape the block it sits in.
+Both redact secrets first and collapse the text to one line (`clean_quote`, shared
+with the triage layer in `bot.triage.plaintext`): a quote never needs more, and a
+newline would let text escape the block it sits in.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 
-from bot.triage.secrets import redact
+from bot.triage.plaintext import DEFAULT_MAX_CHARS, clean_quote, one_line, shorten
+
+__all__ = ["ZWJ", "clean_quote", "code_span", "neutralise", "one_line", "plain_title", "shorten"]
 
 ZWJ = "\u200d"
-DEFAULT_MAX_CHARS = 300
-ELLIPSIS = "…"
 
 # Discourse linkifies bare domains for these TLDs (markdown_linkify_tlds default).
 _LINKIFY_TLDS = "com|net|org|io|onebox|co|tv|ru|cn|us|uk|me|de|fr|fi|gov"
@@ -39,37 +39,6 @@ _WWW = re.compile(r"(?i)\bwww\.")
 _MD_PUNCT = set("\\`*_[]|~")
 _LINE_START = re.compile(r"^(?:[-+=>]|\d{1,9}[.)])")
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-
-
-def one_line(text: str) -> str:
-    """Collapse whitespace and drop control and formatting characters."""
-    if text.isascii() and text.isprintable():
-        return " ".join(text.split())  # nothing to drop: the loop below would keep every char
-    cleaned = []
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"):
-            # Control, format (bidi overrides, zero-width), separators, private use
-            cleaned.append(" " if ch in "\t\n\r\x0b\x0c\u2028\u2029\x85" else "")
-        else:
-            cleaned.append(ch)
-    return " ".join("".join(cleaned).split())
-
-
-def shorten(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
-    """Cut at a word boundary and mark the cut with an ellipsis."""
-    if len(text) <= max_chars:
-        return text
-    cut = text[: max(1, max_chars - 1)]
-    space = cut.rfind(" ")
-    if space > max_chars // 2:
-        cut = cut[:space]
-    return cut.rstrip() + ELLIPSIS
-
-
-def clean_quote(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
-    """Redacted, single-line, shortened plain text: the raw material of any quote."""
-    return shorten(one_line(redact(text)), max_chars)
 
 
 def neutralise(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:

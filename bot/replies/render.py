@@ -20,9 +20,10 @@ from urllib.parse import urlsplit
 import jinja2
 
 from bot.known_issues import KnownIssue
-from bot.replies.neutralise import ZWJ, code_span, neutralise, one_line, plain_title, shorten
+from bot.replies.neutralise import ZWJ, code_span, neutralise, plain_title
+from bot.triage.plaintext import BOT_SIGNATURE, FENCE_RE, is_bot_text, one_line, shorten
 from bot.triage.secrets import KIND_LABELS, redact
-from bot.triage.types import Correction
+from bot.triage.types import MAX_CORRECTIONS, Answer, Correction, Decision
 
 __all__ = [
     "BOT_SIGNATURE",
@@ -30,8 +31,10 @@ __all__ = [
     "EscalationSummary",
     "MAX_REPLY_CHARS",
     "STATUS_LABELS",
+    "decision_json",
     "is_bot_text",
     "neutralise",
+    "render_decision",
     "render_escalation",
     "render_followup",
     "render_reply",
@@ -45,7 +48,6 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 # small fraction of that, so longer parts are cut well before the forum would refuse.
 MAX_REPLY_CHARS = 4000
 DISCOURSE_MAX_POST_CHARS = 32000
-MAX_CORRECTIONS = 3
 SUMMARY_CHARS = 240
 WORKAROUND_CHARS = 1500
 
@@ -58,15 +60,8 @@ STATUS_LABELS: dict[str, str] = {
     "expected_behaviour": "expected behaviour",
 }
 
-# The footer opens with this signature; advice detection uses it to recognise the
-# bot's own posts (and members quoting them) so it never "corrects" itself.
-BOT_SIGNATURE = "🤖 Triage bot"
-_BOT_TEXT_RE = re.compile(r"(?:🤖|:robot:)\s*Triage bot", re.IGNORECASE)
-
-
-def is_bot_text(text: str) -> bool:
-    """True when `text` carries the bot's signature (its own post or a quote of one)."""
-    return bool(_BOT_TEXT_RE.search(text))
+# The footer opens with BOT_SIGNATURE; advice detection uses it (`is_bot_text`) to
+# recognise the bot's own posts (and members quoting them) so it never "corrects" itself.
 
 
 @dataclass(frozen=True)
@@ -95,7 +90,6 @@ class EscalationSummary:
 
 # --- filters ---------------------------------------------------------------------------
 
-_FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 # Mentions and hashtags start after a non-word character; e-mail addresses stay intact.
 _MENTION_RE = re.compile(r"(?:(?<!\w)@|(?<![\w/&])#)(?=\w)", re.UNICODE)
 _QUOTE_PREFIX_RE = re.compile(r"^(\s*(?:>\s?)*)")
@@ -174,7 +168,7 @@ def safe_markdown(text: str, max_chars: int | None = None) -> str:
     lines: list[str] = []
     fence: str | None = None
     for line in text.splitlines():
-        opening = _FENCE_RE.match(line)
+        opening = FENCE_RE.match(line)
         if fence is not None:
             lines.append(line)
             if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
@@ -415,6 +409,38 @@ def render_reply(
             workaround_chars //= 2
         else:
             return shorten(text, MAX_REPLY_CHARS - 1)
+
+
+# Posts are grouped because the same error strings recur: identical answers (the entry,
+# the quoted error, the corrections) reuse the rendered text.
+REPLY_CACHE = 2048
+
+
+def render_decision(decision: Decision) -> str | None:
+    """The reply (or review draft) a triage decision calls for; None when it says nothing."""
+    if decision.answer is None:
+        return None
+    return _answer_text(decision.answer, decision.corrections)
+
+
+@lru_cache(maxsize=REPLY_CACHE)
+def _answer_text(answer: Answer, corrections: tuple[Correction, ...]) -> str:
+    return render_reply(
+        answer.issue,
+        error_string=answer.error_string,
+        corrections=corrections,
+        secret_kinds=answer.secret_kinds,
+    )
+
+
+def clear_reply_cache() -> None:
+    """Forget rendered answers (for cold-start measurements; the text never depends on it)."""
+    _answer_text.cache_clear()
+
+
+def decision_json(decision: Decision) -> dict[str, object]:
+    """One line of the batch contract (DESIGN.md): the decision with its reply rendered."""
+    return decision.to_json(render_decision(decision))
 
 
 def _trim_issue(issue: KnownIssue, workaround_chars: int) -> KnownIssue:

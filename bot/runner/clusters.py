@@ -67,18 +67,18 @@ def assign_report(
     """Add one report (call inside the decision's transaction)."""
     existing = store.cluster_report_for_post(post_id)
     if existing is not None:
-        row = store.get_cluster(existing["cluster_id"])
-        count = row["count"] if row else 0
-        return Assignment(existing["cluster_id"], False, count, None)
+        row = store.get_cluster(existing.cluster_id)
+        count = row.count if row else 0
+        return Assignment(existing.cluster_id, False, count, None)
     key = normalised or error_string or title
     open_rows = store.list_clusters("open")
     chosen = None
     if fingerprint:
-        chosen = next((r for r in open_rows if r["fingerprint"] == fingerprint), None)
+        chosen = next((r for r in open_rows if r.fingerprint == fingerprint), None)
     if chosen is None and key:
         best, best_score = None, threshold
         for row in open_rows:
-            score = similarity(key, row["normalised"] or row["title"] or "")
+            score = similarity(key, row.normalised or row.title)
             if score >= best_score:
                 best, best_score = row, score
         chosen = best
@@ -98,14 +98,14 @@ def assign_report(
         )
         chosen = store.get_cluster(cluster_id)
         assert chosen is not None
-    reporters = json.loads(chosen["reporters"] or "[]")
+    reporters = list(chosen.reporters)
     if username not in reporters:
         reporters.append(username)
-    count = (chosen["count"] or 0) + 1
-    store.update_cluster(chosen["id"], count=count, reporters=json.dumps(reporters), last_seen=now)
+    count = chosen.count + 1
+    store.update_cluster(chosen.id, count=count, reporters=json.dumps(reporters), last_seen=now)
     store.add_cluster_report(
         {
-            "cluster_id": chosen["id"],
+            "cluster_id": chosen.id,
             "post_id": post_id,
             "topic_id": topic_id,
             "username": username,
@@ -116,4 +116,4 @@ def assign_report(
     )
     # Levels crossed by this one report: each is announced once, never per post.
     crossed = [lv for lv in notify_levels(sizes) if count - 1 < lv <= count]
-    return Assignment(chosen["id"], created, count, crossed[0] if crossed else None)
+    return Assignment(chosen.id, created, count, crossed[0] if crossed else None)

@@ -106,7 +106,7 @@ def collect(
         posts = state.topic_posts(topic_id)
         first = posts[0]
         decisions = store.list_decisions(post_id=first["id"], limit=1)
-        d = decisions[0] if decisions else {}
+        d = decisions[0] if decisions else None
         bot = [p["raw"] for p in posts if p["username"] == services.config.api_username]
         results.append(
             ThreadResult(
@@ -114,10 +114,10 @@ def collect(
                 title=row["title"],
                 topic_id=topic_id,
                 author=first["username"],
-                action=d.get("action", "?"),
-                issue=d.get("issue"),
-                confidence=float(d.get("confidence") or 0.0),
-                reasons=json.loads(d.get("reasons") or "[]"),
+                action=d.action if d else "?",
+                issue=d.issue if d else None,
+                confidence=d.confidence if d else 0.0,
+                reasons=list(d.reasons) if d else [],
                 bot_posts=bot,
             )
         )

@@ -11,13 +11,14 @@ are done.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import yaml
 
 from bot.discourse.errors import NotFound
+from bot.records import Reply
 from bot.runner import policy, texts
 from bot.runner.intents import execute_intent
+from bot.runner.pipeline import refresh_human_verdicts
 from bot.runner.services import Services
 
 CURSOR_KEY = "followups.history_id"
@@ -45,21 +46,19 @@ def _hour_ago() -> str:
     return (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-async def _blocked(services: Services, reply: dict[str, Any]) -> str | None:
+async def _blocked(services: Services, reply: Reply) -> str | None:
     """Why the bot must not post in this topic now (closed, gone, corrected by a human)."""
-    from bot.runner.pipeline import refresh_human_verdicts
-
     try:
-        topic = await services.client().get_topic(reply["topic_id"])
+        topic = await services.client().get_topic(reply.topic_id)
     except NotFound:
         return "skipped: topic gone"
     reason = policy.skip_topic(topic, services.config)
     if reason:
         return f"skipped: {reason}"
     refresh_human_verdicts(services, topic)
-    for row in services.store.replies_in_topic(reply["topic_id"]):
-        if row["state"] in ("removed", "corrected"):
-            return f"skipped: reply {row['state']} by a human"
+    for row in services.store.replies_in_topic(reply.topic_id):
+        if row.state in ("removed", "corrected"):
+            return f"skipped: reply {row.state} by a human"
     return None
 
 
@@ -86,34 +85,34 @@ async def run_followups(services: Services) -> int:
                 if used >= config.followup_per_hour:
                     done = False
                     break
-                if store.has_followup(entry.id, reply["topic_id"]):
+                if store.has_followup(entry.id, reply.topic_id):
                     continue
                 blocked = await _blocked(services, reply)
                 if blocked:
                     with store.transaction():
-                        store.add_followup(entry.id, entry.slug, reply["topic_id"], blocked)
+                        store.add_followup(entry.id, entry.slug, reply.topic_id, blocked)
                     continue
                 with store.transaction():
-                    if not store.add_followup(entry.id, entry.slug, reply["topic_id"], "planned"):
+                    if not store.add_followup(entry.id, entry.slug, reply.topic_id, "planned"):
                         continue
                     raw = texts.followup(issue, changed, previous)
                     if services.mode == "auto":
                         intent_id = store.add_intent(
                             kind="followup",
-                            dedupe_key=f"followup:{entry.id}:{reply['topic_id']}",
-                            topic_id=reply["topic_id"],
-                            post_id=reply["post_id"],
+                            dedupe_key=f"followup:{entry.id}:{reply.topic_id}",
+                            topic_id=reply.topic_id,
+                            post_id=reply.post_id,
                             issue=entry.slug,
                             raw=raw,
-                            payload={"reply_to_post_number": reply["reply_post_number"]},
+                            payload={"reply_to_post_number": reply.reply_post_number},
                         )
                         if intent_id is not None:
                             planned.append(intent_id)
                     else:
                         store.add_draft(
                             {
-                                "post_id": reply["post_id"],
-                                "topic_id": reply["topic_id"],
+                                "post_id": reply.post_id,
+                                "topic_id": reply.topic_id,
                                 "issue": entry.slug,
                                 "confidence": 1.0,
                                 "raw": raw,

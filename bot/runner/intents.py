@@ -13,13 +13,13 @@ without posting again.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.discourse.errors import DiscourseError, NotFound
+from bot.records import Intent
 from bot.runner.services import ForumClient, Services
 
 log = logging.getLogger(__name__)
@@ -31,9 +31,9 @@ DEFINITE_FAILURES = (400, 403, 404, 409, 422)
 MEMO_SAFE = 100.0
 
 
-def _age(intent: dict[str, Any]) -> float:
+def _age(intent: Intent) -> float:
     try:
-        stamp = datetime.strptime(intent["updated_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+        stamp = datetime.strptime(intent.updated_at, "%Y-%m-%dT%H:%M:%S.%fZ")
     except (TypeError, ValueError):
         return float("inf")
     return (datetime.now(UTC) - stamp.replace(tzinfo=UTC)).total_seconds()
@@ -56,32 +56,24 @@ class IntentResult:
     reconciled: bool = False  # settled by finding the post after a crash
 
 
-def payload_of(intent: dict[str, Any]) -> dict[str, Any]:
-    try:
-        data = json.loads(intent.get("payload") or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _settle(services: Services, intent: dict[str, Any], post: Any | None) -> None:
+def _settle(services: Services, intent: Intent, post: Any | None) -> None:
     """Mark done and apply the side effects, atomically."""
     store = services.store
-    payload = payload_of(intent)
+    payload = intent.payload
     post_id = getattr(post, "id", None)
     with store.transaction():
-        current = store.get_intent(intent["id"])
-        if current is None or current["status"] != "pending":
+        current = store.get_intent(intent.id)
+        if current is None or current.status != "pending":
             return
-        store.update_intent(intent["id"], status="done", result_post_id=post_id, error="")
-        if intent["kind"] in ("reply", "notice"):
+        store.update_intent(intent.id, status="done", result_post_id=post_id, error="")
+        if intent.kind in ("reply", "notice"):
             store.add_reply(
                 {
-                    "topic_id": intent["topic_id"],
-                    "post_id": intent["post_id"],
+                    "topic_id": intent.topic_id,
+                    "post_id": intent.post_id,
                     "reply_post_id": post_id,
                     "reply_post_number": getattr(post, "post_number", None),
-                    "issue": intent["issue"] or "",
+                    "issue": intent.issue or "",
                     "issue_updated_at": payload.get("issue_updated_at", ""),
                 }
             )
@@ -89,7 +81,7 @@ def _settle(services: Services, intent: dict[str, Any], post: Any | None) -> Non
             store.update_draft(int(payload["draft_id"]), reply_post_id=post_id)
         if payload.get("cluster_id") and payload.get("level"):
             row = store.get_cluster(int(payload["cluster_id"]))
-            if row is not None and (row["notified_size"] or 0) < int(payload["level"]):
+            if row is not None and row.notified_size < int(payload["level"]):
                 store.update_cluster(int(payload["cluster_id"]), notified_size=payload["level"])
 
 
@@ -101,27 +93,27 @@ async def _find_in_topic(client: ForumClient, topic_id: int, mark: str, bot: str
     return None
 
 
-async def _landed(services: Services, intent: dict[str, Any]) -> tuple[bool, Any | None]:
+async def _landed(services: Services, intent: Intent) -> tuple[bool, Any | None]:
     """Whether we could check, and the post if an earlier attempt landed."""
     client = services.client()
     bot = services.config.api_username
-    if intent["kind"] in (*REPLY_KINDS, "whisper"):
-        return True, await _find_in_topic(client, intent["topic_id"], marker(intent["id"]), bot)
+    if intent.kind in (*REPLY_KINDS, "whisper"):
+        return True, await _find_in_topic(client, intent.topic_id, marker(intent.id), bot)
     return False, None  # flags: re-flagging is rejected by the forum, handled on the call
 
 
-async def _call(services: Services, intent: dict[str, Any]) -> Any | None:
+async def _call(services: Services, intent: Intent) -> Any | None:
     client = services.client()
-    payload = payload_of(intent)
-    raw = with_marker(intent["raw"] or "", intent["id"])
-    kind = intent["kind"]
+    payload = intent.payload
+    raw = with_marker(intent.raw, intent.id)
+    kind = intent.kind
     if kind in REPLY_KINDS:
         return await client.create_post(
-            intent["topic_id"], raw, reply_to_post_number=payload.get("reply_to_post_number")
+            intent.topic_id, raw, reply_to_post_number=payload.get("reply_to_post_number")
         )
     if kind == "whisper":
         return await client.create_post(
-            intent["topic_id"],
+            intent.topic_id,
             raw,
             reply_to_post_number=payload.get("reply_to_post_number"),
             whisper=True,
@@ -134,11 +126,9 @@ async def _call(services: Services, intent: dict[str, Any]) -> Any | None:
         return await client.create_topic(payload["title"], raw, payload.get("category") or None)
     if kind == "edit":  # the bot's own post (a draft's whisper once staff decided)
         # Guarded by the text it was read with: a moderator's edit meanwhile is kept.
-        return await client.revise_post(
-            intent["post_id"], lambda _post: raw, edit_reason="triagebot"
-        )
+        return await client.revise_post(intent.post_id, lambda _post: raw, edit_reason="triagebot")
     if kind == "flag":
-        await client.flag_post(intent["post_id"], "notify_moderators", intent["raw"] or None)
+        await client.flag_post(intent.post_id, "notify_moderators", intent.raw or None)
         return None
     raise ValueError(f"unknown intent kind {kind!r}")
 
@@ -154,11 +144,11 @@ async def _execute(services: Services, intent_id: int) -> IntentResult:
     intent = store.get_intent(intent_id)
     if intent is None:
         raise ValueError(f"no intent {intent_id}")
-    if intent["status"] != "pending":
-        return IntentResult(intent_id, intent["status"], intent["result_post_id"])
-    if services.mode == "dry-run" and not payload_of(intent).get("approved"):
+    if intent.status != "pending":
+        return IntentResult(intent_id, intent.status, intent.result_post_id)
+    if services.mode == "dry-run" and not intent.payload.get("approved"):
         return IntentResult(intent_id, "pending", error="dry-run: not executed")
-    if (intent["attempts"] or 0) > 0:
+    if intent.attempts > 0:
         try:
             checked, post = await _landed(services, intent)
         except NotFound:
@@ -171,7 +161,7 @@ async def _execute(services: Services, intent_id: int) -> IntentResult:
             log.info("intent %s: found on the forum, settled without posting again", intent_id)
             _settle(services, intent, post)
             return IntentResult(intent_id, "done", getattr(post, "id", None), reconciled=True)
-        if not checked and intent["kind"] in ("pm", "topic") and _age(intent) > MEMO_SAFE:
+        if not checked and intent.kind in ("pm", "topic") and _age(intent) > MEMO_SAFE:
             # A new topic or PM cannot be looked up through the API, but the forum
             # answers an identical create within its memo window with the earlier
             # post, so a prompt retry is safe. Later, posting again could duplicate
@@ -179,12 +169,12 @@ async def _execute(services: Services, intent_id: int) -> IntentResult:
             store.update_intent(intent_id, status="abandoned", error="delivery not verifiable")
             return IntentResult(intent_id, "abandoned", error="delivery not verifiable")
     # Write-ahead: the attempt is durable before the request leaves.
-    store.update_intent(intent_id, attempts=(intent["attempts"] or 0) + 1)
+    store.update_intent(intent_id, attempts=intent.attempts + 1)
     try:
         post = await _call(services, intent)
     except DiscourseError as exc:
         status = getattr(exc, "status", None)
-        if intent["kind"] == "flag" and status in (403, 422):
+        if intent.kind == "flag" and status in (403, 422):
             _settle(services, intent, None)  # already flagged by us
             return IntentResult(intent_id, "done")
         if status in DEFINITE_FAILURES:
@@ -207,5 +197,5 @@ async def reconcile_pending(services: Services, *, min_age: float = 0.0) -> list
     for intent in services.store.pending_intents():
         if min_age and _age(intent) < min_age:
             continue
-        results.append(await execute_intent(services, intent["id"]))
+        results.append(await execute_intent(services, intent.id))
     return results

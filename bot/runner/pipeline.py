@@ -18,10 +18,11 @@ from typing import Any
 
 from bot.discourse.errors import NotFound
 from bot.discourse.models import Post, Topic
+from bot.replies.render import render_decision
 from bot.runner import clusters, policy, texts
 from bot.runner.intents import REPLY_KINDS, execute_intent
 from bot.runner.services import Services
-from bot.store import Store, utcnow
+from bot.store import Store
 from bot.triage.types import Decision, Thread
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ def _decision_row(
     }
 
 
-def _record(
+def record_decision(
     services: Services,
     post: Post,
     decision: Decision | None,
@@ -139,12 +140,12 @@ def refresh_human_verdicts(services: Services, topic: Topic) -> None:
     with store.transaction():
         for reply_id, state in verdicts:
             store.set_reply_state(reply_id, state)
-            row = next(r for r in rows if r["id"] == reply_id)
+            row = next(r for r in rows if r.id == reply_id)
             store.add_feedback(
                 source="reply",
                 ref_id=reply_id,
-                text=store.decision_text_for_post(row["post_id"]) or "",
-                predicted_issue=row["issue"] or None,
+                text=store.decision_text_for_post(row.post_id) or "",
+                predicted_issue=row.issue or None,
                 correct_issue=None,
                 verdict=state,
                 reason="a human changed or removed the bot's reply",
@@ -202,7 +203,7 @@ def plan_reply(
             if intent_id is None:
                 return "skip", ["already answered this issue in this topic"], []
             return "reply", ["reply planned"], [intent_id]
-    if any(d["topic_id"] == topic_id and d["issue"] == issue for d in store.list_drafts("pending")):
+    if any(d.topic_id == topic_id and d.issue == issue for d in store.list_drafts("pending")):
         return "skip", ["a draft for this issue in this topic is already waiting"], []
     reason = reason or ("review mode" if services.mode == "review" else "grey zone")
     draft_id = store.add_draft(
@@ -217,23 +218,6 @@ def plan_reply(
     )
     channel = _plan_review_channel(services, store, post, draft_id, raw, reason)
     return "review", ["drafted for review", *channel[0]], channel[1]
-
-
-def plan_review_settled(
-    store: Store, draft_id: int, verdict: str, author: str, reason: str = ""
-) -> int | None:
-    """Rewrite the draft's whisper (when there is one) to say what staff decided."""
-    whisper = store.intent_by_key(f"whisper:draft:{draft_id}")
-    if whisper is None or whisper["status"] != "done" or not whisper["result_post_id"]:
-        return None
-    return store.add_intent(
-        kind="edit",
-        dedupe_key=f"whisper:settled:{draft_id}",
-        topic_id=whisper["topic_id"],
-        post_id=whisper["result_post_id"],
-        issue=None,
-        raw=texts.review_settled(draft_id, verdict, author, reason),
-    )
 
 
 def _plan_review_channel(
@@ -322,7 +306,8 @@ def _plan_escalation(
     reasons = [f"cluster {assignment.cluster_id} ({texts.plural(assignment.count, 'report')})"]
     if assignment.notify_level is None or services.mode == "dry-run":
         return reasons, []
-    cluster = store.get_cluster(assignment.cluster_id) or {}
+    cluster = store.get_cluster(assignment.cluster_id)
+    assert cluster is not None  # assigned in this transaction
     ttl, raw = texts.escalation(
         cluster,
         store.cluster_reports(assignment.cluster_id),
@@ -351,7 +336,7 @@ def _plan_escalation(
     return [*reasons, f"staff notified at {assignment.notify_level}"], [intent_id]
 
 
-async def _execute_all(services: Services, intent_ids: tuple[int, ...]) -> None:
+async def execute_all(services: Services, intent_ids: tuple[int, ...]) -> None:
     for intent_id in intent_ids:
         try:
             await execute_intent(services, intent_id)
@@ -366,7 +351,7 @@ async def process_post(
     async with services.lock(f"post:{post.id}:{post.version}"):
         outcome = await _process(services, post, topic)
     if execute and outcome.intent_ids:
-        await _execute_all(services, outcome.intent_ids)
+        await execute_all(services, outcome.intent_ids)
     return outcome
 
 
@@ -377,39 +362,41 @@ async def _process(services: Services, post: Post, topic: Topic | None) -> Outco
     title = post.topic_title or ""
     reason = policy.skip_post(post, config)
     if reason:
-        return _record(services, post, None, "skip", [reason], title)
+        return record_decision(services, post, None, "skip", [reason], title)
 
     with services.metrics.time_triage():
         decision = services.triager.decide(_context_thread(post, None, config.api_username))
     if decision.action == "ignore" and not decision.secrets_found:
-        return _record(services, post, decision, "ignore", [], title)
+        return record_decision(services, post, decision, "ignore", [], title)
 
     # Only now is the topic worth a request: status, human corrections, context.
     if topic is None:
         try:
             topic = await services.client().get_topic(post.topic_id or 0)
         except NotFound:  # deleted (or made private) since the post was listed
-            return _record(services, post, decision, "skip", ["topic not found"], title)
+            return record_decision(services, post, decision, "skip", ["topic not found"], title)
     title = topic.title or title
     reason = policy.skip_topic(topic, config)
     if reason:
-        return _record(services, post, decision, "skip", [reason], title)
+        return record_decision(services, post, decision, "skip", [reason], title)
     refresh_human_verdicts(services, topic)
     if len(topic.posts) > 1:
         with services.metrics.time_triage():
             decision = services.triager.decide(_context_thread(post, topic, config.api_username))
 
+    reply = render_decision(decision)
+
     def plan(store: Store, action: str) -> tuple[str, list[str], list[int]]:
         reasons: list[str] = []
         ids: list[int] = []
-        act = decision.action
-        if act in ("reply", "review") and decision.reply:
+        act: str = decision.action
+        if act in ("reply", "review") and reply:
             act, extra, new = plan_reply(
                 services,
                 store,
                 post=post,
                 issue=decision.issue,
-                raw=decision.reply,
+                raw=reply,
                 confidence=float(decision.confidence),
                 want=act,
             )
@@ -429,104 +416,4 @@ async def _process(services: Services, post: Post, topic: Topic | None) -> Outco
             ids += new
         return act, reasons, ids
 
-    return _record(services, post, decision, decision.action, [], title, plan)
-
-
-# --------------------------------------------------------------------------- staff actions
-
-
-async def answer_for_issue(
-    services: Services, *, post_id: int, topic_id: int, slug: str, author: str
-) -> str:
-    """Answer one post with a known issue chosen by staff (cluster link)."""
-    issue = services.store.get_issue(slug)
-    if issue is None:
-        return "skipped: unknown issue"
-    client = services.client()
-    post = await client.get_post(post_id)
-    topic = await client.get_topic(topic_id)
-    reason = policy.skip_topic(topic, services.config)
-    if reason:
-        return f"skipped: {reason}"
-    refresh_human_verdicts(services, topic)
-    raw = texts.issue_reply(issue)
-    with services.store.transaction():
-        act, reasons, ids = plan_reply(
-            services,
-            services.store,
-            post=post,
-            issue=slug,
-            raw=raw,
-            confidence=1.0,
-            want="reply",
-            reason=f"cluster linked by {author}",
-        )
-    await _execute_all(services, tuple(ids))
-    if act == "reply":
-        return "replied" if ids else "recorded"  # dry-run plans nothing
-    if act == "review":
-        return "drafted"
-    if act in ("skip",):
-        return f"skipped: {'; '.join(reasons)}"
-    return "recorded"
-
-
-async def post_approved_draft(services: Services, draft: Any, *, raw: str, author: str) -> int:
-    """Record the approval and the reply intent together, then post."""
-    from bot.runner.queues import QueueError
-
-    if services.mode == "dry-run":
-        raise QueueError("dry-run mode never writes to the forum; switch mode to approve")
-    store = services.store
-    key = f"reply:{draft.topic_id}:{draft.issue}" if draft.issue else f"draft:{draft.id}"
-    with store.transaction():
-        current = store.get_draft(draft.id)
-        if current is None or current["status"] != "pending":
-            raise QueueError(
-                f"draft {draft.id}: already {current['status'] if current else 'gone'}"
-            )
-        blocked = _human_block(store, draft.topic_id)
-        if blocked:
-            raise QueueError(f"draft {draft.id}: {blocked}")
-        issue_row = store.get_issue(draft.issue) if draft.issue else None
-        intent_id = store.add_intent(
-            kind="reply",
-            dedupe_key=key,
-            topic_id=draft.topic_id,
-            post_id=draft.post_id,
-            issue=draft.issue,
-            raw=raw,
-            payload={
-                "draft_id": draft.id,
-                "approved": True,
-                "issue_updated_at": issue_row.updated_at if issue_row else "",
-            },
-        )
-        if intent_id is None:
-            raise QueueError(f"draft {draft.id}: the bot already answered this issue in the topic")
-        store.update_draft(
-            draft.id, status="approved", decided_by=author, decided_at=utcnow(), raw=raw
-        )
-        settled_id = plan_review_settled(store, draft.id, "approved", author)
-        if raw != draft.raw:
-            store.add_feedback(
-                source="draft",
-                ref_id=draft.id,
-                text=store.decision_text_for_post(draft.post_id) or "",
-                predicted_issue=draft.issue,
-                correct_issue=draft.issue,
-                verdict="edited",
-                reason="",
-                author=author,
-            )
-    await execute_intent(services, intent_id)
-    if settled_id is not None:
-        await execute_intent(services, settled_id)
-    return intent_id
-
-
-def _human_block(store: Store, topic_id: int) -> str | None:
-    for reply in store.replies_in_topic(topic_id):
-        if reply.get("state") in ("removed", "corrected"):
-            return f"a human {reply['state']} the bot's reply in this topic"
-    return None
+    return record_decision(services, post, decision, decision.action, [], title, plan)

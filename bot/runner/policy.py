@@ -8,10 +8,10 @@ testable without a forum or a database.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from bot.config import Config
 from bot.discourse.models import Post, Topic
+from bot.records import Reply
 
 
 def skip_post(post: Post, config: Config) -> str | None:
@@ -56,13 +56,13 @@ def skip_topic(topic: Topic, config: Config) -> str | None:
     return None
 
 
-def skip_answer(replies_in_topic: Sequence[dict[str, Any]], issue: str | None) -> str | None:
+def skip_answer(replies_in_topic: Sequence[Reply], issue: str | None) -> str | None:
     """Checks on what the bot already did in the topic."""
     for reply in replies_in_topic:
-        if reply.get("state") in ("removed", "corrected"):
-            return f"a human {reply['state']} the bot's reply in this topic"
+        if reply.state in ("removed", "corrected"):
+            return f"a human {reply.state} the bot's reply in this topic"
     for reply in replies_in_topic:
-        if issue and reply.get("issue") == issue:
+        if issue and reply.issue == issue:
             return "already answered this issue in this topic"
     return None
 
@@ -72,7 +72,7 @@ def over_hourly_limit(posts_last_hour: int, config: Config) -> bool:
 
 
 def human_verdicts(
-    topic: Topic, bot_replies: Sequence[dict[str, Any]], bot_username: str
+    topic: Topic, bot_replies: Sequence[Reply], bot_username: str
 ) -> list[tuple[int, str]]:
     """(reply row id, new state) for bot replies a human removed or corrected.
 
@@ -83,14 +83,14 @@ def human_verdicts(
     by_id = {p.id: p for p in topic.posts}
     out: list[tuple[int, str]] = []
     for reply in bot_replies:
-        if reply.get("state") != "active" or not reply.get("reply_post_id"):
+        if reply.state != "active" or not reply.reply_post_id:
             continue
-        post = by_id.get(reply["reply_post_id"])
+        post = by_id.get(reply.reply_post_id)
         if post is None or post.is_deleted or post.hidden:
-            out.append((reply["id"], "removed"))
+            out.append((reply.id, "removed"))
             continue
         if post.version > 1:
-            out.append((reply["id"], "corrected"))
+            out.append((reply.id, "corrected"))
             continue
         for other in topic.posts:
             if (
@@ -99,6 +99,6 @@ def human_verdicts(
                 and other.staff
                 and other.username.lower() != bot_username.lower()
             ):
-                out.append((reply["id"], "corrected"))
+                out.append((reply.id, "corrected"))
                 break
     return out

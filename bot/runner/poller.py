@@ -26,8 +26,8 @@ from bot.discourse.models import Post
 from bot.errors import UserError
 from bot.runner.followups import run_followups
 from bot.runner.intents import reconcile_pending
-from bot.runner.pipeline import Outcome, process_post
-from bot.runner.services import Services
+from bot.runner.pipeline import Outcome, process_post, record_decision
+from bot.runner.services import Services, issues_version
 
 log = logging.getLogger(__name__)
 CURSOR_KEY = "poll.cursor"
@@ -212,9 +212,9 @@ async def poll_once(
 
 
 def _record_error(services: Services, post: Post, exc: Exception) -> bool:
-    from bot.runner.pipeline import _record
-
-    outcome = _record(services, post, None, "skip", [f"error: {exc}"[:300]], post.topic_title or "")
+    outcome = record_decision(
+        services, post, None, "skip", [f"error: {exc}"[:300]], post.topic_title or ""
+    )
     return outcome.status in ("decided", "seen")
 
 
@@ -261,8 +261,6 @@ async def run_loop(
 
 async def reload_triager_if_issues_changed(services: Services) -> bool:
     """Pick up maintainers' edits: rebuild the triager when a known issue changed."""
-    from bot.runner.services import issues_version
-
     if services.triager_builder is None:
         return False
     version = issues_version(services.store)

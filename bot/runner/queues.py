@@ -9,120 +9,56 @@ path, so a crash or a double click never posts twice.
 
 from __future__ import annotations
 
-import json
+import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.errors import UserError
+from bot.records import Cluster, Draft
 from bot.runner.services import Services
+from bot.runner.staff import QueueError, answer_for_issue, plan_review_settled, post_approved_draft
 from bot.runner.texts import plural
 from bot.store import utcnow
+
+log = logging.getLogger(__name__)
 
 CLUSTER_STATUSES = ("open", "dismissed", "linked", "promoted")
 DRAFT_STATUSES = ("pending", "approved", "rejected")
 
 
-class QueueError(UserError):
-    """A staff action that cannot be done (unknown id, wrong state, bad input)."""
-
-
 @dataclass(frozen=True)
-class ClusterReport:
-    post_id: int
-    topic_id: int
-    username: str
-    title: str
-    excerpt: str
-    error_string: str
-    created_at: str
-
-
-@dataclass(frozen=True)
-class Cluster:
-    id: int
-    title: str
-    status: str
-    fingerprint: str
-    normalised: str
-    count: int
-    reporters: tuple[str, ...]
-    first_seen: str
-    last_seen: str
-    linked_slug: str | None
-    notified_size: int
-    # Filled by get_cluster only (list_clusters leaves it empty).
-    reports: tuple[ClusterReport, ...] = ()
-
-
-@dataclass(frozen=True)
-class Draft:
-    id: int
-    post_id: int
-    topic_id: int
-    issue: str | None
-    confidence: float
-    raw: str
-    reason: str
-    status: str
-    decided_by: str | None
-    decided_at: str | None
-    reject_reason: str | None
-    reply_post_id: int | None
-    created_at: str
+class Tally:
+    answered: int  # replies posted (auto) or drafted (review) for the cluster's posts
+    skipped: int  # posts the policy did not allow answering (closed topic, already answered...)
+    failed: int = 0  # posts that could not be answered now (logged)
+    details: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)
 class LinkResult:
     cluster: Cluster
-    answered: int  # replies posted (auto) or drafted (review) for the cluster's posts
-    skipped: int  # posts the policy did not allow answering (closed topic, already answered...)
+    answered: int
+    skipped: int
+    failed: int = 0
     details: tuple[str, ...] = field(default=())
 
 
 # --------------------------------------------------------------------------- clusters
 
 
-def _cluster(row: dict[str, Any], reports: list[dict[str, Any]] | None = None) -> Cluster:
-    return Cluster(
-        id=row["id"],
-        title=row["title"] or "",
-        status=row["status"],
-        fingerprint=row["fingerprint"] or "",
-        normalised=row["normalised"] or "",
-        count=row["count"] or 0,
-        reporters=tuple(json.loads(row["reporters"] or "[]")),
-        first_seen=row["first_seen"] or "",
-        last_seen=row["last_seen"] or "",
-        linked_slug=row["linked_slug"] or None,
-        notified_size=row["notified_size"] or 0,
-        reports=tuple(
-            ClusterReport(
-                post_id=r["post_id"],
-                topic_id=r["topic_id"],
-                username=r["username"] or "",
-                title=r["title"] or "",
-                excerpt=r["excerpt"] or "",
-                error_string=r["error_string"] or "",
-                created_at=r["created_at"] or "",
-            )
-            for r in (reports or [])
-        ),
-    )
-
-
 def list_clusters(services: Services, status: str | None = "open") -> list[Cluster]:
     """Clusters, largest and most recent first; `status=None` lists every status."""
     if status is not None and status not in CLUSTER_STATUSES:
         raise QueueError(f"status: must be one of {', '.join(CLUSTER_STATUSES)}")
-    return [_cluster(r) for r in services.store.list_clusters(status)]
+    return services.store.list_clusters(status)
 
 
 def get_cluster(services: Services, cluster_id: int) -> Cluster:
-    row = services.store.get_cluster(cluster_id)
-    if row is None:
+    cluster = services.store.get_cluster(cluster_id)
+    if cluster is None:
         raise QueueError(f"cluster {cluster_id}: no such cluster")
-    return _cluster(row, services.store.cluster_reports(cluster_id))
+    return replace(cluster, reports=tuple(services.store.cluster_reports(cluster_id)))
 
 
 def _open_cluster(services: Services, cluster_id: int) -> Cluster:
@@ -156,8 +92,6 @@ async def link_cluster(services: Services, cluster_id: int, slug: str, author: s
     Each post goes through the normal action path (policy, mode, intents), so
     `auto` mode replies, `review` mode drafts and `dry-run` only records.
     """
-    from bot.runner.pipeline import answer_for_issue
-
     cluster = _open_cluster(services, cluster_id)
     issue = services.store.get_issue(slug)
     if issue is None:
@@ -174,23 +108,44 @@ async def link_cluster(services: Services, cluster_id: int, slug: str, author: s
             reason="",
             author=author,
         )
-    answered = skipped = 0
+    tally = await answer_cluster(services, cluster_id, slug, author)
+    return LinkResult(
+        cluster=get_cluster(services, cluster_id),
+        answered=tally.answered,
+        skipped=tally.skipped,
+        failed=tally.failed,
+        details=tally.details,
+    )
+
+
+async def answer_cluster(services: Services, cluster_id: int, slug: str, author: str) -> Tally:
+    """Answer each of a cluster's reports with `slug` through the normal action path.
+
+    A post that cannot be answered now (an unreachable forum, a deleted post) is counted
+    and logged, not raised: the cluster is already linked or promoted, and the staff can
+    answer the rest again later (topics already answered are skipped).
+    """
+    answered = skipped = failed = 0
     details: list[str] = []
-    for report in cluster.reports:
-        outcome = await answer_for_issue(
-            services, post_id=report.post_id, topic_id=report.topic_id, slug=slug, author=author
-        )
-        details.append(f"post {report.post_id}: {outcome}")
+    for report in services.store.cluster_reports(cluster_id):
+        post_id = report.post_id
+        try:
+            outcome = await answer_for_issue(
+                services, post_id=post_id, topic_id=report.topic_id, slug=slug, author=author
+            )
+        except UserError as exc:
+            outcome = str(exc)
+        except Exception:  # one unreachable post must not lose the others
+            log.exception("answering post %s for %s failed", post_id, slug)
+            failed += 1
+            details.append(f"post {post_id}: failed (see the log)")
+            continue
+        details.append(f"post {post_id}: {outcome}")
         if outcome in ("replied", "drafted", "recorded"):
             answered += 1
         else:
             skipped += 1
-    return LinkResult(
-        cluster=get_cluster(services, cluster_id),
-        answered=answered,
-        skipped=skipped,
-        details=tuple(details),
-    )
+    return Tally(answered, skipped, failed, tuple(details))
 
 
 def _slugify(text: str) -> str:
@@ -264,36 +219,18 @@ def promote_cluster(services: Services, cluster_id: int, author: str) -> dict[st
 # --------------------------------------------------------------------------- drafts
 
 
-def _draft(row: dict[str, Any]) -> Draft:
-    return Draft(
-        id=row["id"],
-        post_id=row["post_id"],
-        topic_id=row["topic_id"],
-        issue=row["issue"] or None,
-        confidence=float(row["confidence"] or 0.0),
-        raw=row["raw"] or "",
-        reason=row["reason"] or "",
-        status=row["status"],
-        decided_by=row["decided_by"] or None,
-        decided_at=row["decided_at"] or None,
-        reject_reason=row["reject_reason"] or None,
-        reply_post_id=row["reply_post_id"] or None,
-        created_at=row["created_at"] or "",
-    )
-
-
 def list_drafts(services: Services, status: str | None = "pending") -> list[Draft]:
     """Drafts, oldest first (the order staff should work them); `None` lists all."""
     if status is not None and status not in DRAFT_STATUSES:
         raise QueueError(f"status: must be one of {', '.join(DRAFT_STATUSES)}")
-    return [_draft(r) for r in services.store.list_drafts(status)]
+    return services.store.list_drafts(status)
 
 
 def get_draft(services: Services, draft_id: int) -> Draft:
     row = services.store.get_draft(draft_id)
     if row is None:
         raise QueueError(f"draft {draft_id}: no such draft")
-    return _draft(row)
+    return row
 
 
 def _pending_draft(services: Services, draft_id: int) -> Draft:
@@ -311,8 +248,6 @@ async def approve_draft(
     Approval is a human decision, so it posts whatever the configured mode,
     except `dry-run`, which never writes to the forum.
     """
-    from bot.runner.pipeline import post_approved_draft
-
     draft = _pending_draft(services, draft_id)
     raw = draft.raw if edited_raw is None else edited_raw
     if not raw.strip():
@@ -334,8 +269,6 @@ def reject_draft(
     `wrong_correction`: the draft corrected advice that was right; its corrected
     claims are recorded on the entry so that they are never corrected again.
     """
-    from bot.runner.pipeline import plan_review_settled
-
     draft = _pending_draft(services, draft_id)
     if not reason.strip():
         raise QueueError("reason: say why the draft is wrong (it becomes training feedback)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -30,6 +30,8 @@ class ForumClient(Protocol):
 
     async def latest_posts(self, before: int | None = None) -> list[Any]: ...
 
+    def posts_since(self, after_id: int, *, max_pages: int | None = None) -> AsyncIterator[Any]: ...
+
     async def get_topic(self, topic_id: int) -> Any: ...
 
     async def get_post(self, post_id: int) -> Any: ...
@@ -44,14 +46,24 @@ class ForumClient(Protocol):
     ) -> Any: ...
 
     async def send_private_message(
-        self, title: str, raw: str, target_recipients: str | list[str]
+        self, title: str, raw: str, target_recipients: Sequence[str]
     ) -> Any: ...
 
-    async def create_topic(self, title: str, raw: str, category: int | None = None) -> Any: ...
+    async def create_topic(
+        self, title: str, raw: str, category_id: int | None = None, tags: Sequence[str] = ()
+    ) -> Any: ...
 
-    async def flag_post(self, post_id: int, flag: str, message: str = "") -> Any: ...
+    async def flag_post(
+        self, post_id: int, flag: str = "notify_moderators", message: str | None = None
+    ) -> Any: ...
 
-    async def edit_post(self, post_id: int, raw: str, edit_reason: str | None = None) -> Any: ...
+    async def revise_post(
+        self,
+        post_id: int,
+        revise: Callable[[Any], str | None],
+        *,
+        edit_reason: str | None = None,
+    ) -> Any: ...
 
     async def aclose(self) -> None: ...
 

@@ -1,18 +1,24 @@
-"""Forum texts the runner writes itself when no template module is available.
+"""The texts the runner posts, from its own records.
 
-`bot.replies.render` owns the member-facing wording; these are plain,
-conservative fallbacks (and the staff notices), written so that nothing from a
-member's post is echoed unescaped.
+Member-facing wording is `bot.replies.render`'s: these functions only gather what the
+runner knows (an entry, a cluster's rows, a draft) into its inputs. The staff notices
+about drafts are written here, with the same neutralising of quoted text.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from bot.known_issues import KnownIssue
-
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#|@])")
+from bot.records import Cluster, ClusterReport
+from bot.replies.neutralise import neutralise
+from bot.replies.render import (
+    EscalationSample,
+    EscalationSummary,
+    render_escalation,
+    render_followup,
+    render_reply,
+    render_secret_notice,
+)
+from bot.triage.secrets import secret_kinds
 
 
 def plural(count: int, noun: str) -> str:
@@ -20,125 +26,49 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def escape(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())[:limit]
-    return _MARKDOWN.sub(r"\\\1", text)
-
-
 def issue_reply(issue: KnownIssue) -> str:
-    try:
-        from bot.replies.render import render_reply
-
-        return render_reply(issue, error_string=None)
-    except ImportError:
-        pass
-    status = issue.status.replace("_", " ")
-    parts = [
-        f"This looks like a known issue: **{escape(issue.title, 200)}** (status: {status}).",
-        "",
-        issue.summary.strip(),
-    ]
-    if issue.workaround.strip():
-        parts += ["", "**Workaround**", "", issue.workaround.strip()]
-    return "\n".join(parts)
+    """The answer staff chose for a post (a linked cluster): no error string to quote."""
+    return render_reply(issue, error_string=None)
 
 
 def secret_notice(text: str = "") -> str:
-    try:
-        from bot.replies.render import render_secret_notice
-        from bot.triage.secrets import secret_kinds
-
-        return render_secret_notice(secret_kinds(text))
-    except ImportError:
-        pass
-    return (
-        "It looks like this post contains an API key or another secret. Please **revoke and "
-        "rotate it now**: anything posted here is public. Staff have been notified so the "
-        "post can be edited."
-    )
+    return render_secret_notice(secret_kinds(text))
 
 
 def escalation(
-    cluster: dict[str, Any],
-    reports: list[dict[str, Any]],
+    cluster: Cluster,
+    reports: list[ClusterReport],
     level: int,
     *,
     forum_url: str = "",
     dashboard_url: str = "",
 ) -> tuple[str, str]:
     """(title, raw) of the staff notice for a cluster reaching `level` reports."""
-    try:
-        from bot.replies.render import EscalationSample, EscalationSummary, render_escalation
-
-        summary = EscalationSummary(
-            cluster_id=int(cluster.get("id") or 0),
-            fingerprint=cluster.get("fingerprint") or "",
-            normalised=cluster.get("normalised") or cluster.get("title") or "",
-            count=int(cluster.get("count") or 0),
-            reporters=len(_reporters(cluster)),
-            first_seen=cluster.get("first_seen") or "",
-            last_seen=cluster.get("last_seen") or "",
-            samples=tuple(
-                EscalationSample(
-                    title=r.get("title") or "",
-                    url=f"{forum_url.rstrip('/')}/t/{r['topic_id']}" if forum_url else "",
-                    excerpt=r.get("excerpt") or "",
-                )
-                for r in reports[-5:]
-            ),
-            crossed_size=level if level > 1 else None,
-            dashboard_url=dashboard_url,
-        )
-        return render_escalation(summary)
-    except ImportError:
-        pass
-    title_text = " ".join((cluster.get("title") or "new error").split())[:90]
-    if level <= 1:
-        title = f"triagebot: new unrecognised error - {title_text}"
-    else:
-        title = f"triagebot: {level}+ reports - {title_text}"
-    lines = [
-        f"An error that matches no known issue has been reported **{cluster.get('count', 0)}** "
-        f"time(s) by {len(_reporters(cluster))} member(s).",
-        "",
-        f"Normalised error: `{escape(cluster.get('normalised') or '', 300)}`",
-        "",
-        "Recent reports:",
-    ]
-    for r in reports[-5:]:
-        lines.append(
-            f"- /t/{r['topic_id']} (post {r['post_id']}): {escape(r.get('title') or '', 120)}"
-        )
-    lines += [
-        "",
-        f"Cluster #{cluster.get('id')}: `triagebot queue show {cluster.get('id')}`, then "
-        "`queue link`, `queue promote` or `queue dismiss`.",
-    ]
-    return title[:200], "\n".join(lines)
-
-
-def _reporters(cluster: dict[str, Any]) -> list[str]:
-    import json
-
-    try:
-        return list(json.loads(cluster.get("reporters") or "[]"))
-    except ValueError:
-        return []
+    summary = EscalationSummary(
+        cluster_id=cluster.id,
+        fingerprint=cluster.fingerprint,
+        normalised=cluster.normalised or cluster.title,
+        count=cluster.count,
+        reporters=len(cluster.reporters),
+        first_seen=cluster.first_seen,
+        last_seen=cluster.last_seen,
+        samples=tuple(
+            EscalationSample(
+                title=r.title,
+                url=f"{forum_url.rstrip('/')}/t/{r.topic_id}" if forum_url else "",
+                excerpt=r.excerpt,
+            )
+            for r in reports[-5:]
+        ),
+        crossed_size=level if level > 1 else None,
+        dashboard_url=dashboard_url,
+    )
+    return render_escalation(summary)
 
 
 def followup(issue: KnownIssue, changed: list[str], previous_status: str) -> str:
     note = "The workaround has been updated." if "workaround" in changed else ""
-    try:
-        from bot.replies.render import render_followup
-
-        return render_followup(issue, previous_status, note)
-    except ImportError:
-        pass
-    status = issue.status.replace("_", " ")
-    lines = [f"Update on **{escape(issue.title, 200)}**: the status is now **{status}**."]
-    if "workaround" in changed and issue.workaround.strip():
-        lines += ["", "**Updated workaround**", "", issue.workaround.strip()]
-    return "\n".join(lines)
+    return render_followup(issue, previous_status, note)
 
 
 # A flag's message becomes the reason on Discourse's review item; keep it short.
@@ -158,7 +88,7 @@ def review_notice(
         body = body[: max(0, limit - 1)].rstrip() + "\u2026"
     quoted = "\n".join(f"> {line}" if line else ">" for line in body.splitlines())
     return (
-        f"**triagebot draft #{draft_id}** waiting for staff review ({escape(reason, 120)}).\n\n"
+        f"**triagebot draft #{draft_id}** waiting for staff review ({neutralise(reason, 120)}).\n\n"
         f"{quoted}\n\n"
         f"Approve or reject it at {public_url.rstrip('/')}/drafts or with "
         f"`triagebot review approve {draft_id}` / "
@@ -168,5 +98,5 @@ def review_notice(
 
 def review_settled(draft_id: int, verdict: str, author: str, reason: str = "") -> str:
     """What a draft's whisper becomes once staff decided: no stale draft left in the topic."""
-    why = f": {escape(reason, 200)}" if reason else ""
-    return f"**triagebot draft #{draft_id}** {verdict} by @{escape(author, 60)}{why}."
+    why = f": {neutralise(reason, 200)}" if reason else ""
+    return f"**triagebot draft #{draft_id}** {verdict} by @{neutralise(author, 60)}{why}."

@@ -26,13 +26,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.known_issues import KnownIssue, Misconception
-from bot.replies.neutralise import clean_quote
 from bot.triage.casefold import fold, folded
 from bot.triage.claims import CONTRADICTED, agrees_with_a_fact, check_disputed
-from bot.triage.types import Correction
+from bot.triage.plaintext import BOT_SIGNATURE_RE as _BOT_SIGNATURE
+from bot.triage.plaintext import FENCE_RE as _FENCE
+from bot.triage.plaintext import clean_quote
+from bot.triage.types import MAX_CORRECTIONS, Correction
 from bot.triage.wording import STOPWORDS
 
-MAX_CORRECTIONS = 3
 CLAIM_QUOTE_CHARS = 200
 SIMILARITY_BAR = 0.6
 CORRECTION_ECHO_BAR = 0.5
@@ -210,8 +211,6 @@ _QUESTION_START = re.compile(
 
 # --- text handling ---------------------------------------------------------------------
 
-_BOT_SIGNATURE = re.compile(r"(?:🤖|:robot:)\s*Triage bot", re.IGNORECASE)
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _BULLET = re.compile(r"^\s*(?:[-*+•]\s+|\d{1,3}[.)]\s+)")
 _HEADING = re.compile(r"^\s*#{1,6}\s+")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘'(\[*_]*[A-Z0-9])")

@@ -20,6 +20,11 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from bot.errors import UserError
+
+# The batch drives the stages offline, as the runner does online: triage decides, then
+# bot.replies renders the reply the contract carries (the one import of a higher layer
+# in bot/triage, declared in the layering contracts).
+from bot.replies.render import decision_json
 from bot.triage.types import Decision, Thread
 
 CHUNK = 256
@@ -99,7 +104,7 @@ def decide_all(
 
 def decision_line(decision: Decision) -> str:
     """The one place a decision becomes an output line (DESIGN.md's batch contract)."""
-    return json.dumps(decision.to_json(), ensure_ascii=False) + "\n"
+    return json.dumps(decision_json(decision), ensure_ascii=False) + "\n"
 
 
 @contextmanager

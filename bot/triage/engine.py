@@ -27,7 +27,6 @@ import numpy as np
 
 from bot.config import Config
 from bot.known_issues import KnownIssue, Pattern, load_dir
-from bot.replies.render import render_reply
 from bot.triage import classifier
 from bot.triage.advice import find_corrections
 from bot.triage.casefold import fold, foldable, folded
@@ -38,7 +37,7 @@ from bot.triage.fingerprint import fingerprint_normalised, normalise
 from bot.triage.report import form_features
 from bot.triage.secrets import find_secrets, redact, secret_kinds
 from bot.triage.training_data import NOVEL, Example, data_hash, issues_hash, load_training_dir
-from bot.triage.types import Correction, Decision, Thread
+from bot.triage.types import Answer, Correction, Decision, Thread
 
 PATTERN_CONFIDENCE = 0.97
 # Error-report probability needed with quoted error text, and with none at all.
@@ -53,7 +52,6 @@ EVIDENCE_SCORE = 0.5
 # A confident structured error (JSON body, traceback) is an error report by itself.
 STRONG_CANDIDATE = 0.9
 MAX_ERROR_STRINGS = 5
-REPLY_CACHE = 2048
 NORMALISE_CACHE = 4096
 MAX_MATCH_SHOWN = 300
 CHUNK = 256
@@ -406,34 +404,16 @@ class Triager:
         )
         self._issues_hash = issues_hash(issues)
         self.model_version = model.card.version if model else "patterns-only"
-        # The same error strings recur (that is why posts are grouped): rendering is pure,
-        # so identical inputs reuse the rendered reply.
-        self._render = functools.lru_cache(maxsize=REPLY_CACHE)(self._render_reply)
         # An error string is normalised for the model's document, again for the
         # evidence document and again for the fingerprint: once is enough.
         self._normalise = functools.lru_cache(maxsize=NORMALISE_CACHE)(normalise)
 
     def clear_caches(self) -> None:
-        """Forget rendered replies, normalised strings and the model's per-word n-gram
-        columns (for cold-start measurements; decisions never depend on them)."""
-        self._render.cache_clear()
+        """Forget normalised strings and the model's per-word n-gram columns (for
+        cold-start measurements; decisions never depend on them)."""
         self._normalise.cache_clear()
         if self.model is not None:
             self.model.clear_caches()
-
-    def _render_reply(
-        self,
-        slug: str,
-        error_string: str | None,
-        corrections: tuple[Correction, ...],
-        kinds: tuple[str, ...],
-    ) -> str:
-        return render_reply(
-            self.issues[slug],
-            error_string=error_string,
-            corrections=corrections,
-            secret_kinds=kinds,
-        )
 
     # ------------------------------------------------------------ construction
 
@@ -780,7 +760,7 @@ class Triager:
             tuple(_redact_all(c.text) for c in shown) if secrets else tuple(c.text for c in shown)
         )
         corrections: tuple[Correction, ...] = ()
-        reply: str | None = None
+        answer: Answer | None = None
         if issue_slug is not None and action in ("reply", "review"):
             issue = self.issues[issue_slug]
             # The first post too: members often paste what an assistant told them
@@ -789,10 +769,9 @@ class Triager:
             corrections = tuple(
                 find_corrections(list(thread.posts), issue, known_elsewhere=self._specifics)
             )
-            reply = self._render(
-                issue_slug,
+            answer = Answer(
+                issue,
                 error_strings[0] if error_strings else None,
-                corrections,
                 tuple(secret_kinds(thread.first_post)) if secrets else (),
             )
         if secrets:
@@ -805,7 +784,7 @@ class Triager:
             fingerprint=fingerprint_normalised(norm) if norm else None,
             error_strings=error_strings,
             corrections=corrections,
-            reply=reply,
+            answer=answer,
             normalised=norm,
             is_error_report=is_error,
             reasons=tuple(reasons),

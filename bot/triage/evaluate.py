@@ -263,8 +263,8 @@ def format_report(report: EvalReport) -> str:
     ]
     for slug, m in report.per_issue.items():
         lines.append(
-            f"  {slug:<42} {m['support']:>3}  {_fmt(m['precision'])}  {_fmt(m['recall'])}"  # type: ignore[arg-type]
-            f"  {_fmt(m['auto_precision'])}  {_fmt(m['auto_recall'])}"  # type: ignore[arg-type]
+            f"  {slug:<42} {m['support']:>3}  {_fmt(m['precision'])}  {_fmt(m['recall'])}"
+            f"  {_fmt(m['auto_precision'])}  {_fmt(m['auto_recall'])}"
         )
     if report.confusions:
         lines += ["", "worst confusions (label -> outcome, action, count):"]

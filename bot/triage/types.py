@@ -1,7 +1,9 @@
 """Typed values at the triage boundary: the thread in, the decision out.
 
-These mirror the batch contract in DESIGN.md; `Decision.to_json()` is exactly
-one output line of `triagebot triage`.
+These mirror the batch contract in DESIGN.md. A decision is data only: what the bot
+would say is an `Answer` (the entry, the error string to quote, the secrets to warn
+about) that `bot.replies` renders; `Decision.to_json(reply)` with that rendering is
+exactly one output line of `triagebot triage`.
 """
 
 from __future__ import annotations
@@ -9,8 +11,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from bot.known_issues import KnownIssue
+
 Action = Literal["reply", "review", "escalate", "ignore"]
 ACTIONS: tuple[str, ...] = ("reply", "review", "escalate", "ignore")
+# A reply corrects at most this many claims: more reads as a lecture.
+MAX_CORRECTIONS = 3
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,15 @@ class Correction:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """What the reply (or the review draft) for a matched post says, as data."""
+
+    issue: KnownIssue
+    error_string: str | None  # the member's error string the reply quotes
+    secret_kinds: tuple[str, ...] = ()  # pasted secrets: the reply opens with a rotate notice
+
+
+@dataclass(frozen=True)
 class Decision:
     id: str
     action: Action
@@ -44,7 +59,8 @@ class Decision:
     fingerprint: str | None
     error_strings: tuple[str, ...] = ()
     corrections: tuple[Correction, ...] = ()
-    reply: str | None = None
+    # Set for "reply" and "review": rendered by bot.replies.render.render_decision.
+    answer: Answer | None = None
     # Not part of the batch contract; kept for the audit log and staff.
     normalised: str | None = None
     is_error_report: bool = False
@@ -53,7 +69,8 @@ class Decision:
     model_version: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, reply: str | None) -> dict[str, Any]:
+        """The batch contract's line for this decision, with `reply` as rendered."""
         return {
             "id": self.id,
             "action": self.action,
@@ -62,5 +79,5 @@ class Decision:
             "fingerprint": self.fingerprint,
             "error_strings": list(self.error_strings),
             "corrections": [asdict(c) for c in self.corrections],
-            "reply": self.reply,
+            "reply": reply,
         }

@@ -5,19 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+
+from bot.records import DayCount
 
 
 def last_days(today: datetime, days: int) -> list[str]:
     return [(today - timedelta(days=i)).strftime("%Y-%m-%d") for i in range(days - 1, -1, -1)]
 
 
-def per_day(rows: Iterable[Mapping[str, Any]], days: list[str], key: str = "n") -> list[int]:
-    """Sum `rows` ({day, n, ...}) into one count per day of `days` (0 where none)."""
+def per_day(rows: Iterable[DayCount], days: list[str]) -> list[int]:
+    """Sum `rows` into one count per day of `days` (0 where none)."""
     totals = dict.fromkeys(days, 0)
     for row in rows:
-        if row["day"] in totals:
-            totals[row["day"]] += int(row[key])
+        if row.day in totals:
+            totals[row.day] += row.n
     return [totals[d] for d in days]
 
 

@@ -23,10 +23,11 @@ from bot.config import Config, project_root
 from bot.forum_sim.server import serve as serve_forum
 from bot.forum_sim.state import BOT_USERNAME, ForumState
 from bot.issue_admin import import_dir
+from bot.known_issues import load_dir
 from bot.runner.poller import poll_once
 from bot.runner.services import Services, build_services
 from bot.store import Store
-from bot.triage.types import Decision, Thread
+from bot.triage.types import Answer, Decision, Thread
 from bot.web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -44,6 +45,9 @@ ARTIFACTS = project_root() / "test-artifacts"
 XSS_TITLE = '<img src=x onerror="window.__xss=1"> WidgetError everywhere'
 XSS_BODY = "<script>window.__xss = 2</script> WidgetError: frobnication failed (code 77)"
 PASSWORD = "correct horse battery"
+QUOTA = next(
+    i for i in load_dir(project_root() / "data" / "known_issues") if i.slug == "insufficient_quota"
+)
 
 
 class ScriptedTriager:
@@ -83,7 +87,7 @@ class ScriptedTriager:
                 confidence=0.55,
                 fingerprint="insufficient_quota",
                 error_strings=("insufficient_quota",),
-                reply="This looks like the quota issue: check your billing settings.",
+                answer=Answer(QUOTA, "insufficient_quota"),
                 is_error_report=True,
                 reasons=("grey zone: 0.55 between thresholds",),
             )

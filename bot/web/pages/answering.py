@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from starlette.requests import Request
 
-from bot.errors import UserError
+from bot.runner import queues
 from bot.web.common import current_user, web
-
-log = logging.getLogger(__name__)
 
 
 async def answer_promoted_cluster(request: Request, cluster_id: int, slug: str) -> str:
@@ -22,10 +18,10 @@ async def answer_promoted_cluster(request: Request, cluster_id: int, slug: str) 
     Returns a sentence for the flash message.
     """
     ctx = web(request)
-    row = ctx.store.get_cluster(cluster_id)
-    if row is None or row["status"] != "promoted":
+    cluster = ctx.store.get_cluster(cluster_id)
+    if cluster is None or cluster.status != "promoted":
         return f"Cluster {cluster_id} was not promoted; its posts were left alone."
-    proposed = row["linked_slug"] or ""
+    proposed = cluster.linked_slug or ""
     if proposed != slug:
         # The maintainer chose a better slug than the proposed one; follow it,
         # unless the proposed entry was already written (then the form is stale).
@@ -35,29 +31,10 @@ async def answer_promoted_cluster(request: Request, cluster_id: int, slug: str) 
             ctx.store.update_cluster(cluster_id, linked_slug=slug)
     if ctx.services is None:
         return "The runner is not available here, so the queued posts were not answered."
-    from bot.runner.pipeline import answer_for_issue
-
-    author = current_user(request).username
-    answered = skipped = failed = 0
-    for report in ctx.store.cluster_reports(cluster_id):
-        try:
-            outcome = await answer_for_issue(
-                ctx.services,
-                post_id=report["post_id"],
-                topic_id=report["topic_id"],
-                slug=slug,
-                author=author,
-            )
-        except UserError as exc:
-            outcome = str(exc)
-        except Exception:  # the entry is saved; one unreachable post must not lose that
-            log.exception("answering post %s for %s failed", report["post_id"], slug)
-            failed += 1
-            continue
-        if outcome in ("replied", "drafted", "recorded"):
-            answered += 1
-        else:
-            skipped += 1
+    tally = await queues.answer_cluster(
+        ctx.services, cluster_id, slug, current_user(request).username
+    )
+    answered, skipped, failed = tally.answered, tally.skipped, tally.failed
     message = f"{answered} queued post(s) answered, {skipped} skipped."
     if failed:
         message += (

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.records import DecisionRecord
 from bot.triage.types import ACTIONS
 from bot.web.common import DateRange, Pager, render, web
 
 PAGE = 50
 # The runner also records posts it skipped by policy (own posts, closed topics...).
 AUDIT_ACTIONS = (*ACTIONS, "skip")
-
-
-def _json_list(value: Any) -> list[Any]:
-    if not value:
-        return []
-    try:
-        data = json.loads(value)
-    except (TypeError, ValueError):
-        return [str(value)]
-    return data if isinstance(data, list) else [data]
 
 
 async def audit(request: Request) -> Response:
@@ -39,7 +28,7 @@ async def audit(request: Request) -> Response:
     # forum, and nothing to review. They are left out unless asked for.
     own = params.get("own", "") == "1"
     filters = {"action": action, "issue": issue, **dates.query()}
-    rows: list[dict[str, Any]] = []
+    rows: list[DecisionRecord] = []
     hidden = 0
     query = {**filters, "own": "1" if own else ""}
     pager = Pager(1, PAGE, 0, query)
@@ -50,7 +39,7 @@ async def audit(request: Request) -> Response:
             "date_from": dates.start or None,
             "date_to": dates.end or None,
         }
-        raw_rows, pager = Pager.fetch(
+        rows, pager = Pager.fetch(
             request,
             PAGE,
             query,
@@ -60,15 +49,6 @@ async def audit(request: Request) -> Response:
         )
         if not own:
             hidden = store.count_own_post_decisions(**store_filters)
-        rows = [
-            {
-                **r,
-                "reasons": _json_list(r.get("reasons")),
-                "error_strings": _json_list(r.get("error_strings")),
-                "corrections": _json_list(r.get("corrections")),
-            }
-            for r in raw_rows
-        ]
     return render(
         request,
         "audit.html.j2",

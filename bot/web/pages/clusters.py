@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
+from dataclasses import replace
 from datetime import timedelta
-from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -32,14 +31,6 @@ SAMPLES = 5
 PAGE = 20
 
 
-def _cluster_view(row: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, Any]:
-    try:
-        reporters = [str(r) for r in json.loads(row.get("reporters") or "[]")]
-    except (TypeError, ValueError):
-        reporters = []
-    return {**row, "reporters": reporters, "reports": reports}
-
-
 async def cluster_list(request: Request) -> Response:
     store = web(request).store
     status = request.query_params.get("status", "open")
@@ -54,7 +45,7 @@ async def cluster_list(request: Request) -> Response:
     everything = [
         c
         for c in store.dashboard_clusters(status, iso_ago(timedelta(days=1)))
-        if (not issue or c["linked_slug"] == issue) and dates.holds(c["last_seen"])
+        if (not issue or c.linked_slug == issue) and dates.holds(c.last_seen)
     ]
     rows, pager = Pager.fetch(
         request,
@@ -62,7 +53,7 @@ async def cluster_list(request: Request) -> Response:
         {"status": status, "issue": issue, **dates.query()},
         lambda limit, offset: (everything[offset : offset + limit], len(everything)),
     )
-    clusters = [_cluster_view(r, store.cluster_reports_for(r["id"], SAMPLES)) for r in rows]
+    clusters = [replace(c, reports=tuple(store.cluster_reports_for(c.id, SAMPLES))) for c in rows]
     return render(
         request,
         "clusters.html.j2",
@@ -103,7 +94,8 @@ async def link(request: Request, form: FormData) -> Response:
     flash(
         request,
         f"Cluster {cluster_id} linked to {slug}: {result.answered} post(s) answered, "
-        f"{result.skipped} skipped.",
+        f"{result.skipped} skipped"
+        + (f", {result.failed} could not be answered now." if result.failed else "."),
     )
     return redirect("/clusters")
 
@@ -122,21 +114,21 @@ async def resume_promotion(request: Request) -> Response:
     """A promoted cluster whose entry was never saved: prefill the editor again."""
     store = web(request).store
     cluster_id = _cluster_id(request)
-    row = store.get_cluster(cluster_id)
-    if row is None or row["status"] != "promoted" or not row["linked_slug"]:
+    cluster = store.get_cluster(cluster_id)
+    if cluster is None or cluster.status != "promoted" or not cluster.linked_slug:
         flash(request, f"Cluster {cluster_id} is not waiting for a new known issue.", "error")
         return redirect("/clusters?status=promoted")
-    if store.get_issue(row["linked_slug"]) is not None:
-        return redirect(f"/issues/{row['linked_slug']}")
+    if store.get_issue(cluster.linked_slug) is not None:
+        return redirect(f"/issues/{cluster.linked_slug}")
     reports = store.cluster_reports_for(cluster_id, SAMPLES)
-    errors = sorted({r["error_string"] for r in reports if r["error_string"]})
+    errors = sorted({r.error_string for r in reports if r.error_string})
     draft = {
-        "slug": row["linked_slug"],
-        "title": row["title"] or (row["normalised"] or "")[:120],
+        "slug": cluster.linked_slug,
+        "title": cluster.title or cluster.normalised[:120],
         "status": "investigating",
         "summary": "",
         "patterns": [{"kind": "literal", "value": e} for e in errors],
-        "examples": [r["excerpt"] for r in reports if r["excerpt"]],
+        "examples": [r.excerpt for r in reports if r.excerpt],
     }
     return render_editor(
         request, EditorState.from_entry(draft, creating=True, cluster_id=cluster_id)
@@ -146,9 +138,13 @@ async def resume_promotion(request: Request) -> Response:
 async def answer_again(request: Request, form: FormData) -> Response:
     """Retry answering a promoted cluster's posts (already-answered topics are skipped)."""
     cluster_id = _cluster_id(request)
-    row = web(request).store.get_cluster(cluster_id)
-    slug = (row or {}).get("linked_slug") or ""
-    if row is None or row["status"] != "promoted" or web(request).store.get_issue(slug) is None:
+    cluster = web(request).store.get_cluster(cluster_id)
+    slug = (cluster.linked_slug if cluster else None) or ""
+    if (
+        cluster is None
+        or cluster.status != "promoted"
+        or web(request).store.get_issue(slug) is None
+    ):
         flash(request, f"Cluster {cluster_id} has no saved known issue to answer with.", "error")
         return redirect("/clusters?status=promoted")
     flash(request, f"{slug}: " + await answer_promoted_cluster(request, cluster_id, slug))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import asdict
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -56,12 +57,12 @@ async def draft_list(request: Request) -> Response:
             offset=offset,
         ),
     )
-    titles = store.topic_titles([r["topic_id"] for r in rows])
+    titles = store.topic_titles([r.topic_id for r in rows])
     drafts: list[dict[str, Any]] = [
         {
-            **row,
-            "post_text": _post_text(request, row["post_id"]),
-            "topic_title": titles.get(row["topic_id"], ""),
+            **asdict(row),
+            "post_text": _post_text(request, row.post_id),
+            "topic_title": titles.get(row.topic_id, ""),
         }
         for row in rows
     ]
@@ -86,7 +87,7 @@ async def approve(request: Request, form: FormData) -> Response:
     row = web(request).store.get_draft(draft_id)
     edited = text(form, "raw")
     # Only an actual change counts as an edit (browsers normalise line endings).
-    original = (row or {}).get("raw") or ""
+    original = row.raw if row else ""
     edited_raw = edited if edited.strip() != original.replace("\r\n", "\n").strip() else None
     draft = await call_service(
         "approve_draft", request, draft_id, current_user(request).username, edited_raw=edited_raw

@@ -47,10 +47,10 @@ def issue_stats(store: Store, issues: list[KnownIssue], *, wide: bool = False) -
     out: list[IssueStats] = []
     for issue in issues:
         a = activity.get(issue.slug, {})
-        rows = [r for r in daily if r["issue"] == issue.slug]
-        answered = per_day([r for r in rows if r["action"] == "reply"], days)
-        drafted = per_day([r for r in rows if r["action"] == "review"], days)
-        other = per_day([r for r in rows if r["action"] not in ("reply", "review")], days)
+        rows = [r for r in daily if r.issue == issue.slug]
+        answered = per_day([r for r in rows if r.action == "reply"], days)
+        drafted = per_day([r for r in rows if r.action == "review"], days)
+        other = per_day([r for r in rows if r.action not in ("reply", "review")], days)
         chart = trend(
             {"reply": answered, "review": drafted, "other": other},
             days,

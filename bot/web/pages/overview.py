@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.records import DayCount
 from bot.triage.types import ACTIONS
 from bot.web.common import iso_ago, render, web
 from bot.web.stats import Rate
@@ -49,13 +50,13 @@ class Figures:
         )
 
 
-def chart(rows: list[dict[str, Any]], today: datetime) -> dict[str, Any]:
+def chart(rows: list[DayCount], today: datetime) -> dict[str, Any]:
     """Stacked daily bars of decisions by action, as SVG geometry."""
     days = [(today - timedelta(days=i)).strftime("%Y-%m-%d") for i in range(CHART_DAYS - 1, -1, -1)]
     per_day: dict[str, dict[str, int]] = {d: dict.fromkeys(CHART_ACTIONS, 0) for d in days}
     for row in rows:
-        if row["day"] in per_day and row["action"] in CHART_ACTIONS:
-            per_day[row["day"]][row["action"]] += int(row["n"])
+        if row.day in per_day and row.action in CHART_ACTIONS:
+            per_day[row.day][row.action] += row.n
     peak = max((sum(v.values()) for v in per_day.values()), default=0) or 1
     slot = CHART_W / CHART_DAYS
     plot_h = CHART_H - 20
