@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from bot.config import ConfigError, load_config
-from bot.triage.batch import BatchError, json_object
+from bot.offline.batch import BatchError, json_object
 from tests import test_foundation_cli as _cli_tests
 
 # The command-line tests' entry, fixture and call: one copy of each.

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.triage.batch import BatchError, parse_thread
+from bot.offline.batch import BatchError, parse_thread
 from tests.test_triage_data import make_data_dir
 
 CONTRACT_KEYS = {
@@ -246,7 +246,7 @@ def _many(path: Path, n: int) -> Path:
 
 
 def test_batch_decides_a_chunk_at_a_time_in_order(tmp_path: Path) -> None:
-    from bot.triage import batch
+    from bot.offline import batch
 
     n = batch.CHUNK * 2 + 5
     src = _many(tmp_path / "in.jsonl", n)
@@ -258,7 +258,7 @@ def test_batch_decides_a_chunk_at_a_time_in_order(tmp_path: Path) -> None:
 
 
 def test_a_failure_while_deciding_keeps_the_previous_output(tmp_path: Path) -> None:
-    from bot.triage import batch
+    from bot.offline import batch
 
     src = _many(tmp_path / "in.jsonl", batch.CHUNK * 3)
     out = tmp_path / "out.jsonl"
@@ -285,7 +285,7 @@ class _Pipe:
 def test_piped_stdin_is_checked_before_anything_reaches_stdout(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.triage import batch
+    from bot.offline import batch
 
     good = "".join(json.dumps({"id": str(i), "posts": ["x"]}) + "\n" for i in range(300))
     monkeypatch.setattr("sys.stdin", _Pipe(good + "{not json\n"))

@@ -73,7 +73,7 @@ def triage_cmd(app: AppContext, input_path: str, output_path: str, from_db: bool
     Input lines: {"id", "title", "posts": [first post, later posts...]}. Output: one
     decision per input line, same order. Nothing is written if any line is malformed.
     """
-    from bot.triage.batch import run_batch
+    from bot.offline.batch import run_batch
 
     if from_db and not app.reader.list_issues():
         _triager(app, from_db)  # raises the "no known issues" error at once
@@ -170,8 +170,8 @@ def eval_cmd(
     app: AppContext, input_path: str, as_json: bool, decisions_path: str | None, from_db: bool
 ) -> None:
     """Measure precision, recall, escalation and ignore rates on labeled threads."""
-    from bot.triage.batch import open_input
-    from bot.triage.evaluate import evaluate, format_report, read_labeled
+    from bot.offline.batch import open_input
+    from bot.offline.evaluate import evaluate, format_report, read_labeled
 
     stream, close = open_input(input_path)
     try:

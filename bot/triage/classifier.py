@@ -542,7 +542,7 @@ def _terms(data: np.ndarray) -> list[str]:
 def save(model: TrainedModel, models_dir: str | Path) -> Path:
     """Write the model's arrays and its card; each file is written whole then renamed."""
     directory = Path(models_dir)
-    arrays = {
+    arrays: dict[str, Any] = {
         "format_version": np.asarray(FORMAT_VERSION),
         "word_terms": _text_array(model.word.terms),
         "word_idf": model.word.idf,

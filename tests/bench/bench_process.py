@@ -111,7 +111,7 @@ def single_post_latency(threads_file: Path, count: int) -> tuple[float, float]:
     """(p50, p95) ms of one warm post at a time, in-process (start-up excluded)."""
     sys.path.insert(0, str(ROOT))
     from bot.config import Config
-    from bot.triage.batch import iter_threads
+    from bot.offline.batch import iter_threads
     from bot.triage.engine import load_triager
 
     triager = load_triager(Config(data_dir=str(ROOT / "data"), models_dir=str(ROOT / "models")))

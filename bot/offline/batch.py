@@ -17,13 +17,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, cast
 
 from bot.errors import UserError
 
 # The batch drives the stages offline, as the runner does online: triage decides, then
-# bot.replies renders the reply the contract carries (the one import of a higher layer
-# in bot/triage, declared in the layering contracts).
+# bot.replies renders the reply the contract carries.
 from bot.replies.render import decision_json
 from bot.triage.types import Decision, Thread
 
@@ -78,8 +77,9 @@ def parse_thread(line: str, lineno: int, source: str = "input") -> Thread:
     return Thread(id=tid, title=title, posts=tuple(posts))
 
 
-def iter_threads(stream: IO[str], source: str = "input") -> Iterator[Thread]:
-    """The threads of a JSONL stream, one at a time; blank lines are skipped."""
+def iter_threads(stream: Iterable[str], source: str = "input") -> Iterator[Thread]:
+    """The threads of a JSONL stream (any iterable of lines), one at a time; blank lines
+    are skipped."""
     try:
         for lineno, line in enumerate(stream, start=1):
             if line.strip():
@@ -129,9 +129,10 @@ def _checked_input(input_path: str) -> Iterator[tuple[IO[str], int]]:
                 max_size=SPOOL_BYTES, mode="w+", encoding="utf-8", newline=""
             )
         )
-        count = sum(1 for _ in iter_threads(_copied(stream, spool), source))  # type: ignore[arg-type]
-        spool.seek(0)
-        yield spool, count  # type: ignore[misc]
+        copy = cast(IO[str], spool)
+        count = sum(1 for _ in iter_threads(_copied(stream, copy), source))
+        copy.seek(0)
+        yield copy, count
 
 
 def _copied(stream: IO[str], copy: IO[str]) -> Iterator[str]:

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
-from bot.triage.batch import BatchError, Decider, json_object
+from bot.offline.batch import BatchError, Decider, json_object
 from bot.triage.training_data import NOT_ERROR, NOVEL
 from bot.triage.types import Decision, Thread
 
