@@ -35,7 +35,7 @@ from bot.triage.claims import known_specifics
 from bot.triage.classifier import ModelError, TrainedModel, make_doc
 from bot.triage.extract import ErrorCandidate, extract_errors, split_own_words
 from bot.triage.fingerprint import fingerprint_normalised, normalise
-from bot.triage.report import form_features
+from bot.triage.report import form_features, names_only
 from bot.triage.secrets import find_secrets, redact, secret_kinds
 from bot.triage.training_data import NOVEL, Example, data_hash, issues_hash, load_training_dir
 from bot.triage.types import Correction, Decision, Thread
@@ -268,6 +268,10 @@ def quoted_codes(text: str) -> set[str]:
 
 # Where a quoted error code is evidence of a report; a code in a plain sentence or a
 # title may be the topic of a question or a discussion.
+_NEGATOR = r"\b(?:without|not|isn'?t|wasn'?t|rather\s+than|instead\s+of|other\s+than)"
+# Words that entries' prose patterns use for a symptom ("empty", "null").
+_SYMPTOM_WORDS = frozenset({"empty", "blank", "null", "length"})
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+$")
 _QUOTED_KINDS = frozenset({"json", "json_code", "traceback", "http_status", "error_line", "code"})
 
 
@@ -642,11 +646,17 @@ class Triager:
             disagree = row.size and top_label != issue and top_p >= auto and p_issue < review
             if len(prep.hits) > 1:
                 reasons.append("patterns of several issues hit")
-            if self._code_only(prep.hits[issue]) and self._message_differs(prep, issue):
+            if self._keyed_on_code(issue, prep.hits[issue]) and self._message_differs(prep, issue):
                 # A relay or another service reusing the code with its own message (a
                 # "quota" code that says "upstream load saturated"): not this issue.
                 reasons.append(f"quoted message is not {issue}'s")
                 return self._decision(prep, "escalate", None, error_p, True, reasons)
+            if self._denied(prep, issue):
+                # "without finish_reason length": the member names the entry's field to
+                # say it is absent, so the pattern read a denial.
+                reasons.append(f"the post says {issue}'s signature is absent")
+                action = "escalate" if is_error else "ignore"
+                return self._decision(prep, action, None, error_p, is_error, reasons)
             if prep.lookalike:
                 reasons.append(f"lookalike:{prep.lookalike}")
                 action, confidence = "review", max(p_issue, 0.5)
@@ -665,6 +675,10 @@ class Triager:
             elif error_p < LOW_ERROR_P and not strong:
                 # The error's words in a post that reads as a question or a discussion.
                 reasons.append("reads as no error report")
+                if not has_text or names_only(prep.candidates):
+                    # Nothing quoted either, or only the code's name: a question or a
+                    # request about the topic, left alone.
+                    return self._decision(prep, "ignore", None, 1.0 - error_p, False, reasons)
                 action, confidence = "review", max(p_issue, 0.5)
             else:
                 action, confidence = "reply", max(PATTERN_CONFIDENCE, p_issue)
@@ -731,6 +745,37 @@ class Triager:
             if sum(w in vocabulary for w in words) / len(words) >= MESSAGE_SHARE:
                 return False
         return True
+
+    def _patterns_of(self, slug: str) -> tuple[_CompiledPattern, ...]:
+        return next((c.patterns for c in self._compiled if c.issue.slug == slug), ())
+
+    def _keyed_on_code(self, slug: str, values: Sequence[str]) -> bool:
+        """Every pattern that hit is a bare error code, or needs one of the entry's codes
+        (`code: model_not_found`): a relay can quote it with a message of its own."""
+        codes = self._codes.get(slug, frozenset())
+        required = {p.value: p.required for p in self._patterns_of(slug)}
+        return bool(values) and all(
+            self._code_of.get(v) or required.get(v) in codes for v in values
+        )
+
+    def _denied(self, prep: _Prepared, slug: str) -> bool:
+        """The entry's patterns hit only through an identifier they anchor on, or a
+        symptom word, that the post negates ("without finish_reason length", "the
+        content is not empty")."""
+        anchors = {
+            p.required
+            for p in self._patterns_of(slug)
+            if p.required and _IDENTIFIER.match(p.required)
+        }
+        denial = re.compile(
+            rf"{_NEGATOR}\s+(?:\w+\s+){{0,2}}"
+            rf"(?:{'|'.join(map(re.escape, sorted(anchors | _SYMPTOM_WORDS)))})\b|"
+            rf"\bnon-?(?:{'|'.join(sorted(_SYMPTOM_WORDS))})\b",
+            re.IGNORECASE,
+        )
+        scan = f"{prep.thread.title.strip()}\n{prep.own}"
+        blanked, n = denial.subn(lambda m: " " * len(m.group(0)), scan)
+        return n > 0 and slug not in self._pattern_hits(blanked)
 
     def _code_in_prose(self, prep: _Prepared, values: Sequence[str]) -> bool:
         """Only bare error-code patterns hit, and the code is in no quoted error output."""

@@ -14,6 +14,8 @@ its topic and of its language:
 - quoted failure output: tracebacks, JSON error bodies, status lines, log lines;
 - request and question forms: how-to questions, "is there a way", feature requests
   ("would be great", "please add"), docs tasks, thanks and announcements;
+- quoting: a structured error (JSON body, traceback) against a bare identifier in
+  backticks, which names a code or a parameter without showing that it was hit;
 - issue-template structure: a bug template (steps, expected, actual) against a
   feature template (the problem it solves, the solution you'd like).
 
@@ -209,6 +211,9 @@ _LOG_LINE = re.compile(
     r"at\s+[\w.$<>]+\([\w.]+:\d+\)|file\s+\"[^\"]+\",\s+line\s+\d+)",
     re.MULTILINE,
 )
+# A quote that is one identifier (`insufficient_quota`, `max_tokens`) names a code or a
+# parameter; questions and requests do that as often as reports, unlike a quoted message.
+_BARE_CODE = re.compile(r"^\s*[\w.:/'\"-]+\s*$")
 _FENCE = re.compile(r"^\s*(?:```|~~~)", re.MULTILINE)
 _SENTENCE_END = re.compile(r"[.!?。！？]+(?:\s|$)")
 _QUESTION_MARK = re.compile(r"[?？]")
@@ -232,6 +237,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "bug_template",
     "feature_template",
     "structured_error",
+    "bare_code_quotes",
     "best_candidate",
     "candidates",
     "log_lines",
@@ -324,12 +330,20 @@ def form_features(title: str, own: str, candidates: Sequence[ErrorCandidate]) ->
         _count(_BUG_TEMPLATE, body, 2),
         _count(_FEATURE_TEMPLATE, body, 2),
         1.0 if any(c.kind in _STRUCTURED and c.score >= 0.75 for c in quoted) else 0.0,
+        1.0 if names_only(candidates) else 0.0,
         max((c.score for c in quoted), default=0.0),
         min(len(quoted), 5) / 5,
         _count(_LOG_LINE, body, 3),
         1.0 if _FENCE.search(body) else 0.0,
         min(1.0, math.log1p(len(body)) / 8.0),
     ]
+
+
+def names_only(candidates: Sequence[ErrorCandidate]) -> bool:
+    """Every quote of the post (beyond its title) is a bare identifier: it names a code or
+    a parameter and shows no message."""
+    quoted = [c for c in candidates if c.kind != "title"]
+    return bool(quoted) and all(_BARE_CODE.match(c.text) for c in quoted)
 
 
 def feature_rows(scores: np.ndarray, forms: Sequence[Sequence[float]]) -> np.ndarray:
