@@ -35,7 +35,7 @@ from bot.triage.claims import known_specifics
 from bot.triage.classifier import ModelError, TrainedModel, make_doc
 from bot.triage.extract import ErrorCandidate, extract_errors, split_own_words
 from bot.triage.fingerprint import fingerprint_normalised, normalise
-from bot.triage.report import form_features, names_only
+from bot.triage.report import feature_shaped, form_features, names_only
 from bot.triage.secrets import find_secrets, redact, secret_kinds
 from bot.triage.training_data import NOVEL, Example, data_hash, issues_hash, load_training_dir
 from bot.triage.types import Correction, Decision, Thread
@@ -62,7 +62,9 @@ SCAN_CHARS = 12_000
 _OTHER_PROVIDER = re.compile(
     r"\b(azure|anthropic|claude|gemini|vertex ?ai|bedrock|mistral|groq|deepseek|ollama|"
     r"cohere|openrouter|hugging ?face|llama\.cpp|llama-server|together\.ai|fireworks|vllm|"
-    r"lm ?studio|tgi|text-generation-inference)\b",
+    r"lm ?studio|tgi|text-generation-inference|"
+    # ChatGPT / Codex sign-in tokens get the API's scope errors with another cause.
+    r"codex|chatgpt\s+(?:log\s?in|sign[- ]?in|oauth)|signed\s+in\s+with\s+(?:my\s+)?chatgpt)\b",
     re.IGNORECASE,
 )
 # Feature requests as issue trackers shape them (title tags, template headings).
@@ -651,6 +653,9 @@ class Triager:
                 # "quota" code that says "upstream load saturated"): not this issue.
                 reasons.append(f"quoted message is not {issue}'s")
                 return self._decision(prep, "escalate", None, error_p, True, reasons)
+            if not strong and feature_shaped(prep.thread.title, prep.own):
+                reasons.append("feature request")
+                return self._decision(prep, "ignore", None, 1.0 - error_p, False, reasons)
             if self._denied(prep, issue):
                 # "without finish_reason length": the member names the entry's field to
                 # say it is absent, so the pattern read a denial.

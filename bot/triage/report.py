@@ -206,6 +206,12 @@ _FEATURE_TEMPLATE = _rx(
     r"alternativas\s+consideradas|solution\s+souhait[ée]e|gew[üu]nschte\s+l[öo]sung|"
     r"^#{1,4}\s*(?:機能の概要|기능\s*설명|предлагаемое\s+решение|alternativen\b)",
 )
+# An issue tracker's feature tag heading a title, in the languages members write.
+_FEATURE_TAG = _rx(
+    r"^\s*[\[【(（]\s*(?:feature|feat|enhancement|proposal|rfc|request|idea|suggestion|"
+    r"功能请求|功能|建议|需求|機能要望|機能|要望|提案|기능\s*요청|제안|solicitud|sugerencia|"
+    r"sugest[ãa]o|funktionswunsch|vorschlag|demande|предложение|idée)",
+)
 _LOG_LINE = re.compile(
     r"^\s*(?:\[?\d{4}-\d\d-\d\d[t ]\d\d:\d\d|\[?\d\d:\d\d:\d\d|(?:error|warn(?:ing)?|fatal|critical)\b|"
     r"at\s+[\w.$<>]+\([\w.]+:\d+\)|file\s+\"[^\"]+\",\s+line\s+\d+)",
@@ -337,6 +343,15 @@ def form_features(title: str, own: str, candidates: Sequence[ErrorCandidate]) ->
         1.0 if _FENCE.search(body) else 0.0,
         min(1.0, math.log1p(len(body)) / 8.0),
     ]
+
+
+def feature_shaped(title: str, own: str) -> bool:
+    """The post is a feature request as issue trackers shape one: a feature tag heads
+    its title, or its body follows a feature template. The errors it quotes are what it
+    wants handled, not what it hit."""
+    return bool(
+        _FEATURE_TAG.search(title.lower()) or _FEATURE_TEMPLATE.search(own[:FORM_CHARS].lower())
+    )
 
 
 def names_only(candidates: Sequence[ErrorCandidate]) -> bool:
