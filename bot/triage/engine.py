@@ -685,6 +685,11 @@ class Triager:
                     # request about the topic, left alone.
                     return self._decision(prep, "ignore", None, 1.0 - error_p, False, reasons)
                 action, confidence = "review", max(p_issue, 0.5)
+            elif self._stacked and error_p < ERROR_P and not strong:
+                # The error's words quoted in a post that may report nothing (a tip, a
+                # digest, a question about the message): a public answer needs a report.
+                reasons.append("may not be an error report")
+                action, confidence = "review", max(p_issue, 0.5)
             else:
                 action, confidence = "reply", max(PATTERN_CONFIDENCE, p_issue)
             is_error = True

@@ -9,6 +9,7 @@ its topic and of its language:
   expected vs actual, in the languages the forum's members write;
 - change and frequency: "since yesterday", "used to work", "after the update";
   "1 in 20 calls", "sometimes", "every time";
+- what the poster did: "I gave the key ...", "we switched ...", "my script ...";
 - planning and calm: "planning a launch", "haven't tried yet", "nothing is broken"
   (a bare "no error" is neither: behaviour bugs say it as often as questions do);
 - quoted failure output: tracebacks, JSON error bodies, status lines, log lines;
@@ -56,7 +57,8 @@ _PROBLEM = _alternation(
     r"randomly|intermittent\w*|sporadic\w*|regression|glitch\w*|bug\b|buggy|timeout|timed\s+out|"
     r"scrambled|distorted|crackl\w*|noise|silent|silence|ignor(?:es|ed|ing)|unusable|"
     r"twice|duplicat\w*|out\s+of\s+order|backwards|cut\s+(?:off|short)|mid-?(?:sentence|word|list|json)|"
-    r"disappear\w*|vanish\w*|dropp(?:ed|ing)|lost|loops?|looping|switch(?:es|ed)\s+to)",
+    r"disappear\w*|vanish\w*|dropp(?:ed|ing)|lost|loops?|looping|switch(?:es|ed)\s+to|"
+    r"refus\w*|reject\w*|complain\w*|denied|deactivated|suspended|banned|blocked|locked\s+out)",
     r"\b(?:i|we)\s+(?:get|got|am\s+getting|are\s+getting|keep\s+getting|see|saw|am\s+seeing|"
     r"are\s+seeing|receive|received|hit|ran\s+into|run\s+into|encounter\w*|noticed)\b",
     r"\bsuddenly\b|\ball\s+of\s+a\s+sudden\b|\beven\s+though\b|\bexcept\s+(?:that|for)\b|"
@@ -93,6 +95,21 @@ _FREQUENCY = _alternation(
     r"reproduc\w*|consistently|on\s+(?:some|most|every)\s+(?:calls?|requests?|runs?))\b",
     r"\b(?:a\s+veces|siempre\s+que|às\s+vezes|sempre\s+que|manchmal|jedes\s+mal|parfois|"
     r"à\s+chaque\s+fois|a\s+volte)\b",
+)
+# The poster did something and tells what followed: "I gave the key ...", "we set ...".
+_DID = _alternation(
+    r"\b(?:i|we)\s+(?:(?:have|'ve|had|then|just|also)\s+)?(?:tried|set|gave|made|added|created|"
+    r"switched|ran|called|sent|used|upgraded|updated|moved|deployed|installed|enabled|disabled|"
+    r"changed|removed|passed|configured|followed|copied|pasted|generated|rotated|bought|paid|"
+    r"topped\s+up|verified|submitted|appealed|restarted)\b",
+    r"\b(?:my|our)\s+(?:script|app|code|service|bot|agent|key|account|org|organization|project|"
+    r"job|pipeline|server|backend|client|integration|calls?|requests?)\b",
+    r"\b(?:probé|configuré|intenté|usé|cambié|tentei|configurei|usei|mudei|j'ai\s+(?:essayé|mis|"
+    r"configuré|ajouté|changé)|ich\s+habe|wir\s+haben|mein(?:e|en)?\s+(?:skript|app|schlüssel|konto))\b",
+)
+_DID_WIDE = _alternation(
+    r"我(?:们)?(?:设置|试|用|改|加|换)了|试过|設定しました|試しました|したら|しましたが|"
+    r"설정했|시도했|했는데|(?:я|мы)\s+(?:попробовал|настроил|поставил|использ|поменял|добавил)",
 )
 # Planning, evaluating or designing ahead: nothing has happened yet.
 _PLAN = _alternation(
@@ -237,6 +254,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "frequency_cues",
     "plan_cues",
     "calm_cues",
+    "did_cues",
     "title_question",
     "title_request",
     "title_problem",
@@ -284,19 +302,19 @@ class ReportModel:
 # "nothing is broken" is read as calm, and its "broken" is not read again as a problem.
 _FORM_LATIN = re.compile(
     f"(?P<calm>{_NO_PROBLEM})|(?P<plan>{_PLAN})|(?P<request>{_REQUEST})|(?P<change>{_CHANGE})|"
-    f"(?P<frequency>{_FREQUENCY})|(?P<problem>{_PROBLEM})",
+    f"(?P<frequency>{_FREQUENCY})|(?P<problem>{_PROBLEM})|(?P<did>{_DID})",
     re.MULTILINE,
 )
 _FORM_WIDE = re.compile(
     f"(?P<plan>{_PLAN_WIDE})|(?P<request>{_REQUEST_WIDE})|(?P<change>{_CHANGE_WIDE})|"
-    f"(?P<frequency>{_FREQUENCY_WIDE})|(?P<problem>{_PROBLEM_WIDE})",
+    f"(?P<frequency>{_FREQUENCY_WIDE})|(?P<problem>{_PROBLEM_WIDE})|(?P<did>{_DID_WIDE})",
     re.MULTILINE,
 )
 CUE_CAP = 4
 
 
 def _cues(text: str, wide: bool) -> dict[str, int]:
-    counts = {"calm": 0, "plan": 0, "request": 0, "change": 0, "frequency": 0, "problem": 0}
+    counts = dict.fromkeys(("calm", "plan", "request", "change", "frequency", "problem", "did"), 0)
     for rx in (_FORM_LATIN, _FORM_WIDE) if wide else (_FORM_LATIN,):
         for m in rx.finditer(text):
             counts[m.lastgroup or "problem"] += 1
@@ -330,6 +348,7 @@ def form_features(title: str, own: str, candidates: Sequence[ErrorCandidate]) ->
         min(cues["frequency"], 2) / 2,
         min(cues["plan"], 2) / 2,
         calm,
+        min(cues["did"], 3) / 3,
         1.0 if _QUESTION_MARK.search(title) else 0.0,
         1.0 if _TITLE_REQUEST.search(title) else 0.0,
         1.0 if _TITLE_PROBLEM.search(title) else 0.0,
