@@ -253,3 +253,26 @@ def test_a_chatgpt_sign_in_scope_error_is_not_the_restricted_key_issue(triager: 
     )
     d = decide(triager, "Missing scopes after sign-in", body)
     assert d.action != "reply" and d.issue != "restricted_key_missing_scopes"
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        ("Embeddings very slow", "Each call takes 8 seconds today, usually 300 ms."),
+        ("函数调用重复", "每个函数调用都会出现两次，参数一样。"),
+        ("Appels en double", "Chaque appel de fonction arrive en double."),
+        ("Ответ не тот", "Модель отвечает не на тот вопрос."),
+    ],
+)
+def test_short_symptom_statements_count_as_problems(title: str, body: str) -> None:
+    assert features(title, body)["problem_cues"] > 0
+
+
+def test_a_solved_tip_quoting_a_known_message_gets_no_public_answer(triager: Triager) -> None:
+    body = (
+        "For anyone searching later: our `Incorrect API key provided: sk-proj-****` errors "
+        "came from quotes around the key in the compose file. Removing them fixed it. "
+        "Marking solved, thanks all."
+    )
+    d = decide(triager, "Solved: the invalid key was the quotes", body)
+    assert d.action != "reply"

@@ -58,7 +58,9 @@ _PROBLEM = _alternation(
     r"scrambled|distorted|crackl\w*|noise|silent|silence|ignor(?:es|ed|ing)|unusable|"
     r"twice|duplicat\w*|out\s+of\s+order|backwards|cut\s+(?:off|short)|mid-?(?:sentence|word|list|json)|"
     r"disappear\w*|vanish\w*|dropp(?:ed|ing)|lost|loops?|looping|switch(?:es|ed)\s+to|"
-    r"refus\w*|reject\w*|complain\w*|denied|deactivated|suspended|banned|blocked|locked\s+out)",
+    r"refus\w*|reject\w*|complain\w*|denied|deactivated|suspended|banned|blocked|locked\s+out|"
+    r"slow(?:er|ly|ness)?|takes?\s+(?:about\s+|around\s+)?\d+\s*(?:s|sec\w*|min\w*)\b|latency\s+spike\w*|"
+    r"worse|degraded|glitch\w*|tint\w*)",
     r"\b(?:i|we)\s+(?:get|got|am\s+getting|are\s+getting|keep\s+getting|see|saw|am\s+seeing|"
     r"are\s+seeing|receive|received|hit|ran\s+into|run\s+into|encounter\w*|noticed)\b",
     r"\bsuddenly\b|\ball\s+of\s+a\s+sudden\b|\beven\s+though\b|\bexcept\s+(?:that|for)\b|"
@@ -72,7 +74,9 @@ _PROBLEM = _alternation(
     r"ne\s+(?:fonctionne|marche)\s+(?:pas|plus)|échoue|plante|bloqué|soudain|au\s+lieu\s+de|"
     r"ignore\s+compl[èe]tement|coup[ée]e?\s+(?:au|en)|"
     r"funktioniert\s+nicht|schlägt\s+fehl|fehlgeschlagen|hängt|plötzlich|verzerrt|bricht\b.{0,40}\bab\b|"
-    r"ständig|kaputt|ignoriert|leer\b|statt|non\s+funziona|non\s+risponde)\b",
+    r"ständig|kaputt|ignoriert|leer\b|statt|non\s+funziona|non\s+risponde|"
+    r"tarda|lent[oa]s?|peor|demora|pior|errad[oa]|en\s+double|deux\s+fois|lente|erron\w*|"
+    r"langsam|doppelt|falsch|schlechter)\b",
 )
 # The behaviour changed at some point: "since yesterday", "after the update", "used to".
 _CHANGE = _alternation(
@@ -188,15 +192,18 @@ _PROBLEM_WIDE = _alternation(
     r"エラー|失敗|できません|できない|されない|しない|止まる|止まって|ずっと|急に|おかしい|返ってこない|"
     r"오류|에러|실패|안\s*됩니다|안\s*돼|작동하지|멈춰|계속|갑자기|않습니다|않아요|반복|비어|무시",
     r"重复|丢失|为空|空的|不对|变成|乱码|杂音|噪音|"
-    r"止まっ|のまま|なってしまい|変わって|無視|重複|二回|空に|雑音|途中で",
+    r"止まっ|のまま|なってしまい|変わって|無視|重複|二回|空に|雑音|途中で|落ち(?:た|て)|遅い|遅く|間違|二重|悪化|"
+    r"回声|很慢|变慢|变差|两次|끊기|느려|느립니다|두\s*번|잘못|이상합니다",
     r"не\s+работает|ошибк|падает|зависает|постоянно|вдруг|перестал|не\s+(?:закрывается|приходит|"
-    r"отвечает)|обрыва|вместо|пуст|игнорир|дважды",
+    r"отвечает)|обрыва|вместо|пуст|игнорир|дважды|не\s+на\s+тот|медленн|хуже|неправильн",
 )
 _CHANGE_WIDE = _alternation(
     r"从昨天|昨天开始|上周还|之前(?:还)?正常|以前(?:还)?正常|昨日から|先週から|今朝から|"
     r"어제부터|오늘부터|지난주|со\s+вчерашнего|с\s+утра|после\s+обновления|раньше\s+работало",
 )
-_FREQUENCY_WIDE = _alternation(r"有时|偶尔|每次|時々|たまに|毎回|가끔|매번|иногда|каждый\s+раз")
+_FREQUENCY_WIDE = _alternation(
+    r"有时|偶尔|每次|每.{1,4}一次|時々|たまに|毎回|가끔|매번|иногда|каждый\s+раз"
+)
 _PLAN_WIDE = _alternation(r"规划|计划|打算|準備|計画|予定|계획|планиру")
 _REQUEST_WIDE = _alternation(
     # Chinese, Japanese, Korean; Russian
