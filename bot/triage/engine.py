@@ -410,6 +410,12 @@ class Triager:
             if model is not None and model.report is not None
             else NO_TEXT_ERROR_P
         )
+        # Chosen in training so that few new reports quoting nothing become drafts.
+        self._no_text_review = float(
+            model.card.thresholds.get("_error", {}).get("no_text_review", NO_TEXT_REVIEW)
+            if model is not None
+            else NO_TEXT_REVIEW
+        )
         self._issues_hash = issues_hash(issues)
         self.model_version = model.card.version if model else "patterns-only"
         # The same error strings recur (that is why posts are grouped): rendering is pure,
@@ -699,7 +705,7 @@ class Triager:
             later = top_label in prep.later_hits
             if not has_text:
                 # Nothing quoted: the text alone must make the issue clear, even for a draft.
-                review = max(review, NO_TEXT_REVIEW)
+                review = max(review, self._no_text_review)
             if foreign is not None and foreign not in self._all_codes:
                 # The post quotes an error code no entry knows: a new error, however
                 # alike its wording is to a known one.
