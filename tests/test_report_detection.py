@@ -278,3 +278,21 @@ def test_a_solved_tip_quoting_a_known_message_gets_no_public_answer(triager: Tri
     )
     d = decide(triager, "Solved: the invalid key was the quotes", body)
     assert d.action != "reply"
+
+
+def test_a_message_with_the_entrys_words_in_another_order_is_not_the_entrys(
+    triager: Triager,
+) -> None:
+    # "exceeds" and "limit" are the entry's words, but no phrase of it is.
+    body = (
+        'Our edge proxy answers `{"code": "context_length_exceeded", "message": '
+        '"upload body exceeds proxy limit of 2 MB"}` for a 20k-token prompt.'
+    )
+    d = decide(triager, "Proxy rejects long prompts", body)
+    assert d.action == "escalate" and d.issue is None
+    real = (
+        'Every long chat fails: `{"code": "context_length_exceeded", "message": "This '
+        "model's maximum context length is 128000 tokens. However, your messages resulted in "
+        '130001 tokens."}`'
+    )
+    assert decide(triager, "Long chats fail", real).issue == "context_length_exceeded"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import os
 import re
 import re._constants as _sre  # the stdlib's own regex parser
@@ -254,6 +255,20 @@ def _entry_vocabulary(issue: KnownIssue) -> frozenset[str]:
     return frozenset(_MESSAGE_WORD.findall("\n".join(_entry_texts(issue)).lower()))
 
 
+# A quoted message of at least this many word pairs shares one with the entry's wording
+# when it is the entry's error.
+MESSAGE_PAIRS = 3
+
+
+def _entry_phrases(issue: KnownIssue) -> frozenset[tuple[str, str]]:
+    """Consecutive pairs of the entry's words (stop words left out, as in a message)."""
+    pairs: set[tuple[str, str]] = set()
+    for text in _entry_texts(issue):
+        words = [w for w in _MESSAGE_WORD.findall(text.lower()) if w not in _MESSAGE_STOP]
+        pairs.update(itertools.pairwise(words))
+    return frozenset(pairs)
+
+
 def _regex_literals(value: str) -> list[str]:
     runs: list[str] = []
     with contextlib.suppress(Exception):  # private parser: no literals on failure
@@ -270,6 +285,7 @@ def quoted_codes(text: str) -> set[str]:
 
 # Where a quoted error code is evidence of a report; a code in a plain sentence or a
 # title may be the topic of a question or a discussion.
+_MESSAGE_FIELD = re.compile(r"""["']message["']\s*:\s*["']([^"'\n]{3,300})["']""")
 _NEGATOR = r"\b(?:without|not|isn'?t|wasn'?t|rather\s+than|instead\s+of|other\s+than)"
 # Words that entries' prose patterns use for a symptom ("empty", "null").
 _SYMPTOM_WORDS = frozenset({"empty", "blank", "null", "length"})
@@ -402,6 +418,7 @@ class Triager:
         self._codes = {i.slug: issue_codes(i) for i in issues}
         self._all_codes = frozenset().union(*self._codes.values())
         self._vocabulary = {i.slug: _entry_vocabulary(i) for i in issues}
+        self._phrases = {i.slug: _entry_phrases(i) for i in issues}
         self._specifics = known_specifics(issues)
         self._class_index = {c: k for k, c in enumerate(model.classes)} if model else {}
         self._stacked = model is not None and model.report is not None
@@ -751,6 +768,14 @@ class Triager:
         """The post quotes an error body's message, and none of its messages speaks
         the entry's words (the entry's own wording, patterns and examples)."""
         messages = [c.text for c in prep.candidates if c.kind == "json"]
+        # A JSON body quoted inline (`{"code": ..., "message": ...}`) is not parsed as
+        # one: its message field is read all the same.
+        messages += [
+            m.group(1)
+            for c in prep.candidates
+            if c.kind != "json"
+            for m in _MESSAGE_FIELD.finditer(c.text)
+        ]
         if not messages:
             return False
         vocabulary = self._vocabulary[slug]
@@ -758,8 +783,14 @@ class Triager:
             words = [w for w in _MESSAGE_WORD.findall(message.lower()) if w not in _MESSAGE_STOP]
             if not words:
                 return False  # nothing to compare (a bare code or a number)
-            if sum(w in vocabulary for w in words) / len(words) >= MESSAGE_SHARE:
-                return False
+            if sum(w in vocabulary for w in words) / len(words) < MESSAGE_SHARE:
+                continue
+            pairs = set(itertools.pairwise(words))
+            if len(pairs) >= MESSAGE_PAIRS and not pairs & self._phrases[slug]:
+                # The entry's words, never in the entry's order ("request body exceeds
+                # gateway limit" against "maximum context length"): another message.
+                continue
+            return False
         return True
 
     def _patterns_of(self, slug: str) -> tuple[_CompiledPattern, ...]:

@@ -179,6 +179,12 @@ _NO_PROBLEM = _alternation(
     r"(?:asking|planning|curious|a\s+question|capacity))\b|"
     r"\b(?:is\s*n[o']?t|are\s*n[o']?t|not)\s+(?:broken|failing|erroring)\b|\bnot\s+a\s+bug\b|"
     r"\beverything\s+(?:works|is\s+working)|\bworks\s+(?:fine|great|well|perfectly)|"
+    # Solved follow-ups and write-ups: the problem is over.
+    r"\bwrite-?up\s+of\s+(?:our|my|the)\s+fix|\bhow\s+we\s+(?:fixed|solved|got\s+rid\s+of)|"
+    r"\bwhat\s+(?:worked|fixed\s+it)\s+for\s+(?:us|me)|\bfor\s+anyone\s+(?:searching|finding|else)|"
+    r"\bhope\s+(?:this|it)\s+helps|\bclosing\s+the\s+loop|\bposting\s+so\s+others|"
+    r"\bleaving\s+this\s+here|\bmarking\s+(?:it\s+|this\s+)?(?:as\s+)?solved|"
+    r"已解决|解決済み|\bresuelto|\bresolvido|\brésolu|\bgelöst|\bрешено|해결됨|"
     r"没有遇到问题|只是(?:建议|规划|想问|咨询)|まだ.{0,12}(?:当たって|出て)いません|"
     r"no\s+tenemos\s+errores|no\s+es\s+un\s+(?:bug|error)|não\s+é\s+um\s+bug|"
     r"noch\s+kein\s+fehler|kein\s+fehler,?\s+nur|ce\s+n'est\s+pas\s+un\s+bug|"
