@@ -70,6 +70,8 @@ def test_the_shipped_model_card_holds_the_stacker_and_its_no_text_cut() -> None:
     assert card is not None
     assert ReportModel.from_json(card.report_model) is not None
     assert 0.5 <= card.thresholds["_error"]["no_text_report"] <= 0.9
+    # The draft bar for posts that quote nothing, chosen on files held out whole.
+    assert 0.6 <= card.thresholds["_error"]["no_text_review"] <= 0.8
 
 
 @pytest.fixture(scope="module")
@@ -146,3 +148,151 @@ def test_the_real_quota_message_is_still_answered(triager: Triager) -> None:
     )
     d = decide(triager, "429 on every call", body)
     assert (d.action, d.issue) == ("reply", "insufficient_quota")
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "feature"),
+    [
+        ("Replies", "It used to work; since the update every answer is cut.", "change_cues"),
+        ("Réponses", "Depuis hier, les réponses sont coupées.", "change_cues"),
+        ("応答", "昨日から応答が途中で切れます。", "change_cues"),
+        ("Tools", "About 1 in 30 calls returns no tool call.", "frequency_cues"),
+        ("Werkzeuge", "Manchmal kommt kein Funktionsaufruf zurück.", "frequency_cues"),
+        ("Limits", "Planning a backfill; we haven't tried it yet.", "plan_cues"),
+        ("限额", "我们在规划容量，还没有上线。", "plan_cues"),
+    ],
+)
+def test_change_frequency_and_planning_are_read_in_several_languages(
+    title: str, body: str, feature: str
+) -> None:
+    assert features(title, body)[feature] > 0
+
+
+def test_a_bare_no_error_is_not_calm_but_nothing_broken_is() -> None:
+    # Behaviour bugs say "no error" as often as questions do.
+    assert (
+        features("Strict schema", "The field is missing. No error, status completed.")["calm_cues"]
+        == 0
+    )
+    assert features("Retries", "Nothing is broken, just asking about retries.")["calm_cues"] > 0
+
+
+def test_like_and_that_are_not_question_words() -> None:
+    # German "wie" and Spanish "como"/"que" are also "like", "as" and "that".
+    assert features("Stimme klingt wie ein Roboter", "Seit gestern verzerrt.")["title_request"] == 0
+    assert features("Audio", "Llega como cadena vacía, que no es null.")["request_cues"] == 0
+    assert features("¿Cómo limito el gasto?", "")["title_request"] > 0
+
+
+def test_a_bare_code_in_backticks_is_told_from_a_quoted_message() -> None:
+    from bot.triage.extract import extract_errors
+
+    def bare(text: str) -> float:
+        f = form_features("t", text, extract_errors(text))
+        return dict(zip(FEATURE_NAMES[1:], f, strict=True))["bare_code_quotes"]
+
+    assert bare("Is `insufficient_quota` always a 429?") == 1.0
+    assert bare("Every call: `You exceeded your current quota, please check your plan.`") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        ("[功能请求] 自动重试", "希望 SDK 自动重试。"),
+        ("【機能要望】通知", "通知がほしいです。"),
+        ("[Sugestão] saldo", "Um endpoint de saldo."),
+        ("Retries", "**Is your feature request related to a problem?**\nWe retry by hand."),
+    ],
+)
+def test_feature_requests_are_recognised_in_several_languages(title: str, body: str) -> None:
+    from bot.triage.report import feature_shaped
+
+    assert feature_shaped(title, body)
+    assert not feature_shaped("Retries fail since noon", "Every call fails since noon.")
+
+
+def test_a_feature_template_quoting_an_error_is_not_answered(triager: Triager) -> None:
+    body = (
+        "### 您的功能请求是否与问题有关？\n出现 `Rate limit reached for gpt-4o in organization "
+        "org-x on tokens per min (TPM): Limit 30000, Used 30000, Requested 900.` 时只能手动重试。"
+        "\n\n### 描述您想要的解决方案\n希望 SDK 自带排队。"
+    )
+    d = decide(triager, "[功能请求] 限流时自动排队", body)
+    assert (d.action, d.issue) == ("ignore", None)
+    assert "feature request" in d.reasons
+
+
+def test_a_question_naming_a_code_in_backticks_is_left_alone(triager: Triager) -> None:
+    body = "Writing our handler: does `insufficient_quota` only come with 429? Nothing is failing."
+    d = decide(triager, "Which status goes with insufficient_quota?", body)
+    assert (d.action, d.issue) == ("ignore", None)
+
+
+def test_a_post_that_negates_the_entrys_field_is_not_answered_with_it(triager: Triager) -> None:
+    body = (
+        "Answers from o3 stop after a few lines. The response has finish_reason 'stop' and "
+        "reasoning_tokens around 700, far from the cap. Same prompts were complete last week."
+    )
+    d = decide(triager, "Replies cut short without finish_reason length", body)
+    assert d.action == "escalate" and d.issue is None
+    assert any("signature is absent" in r for r in d.reasons)
+
+
+def test_a_proxy_quoting_an_entry_code_with_its_own_message_is_escalated(triager: Triager) -> None:
+    body = (
+        "Our proxy answers:\n```json\n"
+        '{"error": {"message": "no healthy upstream for this group, cooling down", '
+        '"type": "proxy_error", "code": "model_not_found"}}\n```\nDirect calls work.'
+    )
+    d = decide(triager, "Proxy error on every call", body)
+    assert d.action == "escalate" and d.issue is None
+
+
+def test_a_chatgpt_sign_in_scope_error_is_not_the_restricted_key_issue(triager: Triager) -> None:
+    body = (
+        "Signed in with ChatGPT in our coding agent, every call fails: `Missing scopes: "
+        "api.responses.write`. We never made a restricted key."
+    )
+    d = decide(triager, "Missing scopes after sign-in", body)
+    assert d.action != "reply" and d.issue != "restricted_key_missing_scopes"
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        ("Embeddings very slow", "Each call takes 8 seconds today, usually 300 ms."),
+        ("函数调用重复", "每个函数调用都会出现两次，参数一样。"),
+        ("Appels en double", "Chaque appel de fonction arrive en double."),
+        ("Ответ не тот", "Модель отвечает не на тот вопрос."),
+    ],
+)
+def test_short_symptom_statements_count_as_problems(title: str, body: str) -> None:
+    assert features(title, body)["problem_cues"] > 0
+
+
+def test_a_solved_tip_quoting_a_known_message_gets_no_public_answer(triager: Triager) -> None:
+    body = (
+        "For anyone searching later: our `Incorrect API key provided: sk-proj-****` errors "
+        "came from quotes around the key in the compose file. Removing them fixed it. "
+        "Marking solved, thanks all."
+    )
+    d = decide(triager, "Solved: the invalid key was the quotes", body)
+    assert d.action != "reply"
+
+
+def test_a_message_with_the_entrys_words_in_another_order_is_not_the_entrys(
+    triager: Triager,
+) -> None:
+    # "exceeds" and "limit" are the entry's words, but no phrase of it is.
+    body = (
+        'Our edge proxy answers `{"code": "context_length_exceeded", "message": '
+        '"upload body exceeds proxy limit of 2 MB"}` for a 20k-token prompt.'
+    )
+    d = decide(triager, "Proxy rejects long prompts", body)
+    assert d.action == "escalate" and d.issue is None
+    real = (
+        'Every long chat fails: `{"code": "context_length_exceeded", "message": "This '
+        "model's maximum context length is 128000 tokens. However, your messages resulted in "
+        '130001 tokens."}`'
+    )
+    assert decide(triager, "Long chats fail", real).issue == "context_length_exceeded"

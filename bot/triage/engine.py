@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import os
 import re
 import re._constants as _sre  # the stdlib's own regex parser
@@ -34,7 +35,7 @@ from bot.triage.claims import known_specifics
 from bot.triage.classifier import ModelError, TrainedModel, make_doc
 from bot.triage.extract import ErrorCandidate, extract_errors, split_own_words
 from bot.triage.fingerprint import fingerprint_normalised, normalise
-from bot.triage.report import form_features
+from bot.triage.report import feature_shaped, form_features, names_only
 from bot.triage.secrets import find_secrets, redact, secret_kinds
 from bot.triage.training_data import NOVEL, Example, data_hash, issues_hash, load_training_dir
 from bot.triage.types import Answer, Correction, Decision, Thread
@@ -60,7 +61,9 @@ SCAN_CHARS = 12_000
 _OTHER_PROVIDER = re.compile(
     r"\b(azure|anthropic|claude|gemini|vertex ?ai|bedrock|mistral|groq|deepseek|ollama|"
     r"cohere|openrouter|hugging ?face|llama\.cpp|llama-server|together\.ai|fireworks|vllm|"
-    r"lm ?studio|tgi|text-generation-inference)\b",
+    r"lm ?studio|tgi|text-generation-inference|"
+    # ChatGPT / Codex sign-in tokens get the API's scope errors with another cause.
+    r"codex|chatgpt\s+(?:log\s?in|sign[- ]?in|oauth)|signed\s+in\s+with\s+(?:my\s+)?chatgpt)\b",
     re.IGNORECASE,
 )
 # Feature requests as issue trackers shape them (title tags, template headings).
@@ -250,6 +253,20 @@ def _entry_vocabulary(issue: KnownIssue) -> frozenset[str]:
     return frozenset(_MESSAGE_WORD.findall("\n".join(_entry_texts(issue)).lower()))
 
 
+# A quoted message of at least this many word pairs shares one with the entry's wording
+# when it is the entry's error.
+MESSAGE_PAIRS = 3
+
+
+def _entry_phrases(issue: KnownIssue) -> frozenset[tuple[str, str]]:
+    """Consecutive pairs of the entry's words (stop words left out, as in a message)."""
+    pairs: set[tuple[str, str]] = set()
+    for text in _entry_texts(issue):
+        words = [w for w in _MESSAGE_WORD.findall(text.lower()) if w not in _MESSAGE_STOP]
+        pairs.update(itertools.pairwise(words))
+    return frozenset(pairs)
+
+
 def _regex_literals(value: str) -> list[str]:
     runs: list[str] = []
     with contextlib.suppress(Exception):  # private parser: no literals on failure
@@ -266,6 +283,11 @@ def quoted_codes(text: str) -> set[str]:
 
 # Where a quoted error code is evidence of a report; a code in a plain sentence or a
 # title may be the topic of a question or a discussion.
+_MESSAGE_FIELD = re.compile(r"""["']message["']\s*:\s*["']([^"'\n]{3,300})["']""")
+_NEGATOR = r"\b(?:without|not|isn'?t|wasn'?t|rather\s+than|instead\s+of|other\s+than)"
+# Words that entries' prose patterns use for a symptom ("empty", "null").
+_SYMPTOM_WORDS = frozenset({"empty", "blank", "null", "length"})
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+$")
 _QUOTED_KINDS = frozenset({"json", "json_code", "traceback", "http_status", "error_line", "code"})
 
 
@@ -394,6 +416,7 @@ class Triager:
         self._codes = {i.slug: issue_codes(i) for i in issues}
         self._all_codes = frozenset().union(*self._codes.values())
         self._vocabulary = {i.slug: _entry_vocabulary(i) for i in issues}
+        self._phrases = {i.slug: _entry_phrases(i) for i in issues}
         self._specifics = known_specifics(issues)
         self._class_index = {c: k for k, c in enumerate(model.classes)} if model else {}
         self._stacked = model is not None and model.report is not None
@@ -401,6 +424,12 @@ class Triager:
             model.no_text_report_threshold()
             if model is not None and model.report is not None
             else NO_TEXT_ERROR_P
+        )
+        # Chosen in training so that few new reports quoting nothing become drafts.
+        self._no_text_review = float(
+            model.card.thresholds.get("_error", {}).get("no_text_review", NO_TEXT_REVIEW)
+            if model is not None
+            else NO_TEXT_REVIEW
         )
         self._issues_hash = issues_hash(issues)
         self.model_version = model.card.version if model else "patterns-only"
@@ -622,11 +651,20 @@ class Triager:
             disagree = row.size and top_label != issue and top_p >= auto and p_issue < review
             if len(prep.hits) > 1:
                 reasons.append("patterns of several issues hit")
-            if self._code_only(prep.hits[issue]) and self._message_differs(prep, issue):
+            if self._keyed_on_code(issue, prep.hits[issue]) and self._message_differs(prep, issue):
                 # A relay or another service reusing the code with its own message (a
                 # "quota" code that says "upstream load saturated"): not this issue.
                 reasons.append(f"quoted message is not {issue}'s")
                 return self._decision(prep, "escalate", None, error_p, True, reasons)
+            if not strong and feature_shaped(prep.thread.title, prep.own):
+                reasons.append("feature request")
+                return self._decision(prep, "ignore", None, 1.0 - error_p, False, reasons)
+            if self._denied(prep, issue):
+                # "without finish_reason length": the member names the entry's field to
+                # say it is absent, so the pattern read a denial.
+                reasons.append(f"the post says {issue}'s signature is absent")
+                action = "escalate" if is_error else "ignore"
+                return self._decision(prep, action, None, error_p, is_error, reasons)
             if prep.lookalike:
                 reasons.append(f"lookalike:{prep.lookalike}")
                 action, confidence = "review", max(p_issue, 0.5)
@@ -645,6 +683,15 @@ class Triager:
             elif error_p < LOW_ERROR_P and not strong:
                 # The error's words in a post that reads as a question or a discussion.
                 reasons.append("reads as no error report")
+                if not has_text or names_only(prep.candidates):
+                    # Nothing quoted either, or only the code's name: a question or a
+                    # request about the topic, left alone.
+                    return self._decision(prep, "ignore", None, 1.0 - error_p, False, reasons)
+                action, confidence = "review", max(p_issue, 0.5)
+            elif self._stacked and error_p < ERROR_P and not strong:
+                # The error's words quoted in a post that may report nothing (a tip, a
+                # digest, a question about the message): a public answer needs a report.
+                reasons.append("may not be an error report")
                 action, confidence = "review", max(p_issue, 0.5)
             else:
                 action, confidence = "reply", max(PATTERN_CONFIDENCE, p_issue)
@@ -655,7 +702,7 @@ class Triager:
             later = top_label in prep.later_hits
             if not has_text:
                 # Nothing quoted: the text alone must make the issue clear, even for a draft.
-                review = max(review, NO_TEXT_REVIEW)
+                review = max(review, self._no_text_review)
             if foreign is not None and foreign not in self._all_codes:
                 # The post quotes an error code no entry knows: a new error, however
                 # alike its wording is to a known one.
@@ -701,6 +748,14 @@ class Triager:
         """The post quotes an error body's message, and none of its messages speaks
         the entry's words (the entry's own wording, patterns and examples)."""
         messages = [c.text for c in prep.candidates if c.kind == "json"]
+        # A JSON body quoted inline (`{"code": ..., "message": ...}`) is not parsed as
+        # one: its message field is read all the same.
+        messages += [
+            m.group(1)
+            for c in prep.candidates
+            if c.kind != "json"
+            for m in _MESSAGE_FIELD.finditer(c.text)
+        ]
         if not messages:
             return False
         vocabulary = self._vocabulary[slug]
@@ -708,9 +763,46 @@ class Triager:
             words = [w for w in _MESSAGE_WORD.findall(message.lower()) if w not in _MESSAGE_STOP]
             if not words:
                 return False  # nothing to compare (a bare code or a number)
-            if sum(w in vocabulary for w in words) / len(words) >= MESSAGE_SHARE:
-                return False
+            if sum(w in vocabulary for w in words) / len(words) < MESSAGE_SHARE:
+                continue
+            pairs = set(itertools.pairwise(words))
+            if len(pairs) >= MESSAGE_PAIRS and not pairs & self._phrases[slug]:
+                # The entry's words, never in the entry's order ("request body exceeds
+                # gateway limit" against "maximum context length"): another message.
+                continue
+            return False
         return True
+
+    def _patterns_of(self, slug: str) -> tuple[_CompiledPattern, ...]:
+        return next((c.patterns for c in self._compiled if c.issue.slug == slug), ())
+
+    def _keyed_on_code(self, slug: str, values: Sequence[str]) -> bool:
+        """Every pattern that hit is a bare error code, or needs one of the entry's codes
+        (`code: model_not_found`): a relay can quote it with a message of its own."""
+        codes = self._codes.get(slug, frozenset())
+        required = {p.value: p.required for p in self._patterns_of(slug)}
+        return bool(values) and all(
+            self._code_of.get(v) or required.get(v) in codes for v in values
+        )
+
+    def _denied(self, prep: _Prepared, slug: str) -> bool:
+        """The entry's patterns hit only through an identifier they anchor on, or a
+        symptom word, that the post negates ("without finish_reason length", "the
+        content is not empty")."""
+        anchors = {
+            p.required
+            for p in self._patterns_of(slug)
+            if p.required and _IDENTIFIER.match(p.required)
+        }
+        denial = re.compile(
+            rf"{_NEGATOR}\s+(?:\w+\s+){{0,2}}"
+            rf"(?:{'|'.join(map(re.escape, sorted(anchors | _SYMPTOM_WORDS)))})\b|"
+            rf"\bnon-?(?:{'|'.join(sorted(_SYMPTOM_WORDS))})\b",
+            re.IGNORECASE,
+        )
+        scan = f"{prep.thread.title.strip()}\n{prep.own}"
+        blanked, n = denial.subn(lambda m: " " * len(m.group(0)), scan)
+        return n > 0 and slug not in self._pattern_hits(blanked)
 
     def _code_in_prose(self, prep: _Prepared, values: Sequence[str]) -> bool:
         """Only bare error-code patterns hit, and the code is in no quoted error output."""

@@ -240,6 +240,48 @@ def _grouped_error_scores(x: sp.csr_matrix, truth: np.ndarray, groups: Sequence[
     return scores
 
 
+# Posts that quote nothing, answered from their words alone: the issue probability a
+# draft needs, the lowest at which at most this share of such new reports (novel, from
+# files held out whole) would be drafted under a known issue instead of escalated.
+NO_TEXT_NOVEL_DRAFTED = 0.10
+NO_TEXT_REVIEW_FLOOR = 0.6
+NO_TEXT_REVIEW_CEIL = 0.8
+
+
+def _no_text_review_threshold(
+    x_anchor: sp.csr_matrix,
+    y_anchor: list[str],
+    x_post: sp.csr_matrix,
+    y_post: list[str],
+    groups: Sequence[str],
+    forms: Sequence[Sequence[float]],
+    platt: Platt,
+) -> float:
+    """Out-of-fold issue scores with whole source files held out, as new posts are to the
+    model; the cut is taken over the novel posts that quote nothing."""
+    n = x_post.shape[0]
+    no_text = [i for i in range(n) if y_post[i] == NOVEL and forms[i][_BEST_CANDIDATE] < 0.5]
+    folds = min(CV_FOLDS, len(set(groups)))
+    if folds < 2 or not no_text:
+        return NO_TEXT_REVIEW_FLOOR
+    top = np.full(n, -np.inf)
+    labels = [NOVEL] * n
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for tr, te in GroupKFold(n_splits=folds).split(np.zeros(n), y_post, list(groups)):
+            clf = _fit_issue(
+                sp.vstack([x_anchor, x_post[tr]], format="csr"), y_anchor + [y_post[i] for i in tr]
+            )
+            p = issue_proba_from_scores(_scores(clf, x_post[te]), platt)
+            for row, i in zip(p, te, strict=True):
+                k = int(np.argmax(row))
+                labels[i], top[i] = str(clf.classes_[k]), float(row[k])
+    drafted = np.sort([top[i] for i in no_text if labels[i] != NOVEL])[::-1]
+    allowed = int(NO_TEXT_NOVEL_DRAFTED * len(no_text))
+    cut = float(drafted[allowed]) + 1e-4 if allowed < drafted.size else NO_TEXT_REVIEW_FLOOR
+    return round(min(max(cut, NO_TEXT_REVIEW_FLOOR), NO_TEXT_REVIEW_CEIL), 4)
+
+
 def _fit_report(
     scores: np.ndarray, forms: Sequence[Sequence[float]], truth: np.ndarray
 ) -> ReportModel | None:
@@ -438,6 +480,7 @@ def fit(
         }
     error_threshold = 0.5
     no_text_threshold = NO_TEXT_REPORT_FLOOR
+    no_text_review = NO_TEXT_REVIEW_FLOOR
     report: ReportModel | None = None
     if oof is not None:
         cv = _metrics(true, pred, prob, thresholds)
@@ -460,6 +503,15 @@ def fit(
             ok = ((rp >= error_threshold) == oof.error_truth.astype(bool)).mean()
             cv["report_model_accuracy"] = round(float(ok), 3)
             no_text_threshold = _no_text_threshold(rp, forms, oof.error_truth)
+        no_text_review = _no_text_review_threshold(
+            x_anchor,
+            y_anchor,
+            x_post,
+            y_post,
+            _groups(issues, examples)[:npost],
+            forms,
+            issue_platt,
+        )
 
     labels = Counter(y_post)
     labels[NOT_ERROR] = len(negatives)
@@ -469,7 +521,11 @@ def fit(
         classes=classes,
         thresholds={
             **thresholds,
-            "_error": {"report": error_threshold, "no_text_report": no_text_threshold},
+            "_error": {
+                "report": error_threshold,
+                "no_text_report": no_text_threshold,
+                "no_text_review": no_text_review,
+            },
         },
         cv_metrics=cv,
         library_versions=library_versions(),
