@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import re._constants as _c  # the stdlib's own regex parser
-import re._parser as _p
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.known_issues import KnownIssue, load_dir
-from bot.triage import advice, casefold
+from bot.triage import advice, casefold, patterns
 from bot.triage.training_data import load_training_dir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -154,7 +153,7 @@ def test_stock_phrases_on_folded_text_are_the_same(
 ) -> None:
     text = sep.join(pieces)
     text = text.upper() if upper else text
-    assert casefold.foldable(advice._STYLE_PHRASES)
+    assert patterns.foldable(advice._STYLE_PHRASES)
     want = [m.span() for m in advice._STYLE_PHRASES.finditer(text)]
     assert [m.span() for m in advice._STYLE_PHRASES_FOLDED.finditer(casefold.fold(text))] == want
     assert advice.style_score(text) == advice._style_score(text)
@@ -250,10 +249,6 @@ def _always_holds(items: list[Any], literals: tuple[str, ...]) -> bool:
             if all(any(lit in s for lit in literals) for s in strings):
                 return True
     return False
-
-
-def _parse(rx: re.Pattern[str]) -> list[Any]:
-    return list(_p.parse(rx.pattern, rx.flags))
 
 
 # "ai" as a word, or before an assistant noun: what _AI_WORD finds.

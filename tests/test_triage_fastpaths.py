@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bot.known_issues import Pattern, load_dir, validate_entry
 from bot.replies import neutralise as neutralise_mod
-from bot.triage import advice, casefold, classifier, engine, secrets
+from bot.triage import advice, casefold, classifier, engine, patterns, secrets
 from bot.triage.classifier import make_doc
 from bot.triage.training_data import load_training_dir
 from tests.test_triage_data import ISSUES, make_data_dir
@@ -292,10 +292,10 @@ _FOLDED_RULES = [
 
 
 def test_folded_rules_are_foldable_and_others_are_not() -> None:
-    assert all(casefold.foldable(rx) for rx in _FOLDED_RULES)
+    assert all(patterns.foldable(rx) for rx in _FOLDED_RULES)
     for pattern in ("Error", r"(a)\1", "(?-i:a)b", "[A-Z]x", "\u00e9"):
-        assert not casefold.foldable(re.compile(pattern, re.IGNORECASE))
-    assert not casefold.foldable(re.compile("abc"))  # already case-sensitive
+        assert not patterns.foldable(re.compile(pattern, re.IGNORECASE))
+    assert not patterns.foldable(re.compile("abc"))  # already case-sensitive
 
 
 @settings(max_examples=300, deadline=None)
@@ -346,10 +346,10 @@ def _hits_reference(
 
 
 def test_most_known_issue_patterns_scan_folded_text(pattern_triager: engine.Triager) -> None:
-    patterns = [p for c in pattern_triager._compiled for p in c.patterns]
-    assert sum(p.folded is not None for p in patterns) >= len(patterns) // 2
-    for p in patterns:
-        assert (p.folded is not None) == casefold.foldable(p.regex)
+    compiled = [p for c in pattern_triager._compiled for p in c.patterns]
+    assert sum(p.folded is not None for p in compiled) >= len(compiled) // 2
+    for p in compiled:
+        assert (p.folded is not None) == patterns.foldable(p.regex)
 
 
 def test_pattern_hits_on_folded_text_match_the_full_scan(pattern_triager: engine.Triager) -> None:
@@ -374,7 +374,7 @@ _ANY_OF_PATTERNS = [
 
 
 def test_required_any_lists_one_literal_per_alternative() -> None:
-    got = [engine.required_any(Pattern("regex", p)) for p in _ANY_OF_PATTERNS]
+    got = [patterns.required_literals(Pattern("regex", p).compile()) for p in _ANY_OF_PATTERNS]
     assert got[0] == ("failed dependency", "mcp")
     assert got[1] == ("max_output_tokens",)
     assert got[2] == (" limit",)
@@ -411,7 +411,7 @@ def test_required_any_never_hides_a_match(pieces: list[str], twins: bool) -> Non
     text = _mix(pieces, twins, False)
     low = casefold.fold(text)
     for value in _ANY_OF_PATTERNS:
-        needed = engine.required_any(Pattern("regex", value))
+        needed = patterns.required_literals(Pattern("regex", value).compile())
         if needed is not None and not any(s in low for s in needed):
             assert re.search(value, text, re.IGNORECASE) is None
 

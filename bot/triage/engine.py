@@ -12,25 +12,21 @@ nothing is escalated; anything else is ignored.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import re
-import re._constants as _sre  # the stdlib's own regex parser
-import re._parser as _sre_parse
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from bot.config import Config
 from bot.known_issues import KnownIssue, Pattern, load_dir
 from bot.replies.render import render_reply
-from bot.triage import classifier
+from bot.triage import classifier, patterns
 from bot.triage.advice import find_corrections
-from bot.triage.casefold import fold, foldable, folded
+from bot.triage.casefold import fold, folded
 from bot.triage.claims import known_specifics
 from bot.triage.classifier import ModelError, TrainedModel, make_doc
 from bot.triage.extract import ErrorCandidate, extract_errors, split_own_words
@@ -110,83 +106,15 @@ class _CompiledIssue:
     patterns: tuple[_CompiledPattern, ...]
 
 
-def _literal_runs(parsed: Any, out: list[str]) -> None:
-    """Literal strings that every match of a parsed regex must contain."""
-    run: list[str] = []
-    for op, av in parsed:
-        if op is _sre.LITERAL:
-            run.append(chr(av))
-            continue
-        if run:
-            out.append("".join(run))
-            run = []
-        if op is _sre.SUBPATTERN:
-            _literal_runs(av[3], out)
-        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and av[0] >= 1:
-            _literal_runs(av[2], out)
-    if run:
-        out.append("".join(run))
-
-
 def required_substring(pattern: Pattern) -> str | None:
+    """The longest lower-cased ASCII literal (3 characters or more) written in the
+    pattern outside any choice: every match holds it."""
     if pattern.kind == "literal":
         value = pattern.value.lower()
         return value if value.isascii() else None
-    try:
-        parsed = _sre_parse.parse(pattern.value, re.IGNORECASE)
-    except Exception:  # noqa: BLE001 - private parser: any failure just disables the filter
-        return None
-    runs: list[str] = []
-    _literal_runs(parsed, runs)
     # ASCII only: lower() is exact there, so the filter never hides a real match.
-    runs = [r.lower() for r in runs if r.isascii() and len(r) >= 3]
-    return max(runs, key=len, default=None)
-
-
-def _one_of(parsed: Any) -> tuple[str, ...] | None:
-    """Lower-cased ASCII literals at least one of which every match contains (each
-    alternative of a choice brings its own; lookaheads count), or None."""
-    best: tuple[str, ...] | None = None
-
-    def consider(options: tuple[str, ...] | None) -> None:
-        nonlocal best
-        if options and (best is None or min(map(len, options)) > min(map(len, best))):
-            best = options
-
-    run: list[str] = []
-    for op, av in [*parsed, (None, None)]:
-        if op is _sre.LITERAL:
-            run.append(chr(av))
-            continue
-        literal = "".join(run)
-        run = []
-        if literal.isascii() and len(literal) >= 3:
-            consider((literal.lower(),))
-        if op is _sre.SUBPATTERN:
-            consider(_one_of(av[3]))
-        elif op is _sre.BRANCH:
-            branches = [_one_of(b) for b in av[1]]
-            if all(branches):
-                consider(tuple(sorted({s for b in branches if b for s in b})))
-        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT) and av[0] >= 1:
-            consider(_one_of(av[2]))
-        elif op is _sre.ASSERT:
-            consider(_one_of(av[1]))
-        elif op is _sre.ATOMIC_GROUP:
-            consider(_one_of(av))
-    return best
-
-
-def required_any(pattern: Pattern) -> tuple[str, ...] | None:
-    """For a pattern without one required substring (alternatives, lookaheads): the
-    substrings of which a folded text must hold at least one."""
-    if pattern.kind == "literal":
-        return None
-    try:
-        parsed = _sre_parse.parse(pattern.value, re.IGNORECASE)
-    except Exception:  # noqa: BLE001 - private parser: any failure just disables the filter
-        return None
-    return _one_of(parsed)
+    runs = [r.lower() for r in patterns.literal_runs(pattern.compile()) if r.isascii()]
+    return max((r for r in runs if len(r) >= 3), key=len, default=None)
 
 
 _CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
@@ -201,7 +129,7 @@ def _entry_texts(issue: KnownIssue) -> list[str]:
     """An entry's own wording: its texts, examples and the literals of its patterns."""
     texts = [issue.title, issue.summary, issue.cause, issue.workaround, *issue.examples]
     texts += [
-        p.value if p.kind == "literal" else "\n".join(_regex_literals(p.value))
+        p.value if p.kind == "literal" else "\n".join(patterns.literal_runs(p.compile()))
         for p in issue.patterns
     ]
     return texts
@@ -252,13 +180,6 @@ def _entry_vocabulary(issue: KnownIssue) -> frozenset[str]:
     return frozenset(_MESSAGE_WORD.findall("\n".join(_entry_texts(issue)).lower()))
 
 
-def _regex_literals(value: str) -> list[str]:
-    runs: list[str] = []
-    with contextlib.suppress(Exception):  # private parser: no literals on failure
-        _literal_runs(_sre_parse.parse(value), runs)
-    return runs
-
-
 def quoted_codes(text: str) -> set[str]:
     """Error codes the post quotes from an error body (`"code": "..."`)."""
     if "code" not in text:
@@ -292,8 +213,8 @@ def _compile(issue: KnownIssue) -> _CompiledIssue:
                 p.value,
                 rx,
                 required,
-                folded(rx) if foldable(rx) else None,
-                required_any(p) if required is None else None,
+                folded(rx) if patterns.foldable(rx) else None,
+                patterns.required_literals(rx) if required is None else None,
             )
             for p in issue.patterns
             for rx, required in ((p.compile(), required_substring(p)),)
@@ -301,15 +222,10 @@ def _compile(issue: KnownIssue) -> _CompiledIssue:
     )
 
 
-def _literal_gate(regex: re.Pattern[str]) -> tuple[str, ...] | None:
-    """Lower-cased literals one of which every match of `regex` holds (None: no gate)."""
-    return _one_of(_sre_parse.parse(regex.pattern, regex.flags))
-
-
-# Feature-request headings and other providers are rare: a few `in` tests spare a
-# regex scan of the whole post on nearly every one.
-_OTHER_PROVIDER_GATE = _literal_gate(_OTHER_PROVIDER)
-_FEATURE_BODY_GATE = _literal_gate(_FEATURE_BODY)
+# Feature-request headings and other providers are rare: the literals they need spare
+# a regex scan of the whole post on nearly every one.
+_OTHER_PROVIDER_GATE = patterns.required_literals(_OTHER_PROVIDER)
+_FEATURE_BODY_GATE = patterns.required_literals(_FEATURE_BODY)
 
 
 def _gated_search(
@@ -324,40 +240,27 @@ def _gated_search(
 
 @dataclass(frozen=True)
 class _PatternGate:
-    """Which patterns a folded text may match, from one pass over the distinct
-    literals of all patterns (many patterns share one) instead of a test per pattern."""
+    """Which patterns a folded text may match, from one pass of an automaton over the
+    literals all patterns require (bot.triage.patterns) instead of a test per pattern."""
 
     patterns: tuple[tuple[str, _CompiledPattern], ...]  # (slug, pattern), entry order
-    literals: tuple[str, ...]
-    by_literal: dict[str, tuple[int, ...]]  # literal -> indices of patterns it admits
-    always: frozenset[int]  # patterns without a literal filter
+    gate: patterns.LiteralGate
 
     @classmethod
     def build(cls, compiled: Sequence[_CompiledIssue]) -> _PatternGate:
-        patterns = tuple((c.issue.slug, p) for c in compiled for p in c.patterns)
-        by_literal: dict[str, list[int]] = {}
-        always: set[int] = set()
-        for k, (_slug, p) in enumerate(patterns):
-            # A required substring must be present; of any_of, one suffices.
-            needs = (p.required,) if p.required is not None else p.any_of
-            if not needs:
-                always.add(k)
-                continue
-            for literal in needs:
-                by_literal.setdefault(literal, []).append(k)
+        found = tuple((c.issue.slug, p) for c in compiled for p in c.patterns)
+        # A required substring must be present; of any_of, one suffices.
         return cls(
-            patterns,
-            tuple(by_literal),
-            {s: tuple(ks) for s, ks in by_literal.items()},
-            frozenset(always),
+            found,
+            patterns.LiteralGate.build(
+                (k, (p.required,) if p.required is not None else p.any_of)
+                for k, (_slug, p) in enumerate(found)
+            ),
         )
 
     def candidates(self, lower: str) -> list[tuple[str, _CompiledPattern]]:
         """The patterns whose literal filter `lower` passes, in entry order."""
-        chosen = set(self.always)
-        for literal in filter(lower.__contains__, self.literals):
-            chosen.update(self.by_literal[literal])
-        return [self.patterns[k] for k in sorted(chosen)]
+        return [self.patterns[k] for k in sorted(self.gate.candidates(lower))]  # type: ignore[type-var]
 
 
 @dataclass
