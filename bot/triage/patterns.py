@@ -346,30 +346,102 @@ def _weight(literal: str) -> int:
 MIN_WEIGHT = 3
 
 
+# A stretch of items with few exact forms (`api[_-]?key`: apikey, api_key, api-key)
+# stands for the set of them, up to this many.
+MAX_FORMS = 64
+
+
+def _forms(item: Item) -> set[str] | None:
+    """The lower-cased strings one item matches, when few and all usable; zero-width
+    items match the empty string (they only restrict where the others stand)."""
+    op, av = item
+    if op == LITERAL:
+        return {chr(av).lower()} if _usable(chr(av)) else None
+    if op in (AT, ASSERT, ASSERT_NOT):
+        return {""}
+    if op == IN:
+        chars: set[str] = set()
+        for o, a in av:
+            if o == LITERAL:
+                chars.add(chr(a))
+            elif o == RANGE and a[1] - a[0] < 8:
+                chars.update(map(chr, range(a[0], a[1] + 1)))
+            else:
+                return None  # negated, a category or a wide range
+        return {c.lower() for c in chars} if all(map(_usable, chars)) else None
+    if op == SUBPATTERN:
+        return _sequence_forms(av[2])
+    if op == BRANCH:
+        found: set[str] = set()
+        for branch in av:
+            forms = _sequence_forms(branch)
+            if forms is None or len(found | forms) > MAX_FORMS:
+                return None
+            found |= forms
+        return found
+    if op in (MAX_REPEAT, MIN_REPEAT, POSSESSIVE_REPEAT) and av[1] is not None and av[1] <= 2:
+        body = _sequence_forms(av[2])
+        if body is None:
+            return None
+        found = {""} if av[0] == 0 else set()
+        power = {""}
+        for count in range(1, av[1] + 1):
+            power = _product(power, body)
+            if power is None:
+                return None
+            if count >= av[0]:
+                found |= power
+        return found if len(found) <= MAX_FORMS else None
+    return None
+
+
+def _product(left: set[str], right: set[str]) -> set[str] | None:
+    if len(left) * len(right) > MAX_FORMS:
+        return None
+    return {a + b for a in left for b in right}
+
+
+def _sequence_forms(items: Sequence[Item]) -> set[str] | None:
+    found: set[str] | None = {""}
+    for item in items:
+        forms = _forms(item)
+        if forms is None or found is None:
+            return None
+        found = _product(found, forms)
+    return found
+
+
 def _options(items: Sequence[Item]) -> tuple[str, ...] | None:
-    """Lower-cased literals one of which every match of `items` holds, or None."""
+    """Lower-cased literals one of which every match of `items` holds, or None.
+
+    Each stretch of consecutive items with few exact forms gives the set of them; an
+    item within a group, choice, repeat of one or more, or lookahead gives its own;
+    the strongest set (the rarest lightest member) is kept."""
     best: tuple[str, ...] | None = None
 
-    def consider(options: tuple[str, ...] | None) -> None:
+    def consider(options: set[str] | tuple[str, ...] | None) -> None:
         nonlocal best
-        if options and (best is None or _strength(options) > _strength(best)):
-            best = options
+        if options and all(options) and (best is None or _strength(options) > _strength(best)):
+            # A member holding a shorter one adds nothing: the shorter is there too.
+            best = tuple(sorted(o for o in options if not any(p in o for p in options if p != o)))
 
-    run: list[str] = []
+    stretch: set[str] = {""}
     for op, av in [*items, (None, None)]:
-        if op == LITERAL and _usable(chr(av)):
-            run.append(chr(av).lower())
-            continue
-        literal = "".join(run)
-        run = []
-        if _weight(literal) >= MIN_WEIGHT:
-            consider((literal,))
+        forms = _forms((op, av)) if op is not None else None
+        if forms is not None:
+            joined = _product(stretch, forms)
+            if joined is not None:
+                stretch = joined
+                continue
+        if _strength(stretch) >= MIN_WEIGHT:
+            consider(stretch)
+        stretch = forms if forms is not None else {""}
         if op == SUBPATTERN:
             consider(_options(av[2]))
         elif op == BRANCH:
             branches = [_options(b) for b in av]
             if all(branches):
-                consider(tuple(sorted({s for b in branches if b for s in b})))
+                consider({s for b in branches if b for s in b})
         elif op in REPEATS and av[0] >= 1:
             consider(_options(av[2]))
         elif op == ASSERT:
@@ -379,7 +451,7 @@ def _options(items: Sequence[Item]) -> tuple[str, ...] | None:
     return best
 
 
-def _strength(options: tuple[str, ...]) -> int:
+def _strength(options: set[str] | tuple[str, ...]) -> int:
     return min(map(_weight, options))
 
 
