@@ -96,6 +96,15 @@ def test_required_literals_pick_one_per_alternative() -> None:
         "failed dependency",
         "mcp",
     )
+    assert patterns.required_literals(re.compile(r"(?:Rate|TPM) limit", re.I)) == (
+        "rate limit",
+        "tpm limit",
+    )
+    assert patterns.required_literals(re.compile(r"api[_-]?key", re.I)) == (
+        "api-key",
+        "api_key",
+        "apikey",
+    )
     assert patterns.required_literals(re.compile(r"\bai\b", re.I)) is None  # too common
     assert patterns.required_literals(re.compile(r"(?=.*\bquota\b)", re.I)) == ("quota",)
     assert patterns.required_literals(re.compile(r"(?!quota)x{3}", re.I)) is None

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.known_issues import Pattern, load_dir, validate_entry
+from bot.known_issues import load_dir, validate_entry
 from bot.replies import neutralise as neutralise_mod
 from bot.triage import advice, casefold, classifier, engine, patterns
 from bot.triage.classifier import make_doc
@@ -316,57 +316,6 @@ def test_pattern_hits_on_folded_text_match_the_full_scan(pattern_triager: engine
         assert (hits, matched) == _hits_reference(pattern_triager, text)
         hit_any += bool(hits)
     assert hit_any > len(examples) // 4  # the comparison covers real hits
-
-
-_ANY_OF_PATTERNS = [
-    r"\bmcp\b[^\n]{0,20}\b424\b|\b424\b[^\n]{0,20}\bfailed dependency\b",
-    r"\A(?=[\s\S]*?\bincomplete\b)(?=[\s\S]*?\bmax_output_tokens\b)",
-    r"(?:Rate|TPM) limit",
-    r"(abc|x)yz+",
-]
-
-
-def test_required_any_lists_one_literal_per_alternative() -> None:
-    got = [patterns.required_literals(Pattern("regex", p).compile()) for p in _ANY_OF_PATTERNS]
-    assert got[0] == ("failed dependency", "mcp")
-    assert got[1] == ("max_output_tokens",)
-    assert got[2] == (" limit",)
-    assert got[3] is None  # "x" is too short to be worth a test
-
-
-@settings(max_examples=400, deadline=None)
-@given(
-    st.lists(
-        st.sampled_from(
-            [
-                "MCP",
-                "mcp",
-                "424",
-                "Failed Dependency",
-                "incomplete",
-                "MAX_OUTPUT_TOKENS",
-                "rate",
-                "TPM",
-                " limit",
-                "abc",
-                "xyz",
-                "\n",
-                " ",
-                "\u212a",
-                "ı",
-            ]
-        ),
-        max_size=8,
-    ),
-    st.booleans(),
-)
-def test_required_any_never_hides_a_match(pieces: list[str], twins: bool) -> None:
-    text = _mix(pieces, twins, False)
-    low = casefold.fold(text)
-    for value in _ANY_OF_PATTERNS:
-        needed = patterns.required_literals(Pattern("regex", value).compile())
-        if needed is not None and not any(s in low for s in needed):
-            assert re.search(value, text, re.IGNORECASE) is None
 
 
 @settings(max_examples=300, deadline=None)

@@ -428,14 +428,13 @@ def _options(items: Sequence[Item]) -> tuple[str, ...] | None:
     stretch: set[str] = {""}
     for op, av in [*items, (None, None)]:
         forms = _forms((op, av)) if op is not None else None
-        if forms is not None:
-            joined = _product(stretch, forms)
-            if joined is not None:
-                stretch = joined
-                continue
-        if _strength(stretch) >= MIN_WEIGHT:
-            consider(stretch)
-        stretch = forms if forms is not None else {""}
+        joined = _product(stretch, forms) if forms is not None else None
+        if joined is not None:
+            stretch = joined
+        else:
+            if _strength(stretch) >= MIN_WEIGHT:
+                consider(stretch)
+            stretch = forms if forms is not None else {""}
         if op == SUBPATTERN:
             consider(_options(av[2]))
         elif op == BRANCH:
