@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.known_issues import Fact, KnownIssue
+from bot.triage.casefold import fold
+from bot.triage.patterns import LiteralGate, required_literals
 from bot.triage.wording import STOPWORDS
 
 CONTRADICTED = "contradicted"
@@ -370,6 +372,9 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
     )
 )
+# The shapes a sentence may make, from one pass over the literals each requires
+# (bot.triage.patterns): the others are not searched.
+_SHAPE_GATE = LiteralGate.build((k, required_literals(rx)) for k, (_, rx) in enumerate(_SHAPES))
 _SHAPE_OF = {
     "delay_intl": "delay",
     "delay_intl_after": "delay",
@@ -532,7 +537,10 @@ def find_claims(sentence: str) -> list[Claim]:
         return []
     found: list[Claim] = []
     seen: set[str] = set()
-    for name, rx in _SHAPES:
+    admitted = _SHAPE_GATE.candidates(fold(text))
+    for k, (name, rx) in enumerate(_SHAPES):
+        if k not in admitted:
+            continue
         shape = _SHAPE_OF.get(name, name)
         if shape in seen or (shape in ("gate", "affects") and _UNIVERSAL.search(text)):
             continue
