@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.known_issues import load_dir
-from bot.triage.engine import Triager, code_only, required_substring
+from bot.triage.engine import Triager
+from bot.triage.matching import code_only, required_substring
 from bot.triage.types import Thread
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bot.known_issues import load_dir, validate_entry
 from bot.replies import neutralise as neutralise_mod
-from bot.triage import advice, casefold, classifier, engine, patterns
+from bot.triage import advice, casefold, classifier, engine, matching, patterns
 from bot.triage.classifier import make_doc
 from bot.triage.training_data import load_training_dir
 from tests.test_triage_data import ISSUES, make_data_dir
@@ -287,19 +287,19 @@ def _hits_reference(
     """Every pattern's original regex on the original text, no filter, no folding."""
     hits: dict[str, list[str]] = {}
     matched: dict[str, str] = {}
-    for compiled in triager._compiled:
+    for compiled in triager._matcher.compiled:
         for p in compiled.patterns:
             m = p.regex.search(text)
             if m:
                 hits.setdefault(compiled.issue.slug, []).append(p.value)
                 found = m.group(0).strip()
-                if 6 <= len(found) <= engine.MAX_MATCH_SHOWN and "\n" not in found:
+                if 6 <= len(found) <= matching.MAX_MATCH_SHOWN and "\n" not in found:
                     matched.setdefault(compiled.issue.slug, found)
     return hits, matched
 
 
 def test_most_known_issue_patterns_scan_folded_text(pattern_triager: engine.Triager) -> None:
-    compiled = [p for c in pattern_triager._compiled for p in c.patterns]
+    compiled = [p for c in pattern_triager._matcher.compiled for p in c.patterns]
     assert sum(p.folded is not None for p in compiled) >= len(compiled) // 2
     for p in compiled:
         assert (p.folded is not None) == patterns.foldable(p.regex)
@@ -312,7 +312,7 @@ def test_pattern_hits_on_folded_text_match_the_full_scan(pattern_triager: engine
     hit_any = 0
     for text in texts:
         matched: dict[str, str] = {}
-        hits = pattern_triager._pattern_hits(text, matched)
+        hits = pattern_triager._matcher.hits(text, matched)
         assert (hits, matched) == _hits_reference(pattern_triager, text)
         hit_any += bool(hits)
     assert hit_any > len(examples) // 4  # the comparison covers real hits

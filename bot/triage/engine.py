@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.config import Config
-from bot.known_issues import KnownIssue, Pattern, load_dir
+from bot.known_issues import KnownIssue, load_dir
 from bot.replies.render import render_reply
 from bot.triage import classifier, patterns
 from bot.triage.advice import find_corrections
@@ -31,6 +31,7 @@ from bot.triage.claims import known_specifics
 from bot.triage.classifier import ModelError, TrainedModel, make_doc
 from bot.triage.extract import ErrorCandidate, extract_errors, split_own_words
 from bot.triage.fingerprint import fingerprint_normalised, normalise
+from bot.triage.matching import IssueMatcher
 from bot.triage.report import form_features
 from bot.triage.secrets import find_secrets, redact, secret_kinds
 from bot.triage.training_data import NOVEL, Example, data_hash, issues_hash, load_training_dir
@@ -51,7 +52,6 @@ STRONG_CANDIDATE = 0.9
 MAX_ERROR_STRINGS = 5
 REPLY_CACHE = 2048
 NORMALISE_CACHE = 4096
-MAX_MATCH_SHOWN = 300
 CHUNK = 256
 SCAN_CHARS = 12_000
 # Errors from other providers look like ours; their presence makes a reply a draft.
@@ -87,37 +87,6 @@ _FEATURE_BODY_FOLDED = folded(_FEATURE_BODY)
 _TITLE_ERRORISH_FOLDED = folded(_TITLE_ERRORISH)
 
 
-@dataclass(frozen=True)
-class _CompiledPattern:
-    value: str
-    regex: re.Pattern[str]
-    # A lower-cased substring every match must contain: a cheap `in` test skips the
-    # regex (some scan the whole post) on the many posts that cannot match.
-    required: str | None
-    # The case-sensitive twin to scan folded text with, when the pattern allows it.
-    folded: re.Pattern[str] | None = None
-    # Without a required substring: one of these must be in the folded text.
-    any_of: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
-class _CompiledIssue:
-    issue: KnownIssue
-    patterns: tuple[_CompiledPattern, ...]
-
-
-def required_substring(pattern: Pattern) -> str | None:
-    """The longest lower-cased ASCII literal (3 characters or more) written in the
-    pattern outside any choice: every match holds it."""
-    if pattern.kind == "literal":
-        value = pattern.value.lower()
-        return value if value.isascii() else None
-    # ASCII only: lower() is exact there, so the filter never hides a real match.
-    runs = [r.lower() for r in patterns.literal_runs(pattern.compile()) if r.isascii()]
-    return max((r for r in runs if len(r) >= 3), key=len, default=None)
-
-
-_CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
 _CODE_IN_TEXT = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 # The machine-readable code of an error body as SDKs print it: JSON, or a Python dict.
 # The key is lower-case in every SDK's output (the `in` pre-check relies on it); the
@@ -192,36 +161,6 @@ def quoted_codes(text: str) -> set[str]:
 _QUOTED_KINDS = frozenset({"json", "json_code", "traceback", "http_status", "error_line", "code"})
 
 
-def code_only(regex: re.Pattern[str], required: str | None) -> str | None:
-    """The error code a pattern consists of (`\\binsufficient_quota\\b`), else None.
-
-    Such a pattern matches any mention of the code, so alone it proves a report only
-    when the code stands in quoted error output. A pattern that the bare code
-    satisfies in full is such a pattern; one that also needs context (a JSON key, a
-    number, other words) is not.
-    """
-    if required is None or not _CODE.match(required):
-        return None
-    return required if regex.fullmatch(required) else None
-
-
-def _compile(issue: KnownIssue) -> _CompiledIssue:
-    return _CompiledIssue(
-        issue,
-        tuple(
-            _CompiledPattern(
-                p.value,
-                rx,
-                required,
-                folded(rx) if patterns.foldable(rx) else None,
-                patterns.required_literals(rx) if required is None else None,
-            )
-            for p in issue.patterns
-            for rx, required in ((p.compile(), required_substring(p)),)
-        ),
-    )
-
-
 # Feature-request headings and other providers are rare: the literals they need spare
 # a regex scan of the whole post on nearly every one.
 _OTHER_PROVIDER_GATE = patterns.required_literals(_OTHER_PROVIDER)
@@ -236,31 +175,6 @@ def _gated_search(
     if gate is not None and next(filter(low.__contains__, gate), None) is None:
         return None
     return folded_rx.search(low)
-
-
-@dataclass(frozen=True)
-class _PatternGate:
-    """Which patterns a folded text may match, from one pass of an automaton over the
-    literals all patterns require (bot.triage.patterns) instead of a test per pattern."""
-
-    patterns: tuple[tuple[str, _CompiledPattern], ...]  # (slug, pattern), entry order
-    gate: patterns.LiteralGate
-
-    @classmethod
-    def build(cls, compiled: Sequence[_CompiledIssue]) -> _PatternGate:
-        found = tuple((c.issue.slug, p) for c in compiled for p in c.patterns)
-        # A required substring must be present; of any_of, one suffices.
-        return cls(
-            found,
-            patterns.LiteralGate.build(
-                (k, (p.required,) if p.required is not None else p.any_of)
-                for k, (_slug, p) in enumerate(found)
-            ),
-        )
-
-    def candidates(self, lower: str) -> list[tuple[str, _CompiledPattern]]:
-        """The patterns whose literal filter `lower` passes, in entry order."""
-        return [self.patterns[k] for k in sorted(self.gate.candidates(lower))]  # type: ignore[type-var]
 
 
 @dataclass
@@ -288,14 +202,8 @@ class Triager:
         self.issues = {i.slug: i for i in issues}
         self.model = model
         self.config = config or Config()
-        self._compiled = tuple(_compile(i) for i in issues)
-        self._gate = _PatternGate.build(self._compiled)
-        self._code_of = {
-            p.value: code
-            for c in self._compiled
-            for p in c.patterns
-            if (code := code_only(p.regex, p.required)) is not None
-        }
+        self._matcher = IssueMatcher(issues)
+        self._code_of = self._matcher.code_of
         self._codes = {i.slug: issue_codes(i) for i in issues}
         self._all_codes = frozenset().union(*self._codes.values())
         self._vocabulary = {i.slug: _entry_vocabulary(i) for i in issues}
@@ -454,11 +362,11 @@ class Triager:
         if title and _TITLE_ERRORISH_FOLDED.search(low_title):
             candidates.append(ErrorCandidate(title[:300], "title", 0.45))
         matched: dict[str, str] = {}
-        hits = self._pattern_hits(scan, matched, low_scan)
+        hits = self._matcher.hits(scan, matched, low_scan)
         later_hits: dict[str, list[str]] = {}
         if not hits and len(thread.posts) > 1:
             later = "\n".join(split_own_words(p)[0][:4000] for p in thread.posts[1:4])
-            later_hits = self._pattern_hits(later)
+            later_hits = self._matcher.hits(later)
         provider = _gated_search(_OTHER_PROVIDER_FOLDED, _OTHER_PROVIDER_GATE, low_scan)
         feature = bool(
             _FEATURE_TITLE_FOLDED.search(low_title)
@@ -477,34 +385,6 @@ class Triager:
             matched,
             form_features(title, own, candidates),
         )
-
-    def _pattern_hits(
-        self, text: str, matched: dict[str, str] | None = None, low: str | None = None
-    ) -> dict[str, list[str]]:
-        """slug -> pattern values that hit; `matched` collects a short matched text.
-
-        `low` is fold(text) when the caller has it. It holds every ASCII substring of
-        text.lower() (twins only add ASCII letters), so the required-substring filter
-        hides no match.
-        """
-        hits: dict[str, list[str]] = {}
-        lower = fold(text) if low is None else low
-        for slug, p in self._gate.candidates(lower):
-            if p.folded is not None:
-                # The folded scan finds where the pattern matches; the original, run
-                # from there, gives the same match over the member's own text.
-                found = p.folded.search(lower)
-                m = p.regex.search(text, found.start()) if found else None
-            else:
-                m = p.regex.search(text)
-            if m:
-                hits.setdefault(slug, []).append(p.value)
-                found = m.group(0).strip()
-                # Patterns anchored at the start match whole paragraphs: show only a
-                # one-line match.
-                if matched is not None and 6 <= len(found) <= MAX_MATCH_SHOWN and "\n" not in found:
-                    matched.setdefault(slug, found)
-        return hits
 
     def _prob(self, row: np.ndarray, slug: str) -> float:
         k = self._class_index.get(slug)
