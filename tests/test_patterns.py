@@ -58,6 +58,13 @@ def test_required_literals_never_hide_a_match(text: str, rule: re.Pattern[str]) 
 
 
 @settings(max_examples=400, deadline=None)
+@given(_TEXT, st.sampled_from(_RULES))
+def test_prefilters_never_hide_a_match(text: str, rule: re.Pattern[str]) -> None:
+    if rule.search(text):
+        assert patterns.Prefilter.of(rule).may_match(text, fold(text))
+
+
+@settings(max_examples=400, deadline=None)
 @given(_TEXT, st.sampled_from([r for r in _RULES if patterns.foldable(r)]))
 def test_folded_rules_match_where_the_originals_do(text: str, rule: re.Pattern[str]) -> None:
     twin = re.compile(rule.pattern, rule.flags & ~re.IGNORECASE)
@@ -108,3 +115,7 @@ def test_required_literals_pick_one_per_alternative() -> None:
     assert patterns.required_literals(re.compile(r"\bai\b", re.I)) is None  # too common
     assert patterns.required_literals(re.compile(r"(?=.*\bquota\b)", re.I)) == ("quota",)
     assert patterns.required_literals(re.compile(r"(?!quota)x{3}", re.I)) is None
+    # A case-sensitive rule's prefilter keeps the case as written; both parts count.
+    needs = patterns.Prefilter.of(re.compile(r"(?:Error|Failure): \d+"))
+    assert needs.needs == (("Error", "Failure"), ("Error: ", "Failure: ")) and not needs.folded
+    assert not needs.may_match("error: 5", "error: 5")

@@ -351,11 +351,14 @@ MIN_WEIGHT = 3
 MAX_FORMS = 64
 
 
-def _forms(item: Item) -> set[str] | None:
+def _forms(item: Item, exact: bool = False) -> set[str] | None:
     """The lower-cased strings one item matches, when few and all usable; zero-width
-    items match the empty string (they only restrict where the others stand)."""
+    items match the empty string (they only restrict where the others stand). With
+    `exact` (a case-sensitive rule), the strings as written."""
     op, av = item
     if op == LITERAL:
+        if exact:
+            return {chr(av)}
         return {chr(av).lower()} if _usable(chr(av)) else None
     if op in (AT, ASSERT, ASSERT_NOT):
         return {""}
@@ -368,19 +371,23 @@ def _forms(item: Item) -> set[str] | None:
                 chars.update(map(chr, range(a[0], a[1] + 1)))
             else:
                 return None  # negated, a category or a wide range
+        if exact:
+            return chars
         return {c.lower() for c in chars} if all(map(_usable, chars)) else None
     if op == SUBPATTERN:
-        return _sequence_forms(av[2])
+        if exact and av[0] & re.IGNORECASE:
+            return None  # a part that ignores case inside a case-sensitive rule
+        return _sequence_forms(av[2], exact)
     if op == BRANCH:
         found: set[str] = set()
         for branch in av:
-            forms = _sequence_forms(branch)
+            forms = _sequence_forms(branch, exact)
             if forms is None or len(found | forms) > MAX_FORMS:
                 return None
             found |= forms
         return found
     if op in (MAX_REPEAT, MIN_REPEAT, POSSESSIVE_REPEAT) and av[1] is not None and av[1] <= 2:
-        body = _sequence_forms(av[2])
+        body = _sequence_forms(av[2], exact)
         if body is None:
             return None
         found = {""} if av[0] == 0 else set()
@@ -401,17 +408,19 @@ def _product(left: set[str], right: set[str]) -> set[str] | None:
     return {a + b for a in left for b in right}
 
 
-def _sequence_forms(items: Sequence[Item]) -> set[str] | None:
+def _sequence_forms(items: Sequence[Item], exact: bool = False) -> set[str] | None:
     found: set[str] | None = {""}
     for item in items:
-        forms = _forms(item)
+        forms = _forms(item, exact)
         if forms is None or found is None:
             return None
         found = _product(found, forms)
     return found
 
 
-def _options(items: Sequence[Item]) -> tuple[str, ...] | None:
+def _options(
+    items: Sequence[Item], exact: bool = False, least: int = MIN_WEIGHT
+) -> tuple[str, ...] | None:
     """Lower-cased literals one of which every match of `items` holds, or None.
 
     Each stretch of consecutive items with few exact forms gives the set of them; an
@@ -427,26 +436,26 @@ def _options(items: Sequence[Item]) -> tuple[str, ...] | None:
 
     stretch: set[str] = {""}
     for op, av in [*items, (None, None)]:
-        forms = _forms((op, av)) if op is not None else None
+        forms = _forms((op, av), exact) if op is not None else None
         joined = _product(stretch, forms) if forms is not None else None
         if joined is not None:
             stretch = joined
         else:
-            if _strength(stretch) >= MIN_WEIGHT:
+            if _strength(stretch) >= least:
                 consider(stretch)
             stretch = forms if forms is not None else {""}
-        if op == SUBPATTERN:
-            consider(_options(av[2]))
+        if op == SUBPATTERN and not (exact and av[0] & re.IGNORECASE):
+            consider(_options(av[2], exact, least))
         elif op == BRANCH:
-            branches = [_options(b) for b in av]
+            branches = [_options(b, exact, least) for b in av]
             if all(branches):
                 consider({s for b in branches if b for s in b})
         elif op in REPEATS and av[0] >= 1:
-            consider(_options(av[2]))
+            consider(_options(av[2], exact, least))
         elif op == ASSERT:
-            consider(_options(av[1]))
+            consider(_options(av[1], exact, least))
         elif op == ATOMIC_GROUP:
-            consider(_options(av))
+            consider(_options(av, exact, least))
     return best
 
 
@@ -686,3 +695,64 @@ def nested_unbounded(items: Sequence[Item]) -> bool:
         if any(nested_unbounded(sub) for sub in _subtrees(op, av)):
             return True
     return False
+
+
+# ------------------------------------------------------------------ prefilters
+
+
+def _requirements(items: Sequence[Item], exact: bool) -> list[frozenset[str]]:
+    """Sets of strings of which every match of `items` holds one each (all of them)."""
+    found: list[frozenset[str]] = []
+
+    def keep(options: set[str] | None) -> None:
+        if options and all(options):
+            found.append(
+                frozenset(o for o in options if not any(p in o for p in options if p != o))
+            )
+
+    stretch: set[str] = {""}
+    for op, av in [*items, (None, None)]:
+        forms = _forms((op, av), exact) if op is not None else None
+        joined = _product(stretch, forms) if forms is not None else None
+        if joined is not None:
+            stretch = joined
+        else:
+            keep(stretch)
+            stretch = forms if forms is not None else {""}
+        if op == SUBPATTERN and not (exact and av[0] & re.IGNORECASE):
+            found += _requirements(av[2], exact)
+        elif op == BRANCH:
+            branches = [_options(b, exact, 1) for b in av]
+            if all(branches):
+                keep({s for b in branches if b for s in b})
+        elif op in REPEATS and av[0] >= 1:
+            found += _requirements(av[2], exact)
+        elif op == ASSERT:
+            found += _requirements(av[1], exact)
+        elif op == ATOMIC_GROUP:
+            found += _requirements(av, exact)
+    return list(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class Prefilter:
+    """Whether a text may match one rule, from strings every match holds: as written,
+    in the text itself, for a case-sensitive rule; lower-cased, in the folded text,
+    for one that ignores case. A text that fails it cannot match the rule."""
+
+    needs: tuple[tuple[str, ...], ...]  # each: one of these must be present
+    folded: bool
+
+    @classmethod
+    def of(cls, regex: re.Pattern[str]) -> Prefilter:
+        exact = not regex.flags & re.IGNORECASE
+        try:
+            needs = _requirements(parse(regex), exact)
+        except Unsupported:
+            needs = []
+        return cls(tuple(tuple(sorted(n)) for n in needs), not exact)
+
+    def may_match(self, text: str, low: str) -> bool:
+        """`low` is fold(text)."""
+        hay = low if self.folded else text
+        return all(next(filter(hay.__contains__, need), None) is not None for need in self.needs)
