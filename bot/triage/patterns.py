@@ -750,9 +750,20 @@ class Prefilter:
             needs = _requirements(parse(regex), exact)
         except Unsupported:
             needs = []
-        return cls(tuple(tuple(sorted(n)) for n in needs), not exact)
+        # A need that another implies (each of its strings holds one of this one's)
+        # adds nothing; the smallest are tested first, as they are the cheapest.
+        kept = [
+            a
+            for a in needs
+            if not any(b != a and all(any(x in y for x in a) for y in b) for b in needs)
+        ]
+        kept.sort(key=len)
+        return cls(tuple(tuple(sorted(n)) for n in kept), not exact)
 
     def may_match(self, text: str, low: str) -> bool:
         """`low` is fold(text)."""
-        hay = low if self.folded else text
-        return all(next(filter(hay.__contains__, need), None) is not None for need in self.needs)
+        contains = (low if self.folded else text).__contains__
+        for need in self.needs:
+            if not any(map(contains, need)):
+                return False
+        return True
