@@ -29,10 +29,12 @@ answer, so every doubt resolves to silence.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 from bot.known_issues import Fact, KnownIssue
 from bot.triage.casefold import fold
@@ -432,6 +434,30 @@ class Verdict:
     fact_index: int
 
 
+_T = TypeVar("_T")
+ENTRY_MEMO = 256
+
+
+def _per_entry(fn: Callable[[KnownIssue], _T]) -> Callable[[KnownIssue], _T]:
+    """`fn(issue)` remembered for the entry object itself: an lru_cache would hash the
+    whole entry (every field, deeply) on each call. The memo holds the entry, so its
+    id is not reused while remembered."""
+    memo: dict[int, tuple[KnownIssue, _T]] = {}
+
+    @functools.wraps(fn)
+    def remembered(issue: KnownIssue) -> _T:
+        hit = memo.get(id(issue))
+        if hit is not None and hit[0] is issue:
+            return hit[1]
+        if len(memo) >= ENTRY_MEMO:
+            memo.clear()
+        value = fn(issue)
+        memo[id(issue)] = (issue, value)
+        return value
+
+    return remembered
+
+
 def words(text: str) -> frozenset[str]:
     """Lower-cased content words, lightly stemmed, as comparison keys (`word_key`): two
     words are the same word exactly when their keys are equal."""
@@ -486,7 +512,7 @@ class _Knowledge:
     says: tuple[frozenset[str], ...] = ()  # per fact, the words of what it says
 
 
-@lru_cache(maxsize=256)
+@_per_entry
 def _knowledge(issue: KnownIssue) -> _Knowledge:
     texts = [issue.title, issue.summary, issue.cause, issue.workaround]
     texts += [m.correction for m in issue.misconceptions]
@@ -886,7 +912,7 @@ def specifics(text: str) -> list[str]:
     return found
 
 
-@lru_cache(maxsize=256)
+@_per_entry
 def _knowledge_text(issue: KnownIssue) -> str:
     parts = [issue.title, issue.summary, issue.cause, issue.workaround, *issue.examples]
     parts += [f"{m.claim}\n{m.correction}" for m in issue.misconceptions]
@@ -900,7 +926,7 @@ def _alnum(token: str) -> str:
     return re.sub(r"[^0-9a-z]+", "", token.lower())
 
 
-@lru_cache(maxsize=256)
+@_per_entry
 def _specific_stems(issue: KnownIssue) -> frozenset[str]:
     """Names written as a family (`x-ratelimit-*`): any token they start is known."""
     return frozenset(_alnum(t) for t in specifics(_knowledge_text(issue)) if t.endswith("*"))

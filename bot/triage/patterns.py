@@ -763,7 +763,7 @@ class Prefilter:
     def may_match(self, text: str, low: str) -> bool:
         """`low` is fold(text)."""
         contains = (low if self.folded else text).__contains__
-        for need in self.needs:
+        for need in self.needs:  # noqa: SIM110 - a plain loop: no generator frame per need
             if not any(map(contains, need)):
                 return False
         return True
