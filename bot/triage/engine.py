@@ -1,13 +1,10 @@
 """The triage decision for one thread: reply, review, escalate or ignore.
 
 Built once (compiled patterns, vectorisers, models) and then called for every post
-by the batch command, the running bot and the evaluation alike.
-
-Precision comes first. A public reply needs strong evidence: a known-issue pattern
-in the member's own words (and no sign that the error comes from another provider),
-or a calibrated probability above the issue's auto threshold on a post that reads as
-an error report. The grey zone becomes a review draft. An error report that matches
-nothing is escalated; anything else is ignored.
+by the batch command, the running bot and the evaluation alike. The parts: reading
+the post (extraction, report features), pattern matching (bot.triage.matching), the
+model (bot.triage.classifier), the decision policy (bot.triage.policy), then the
+Decision with its error strings, secrets check and corrections (bot.triage.advice).
 """
 
 from __future__ import annotations
@@ -16,7 +13,6 @@ import functools
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,23 +28,12 @@ from bot.triage.classifier import ModelError, TrainedModel, make_doc
 from bot.triage.extract import ErrorCandidate, extract_errors, split_own_words
 from bot.triage.fingerprint import fingerprint_normalised, normalise
 from bot.triage.matching import IssueMatcher
+from bot.triage.policy import DecisionPolicy, Prepared, has_error_text
 from bot.triage.report import form_features
 from bot.triage.secrets import find_secrets, redact, secret_kinds
 from bot.triage.training_data import NOVEL, Example, data_hash, issues_hash, load_training_dir
 from bot.triage.types import Correction, Decision, Thread
 
-PATTERN_CONFIDENCE = 0.97
-# Error-report probability needed with quoted error text, and with none at all.
-ERROR_P = 0.5
-# The word model alone over-reads topic as a report, so a post with nothing quoted
-# needs a high bar; with the report stacker (bot.triage.report) the bar is chosen in
-# training and kept in the model card.
-NO_TEXT_ERROR_P = 0.9
-NO_TEXT_REVIEW = 0.6
-LOW_ERROR_P = 0.2
-EVIDENCE_SCORE = 0.5
-# A confident structured error (JSON body, traceback) is an error report by itself.
-STRONG_CANDIDATE = 0.9
 MAX_ERROR_STRINGS = 5
 REPLY_CACHE = 2048
 NORMALISE_CACHE = 4096
@@ -74,7 +59,6 @@ _FEATURE_BODY = re.compile(
     r"^#+\s*(?:feature request|proposed (?:feature|solution)|motivation)\b",
     re.IGNORECASE | re.MULTILINE,
 )
-_WORD = re.compile(r"\w{2,}")
 _TITLE_ERRORISH = re.compile(
     r"(error|exception|fail|invalid|unsupported|not supported|denied|exceed|unauthori[sz]ed|"
     r"forbidden|not found|does not exist|missing|overloaded|quota|rate limit|\b[45]\d\d\b)",
@@ -85,80 +69,6 @@ _OTHER_PROVIDER_FOLDED = folded(_OTHER_PROVIDER)
 _FEATURE_TITLE_FOLDED = folded(_FEATURE_TITLE)
 _FEATURE_BODY_FOLDED = folded(_FEATURE_BODY)
 _TITLE_ERRORISH_FOLDED = folded(_TITLE_ERRORISH)
-
-
-_CODE_IN_TEXT = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
-# The machine-readable code of an error body as SDKs print it: JSON, or a Python dict.
-# The key is lower-case in every SDK's output (the `in` pre-check relies on it); the
-# value is read whatever its case.
-_QUOTED_CODE = re.compile(r"""["']code["']\s*:\s*["']((?i:[a-z][a-z0-9]*(?:_[a-z0-9]+)+))["']""")
-
-
-def _entry_texts(issue: KnownIssue) -> list[str]:
-    """An entry's own wording: its texts, examples and the literals of its patterns."""
-    texts = [issue.title, issue.summary, issue.cause, issue.workaround, *issue.examples]
-    texts += [
-        p.value if p.kind == "literal" else "\n".join(patterns.literal_runs(p.compile()))
-        for p in issue.patterns
-    ]
-    return texts
-
-
-def issue_codes(issue: KnownIssue) -> frozenset[str]:
-    """Every error-code-shaped word an entry names anywhere (patterns' literals, texts,
-    examples, misconceptions): over-inclusive, so that a code it lacks is surely not
-    one of its errors."""
-    texts = _entry_texts(issue) + [f"{m.claim} {m.correction}" for m in issue.misconceptions]
-    return frozenset(_CODE_IN_TEXT.findall("\n".join(texts).lower()))
-
-
-# A quoted message shares at least this much of its words with the entry's wording
-# when it is the entry's error (translations and paraphrases aside).
-MESSAGE_SHARE = 0.3
-_MESSAGE_WORD = re.compile(r"[^\W\d_]{3,}")
-_MESSAGE_STOP = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "you",
-        "your",
-        "this",
-        "that",
-        "with",
-        "are",
-        "was",
-        "were",
-        "has",
-        "have",
-        "not",
-        "please",
-        "from",
-        "into",
-        "error",
-        "errors",
-        "request",
-        "code",
-        "type",
-        "message",
-    ]
-)
-
-
-def _entry_vocabulary(issue: KnownIssue) -> frozenset[str]:
-    return frozenset(_MESSAGE_WORD.findall("\n".join(_entry_texts(issue)).lower()))
-
-
-def quoted_codes(text: str) -> set[str]:
-    """Error codes the post quotes from an error body (`"code": "..."`)."""
-    if "code" not in text:
-        return set()
-    return {c.lower() for c in _QUOTED_CODE.findall(text)}
-
-
-# Where a quoted error code is evidence of a report; a code in a plain sentence or a
-# title may be the topic of a question or a discussion.
-_QUOTED_KINDS = frozenset({"json", "json_code", "traceback", "http_status", "error_line", "code"})
 
 
 # Feature-request headings and other providers are rare: the literals they need spare
@@ -177,19 +87,6 @@ def _gated_search(
     return folded_rx.search(low)
 
 
-@dataclass
-class _Prepared:
-    thread: Thread
-    own: str
-    candidates: list[ErrorCandidate]
-    hits: dict[str, list[str]]
-    later_hits: dict[str, list[str]]
-    lookalike: str | None
-    feature_request: bool
-    matched: dict[str, str]  # slug -> the text a pattern matched (when short)
-    forms: list[float]  # the report features (bot.triage.report)
-
-
 class Triager:
     """Decides what to do with a thread. Thread-safe after construction."""
 
@@ -203,18 +100,8 @@ class Triager:
         self.model = model
         self.config = config or Config()
         self._matcher = IssueMatcher(issues)
-        self._code_of = self._matcher.code_of
-        self._codes = {i.slug: issue_codes(i) for i in issues}
-        self._all_codes = frozenset().union(*self._codes.values())
-        self._vocabulary = {i.slug: _entry_vocabulary(i) for i in issues}
+        self._policy = DecisionPolicy(issues, model, self._matcher.code_of)
         self._specifics = known_specifics(issues)
-        self._class_index = {c: k for k, c in enumerate(model.classes)} if model else {}
-        self._stacked = model is not None and model.report is not None
-        self._no_text_p = (
-            model.no_text_report_threshold()
-            if model is not None and model.report is not None
-            else NO_TEXT_ERROR_P
-        )
         self._issues_hash = issues_hash(issues)
         self.model_version = model.card.version if model else "patterns-only"
         # The same error strings recur (that is why posts are grouped): rendering is pure,
@@ -322,18 +209,18 @@ class Triager:
             for i, p in enumerate(prepared)
         ]
 
-    def _evidence(self, prepared: list[_Prepared], issue_p: np.ndarray) -> dict[int, str]:
+    def _evidence(self, prepared: list[Prepared], issue_p: np.ndarray) -> dict[int, str]:
         """For posts the model would answer on its own: the issue that the title and the
         quoted error strings alone point to. A reply needs both views to agree."""
         assert self.model is not None
         wanted = []
         for i, p in enumerate(prepared):
-            label, prob = self._top(issue_p[i])
+            label, prob = self._policy.top(issue_p[i])
             if (
                 not p.hits
                 and label != NOVEL
-                and _has_error_text(p.candidates)
-                and prob >= self._thresholds(label)[0]
+                and has_error_text(p.candidates)
+                and prob >= self._policy.thresholds(label)[0]
             ):
                 wanted.append(i)
         if not wanted:
@@ -349,9 +236,9 @@ class Triager:
             for i in wanted
         ]
         rows, _ = self.model.predict(docs)
-        return {i: self._top(row)[0] for i, row in zip(wanted, rows, strict=True)}
+        return {i: self._policy.top(row)[0] for i, row in zip(wanted, rows, strict=True)}
 
-    def _prepare(self, thread: Thread) -> _Prepared:
+    def _prepare(self, thread: Thread) -> Prepared:
         own, _quoted = split_own_words(thread.first_post)
         own = own[:SCAN_CHARS]
         candidates = extract_errors(own)
@@ -374,7 +261,7 @@ class Triager:
                 _FEATURE_BODY_FOLDED, _FEATURE_BODY_GATE, low_scan[len(title) + 1 :][:3000]
             )
         )
-        return _Prepared(
+        return Prepared(
             thread,
             own,
             candidates,
@@ -386,156 +273,17 @@ class Triager:
             form_features(title, own, candidates),
         )
 
-    def _prob(self, row: np.ndarray, slug: str) -> float:
-        k = self._class_index.get(slug)
-        return float(row[k]) if k is not None else 0.0
-
     def _finish(
-        self, prep: _Prepared, row: np.ndarray, error_p: float, evidence: str | None = None
+        self, prep: Prepared, row: np.ndarray, error_p: float, evidence: str | None = None
     ) -> Decision:
-        reasons: list[str] = [f"error_p={error_p:.2f}"]
-        top_label, top_p = self._top(row)
-        if row.size:
-            reasons.append(f"top={top_label}:{top_p:.2f}")
-        has_text = _has_error_text(prep.candidates)
-        strong = any(c.score >= STRONG_CANDIDATE for c in prep.candidates)
-        # A traceback or JSON error body is a report whatever the wording around it; with
-        # nothing quoted, only a clearly error-shaped post counts as a report.
-        no_text_p = self._no_text_p
-        is_error = (error_p >= ERROR_P or strong) if has_text else error_p >= no_text_p
-        if not _WORD.search(prep.own) and not _WORD.search(prep.thread.title):
-            # Nothing written (empty, whitespace, only a quote of someone else).
-            reasons.append("no text")
-            is_error = False
-        if not prep.hits and prep.feature_request:
-            # Issue-tracker feature requests mention errors they want handled, but
-            # report none: nothing to answer or escalate.
-            reasons.append("feature request")
-            is_error = False
-
-        action: str
-        issue: str | None = None
-        confidence: float
-        if prep.hits:
-            issue = max(prep.hits, key=lambda s: (self._prob(row, s), len(prep.hits[s])))
-            for value in prep.hits[issue][:3]:
-                reasons.append(f"pattern:{issue}:{value}")
-            p_issue = self._prob(row, issue)
-            auto, review = self._thresholds(issue)
-            disagree = row.size and top_label != issue and top_p >= auto and p_issue < review
-            if len(prep.hits) > 1:
-                reasons.append("patterns of several issues hit")
-            if self._code_only(prep.hits[issue]) and self._message_differs(prep, issue):
-                # A relay or another service reusing the code with its own message (a
-                # "quota" code that says "upstream load saturated"): not this issue.
-                reasons.append(f"quoted message is not {issue}'s")
-                return self._decision(prep, "escalate", None, error_p, True, reasons)
-            if prep.lookalike:
-                reasons.append(f"lookalike:{prep.lookalike}")
-                action, confidence = "review", max(p_issue, 0.5)
-            elif disagree:
-                reasons.append(f"model prefers {top_label}")
-                action, confidence = "review", max(p_issue, 0.5)
-            elif self._code_in_prose(prep, prep.hits[issue]):
-                reasons.append("error code named, not quoted")
-                # The report stacker's own cut, else a low bar for the word model alone.
-                no_report = ERROR_P if self._stacked else LOW_ERROR_P
-                if error_p < no_report and not strong:
-                    # A question or discussion about the code: nothing was reported.
-                    reasons.append("reads as no error report")
-                    return self._decision(prep, "ignore", None, 1.0 - error_p, False, reasons)
-                action, confidence = "review", max(p_issue, 0.5)
-            elif error_p < LOW_ERROR_P and not strong:
-                # The error's words in a post that reads as a question or a discussion.
-                reasons.append("reads as no error report")
-                action, confidence = "review", max(p_issue, 0.5)
-            else:
-                action, confidence = "reply", max(PATTERN_CONFIDENCE, p_issue)
-            is_error = True
-        elif top_label != NOVEL and is_error and not prep.lookalike:
-            auto, review = self._thresholds(top_label)
-            foreign = self._foreign_code(prep, top_label)
-            later = top_label in prep.later_hits
-            if not has_text:
-                # Nothing quoted: the text alone must make the issue clear, even for a draft.
-                review = max(review, NO_TEXT_REVIEW)
-            if foreign is not None and foreign not in self._all_codes:
-                # The post quotes an error code no entry knows: a new error, however
-                # alike its wording is to a known one.
-                reasons.append(f"quoted code {foreign} is in no known issue")
-                reasons.append(f"model guess {top_label}:{top_p:.2f}")
-                action, confidence = "escalate", error_p
-            elif foreign is not None and top_p >= review:
-                reasons.append(f"quoted code {foreign} is not this issue's")
-                action, issue, confidence = "review", top_label, top_p
-            elif top_p >= auto and has_text and evidence == top_label:
-                action, issue, confidence = "reply", top_label, top_p
-                reasons.append(f"p={top_p:.2f}>=auto {auto:.2f}")
-                reasons.append("error strings agree")
-            elif top_p >= review or (later and top_p >= review / 2):
-                action, issue, confidence = "review", top_label, top_p
-                reasons.append(f"p={top_p:.2f}>=review {review:.2f}")
-                if later:
-                    reasons.append(f"later-post pattern:{top_label}")
-            else:
-                action, confidence = "escalate", error_p
-        elif is_error:
-            if prep.lookalike:
-                reasons.append(f"lookalike:{prep.lookalike}")
-            action, confidence = "escalate", error_p
-        else:
-            action, confidence = "ignore", 1.0 - error_p
-
-        return self._decision(prep, action, issue, confidence, is_error, reasons)
-
-    def _foreign_code(self, prep: _Prepared, slug: str) -> str | None:
-        """A code the post quotes from an error body when none it quotes is one the
-        entry names (None: no code quoted, or one of the entry's)."""
-        quoted = quoted_codes(prep.own)
-        if not quoted or quoted & self._codes.get(slug, frozenset()):
-            return None
-        return min(quoted)
-
-    def _code_only(self, values: Sequence[str]) -> bool:
-        """Every pattern that hit is a bare error code."""
-        return bool(values) and all(self._code_of.get(v) for v in values)
-
-    def _message_differs(self, prep: _Prepared, slug: str) -> bool:
-        """The post quotes an error body's message, and none of its messages speaks
-        the entry's words (the entry's own wording, patterns and examples)."""
-        messages = [c.text for c in prep.candidates if c.kind == "json"]
-        if not messages:
-            return False
-        vocabulary = self._vocabulary[slug]
-        for message in messages:
-            words = [w for w in _MESSAGE_WORD.findall(message.lower()) if w not in _MESSAGE_STOP]
-            if not words:
-                return False  # nothing to compare (a bare code or a number)
-            if sum(w in vocabulary for w in words) / len(words) >= MESSAGE_SHARE:
-                return False
-        return True
-
-    def _code_in_prose(self, prep: _Prepared, values: Sequence[str]) -> bool:
-        """Only bare error-code patterns hit, and the code is in no quoted error output."""
-        if not self._code_only(values):
-            return False
-        quoted = "\n".join(c.text.lower() for c in prep.candidates if c.kind in _QUOTED_KINDS)
-        return not any(self._code_of[v] in quoted for v in values)
-
-    def _top(self, row: np.ndarray) -> tuple[str, float]:
-        if not row.size or self.model is None:
-            return NOVEL, 0.0
-        k = int(np.argmax(row))
-        return self.model.classes[k], float(row[k])
-
-    def _thresholds(self, slug: str) -> tuple[float, float]:
-        if self.model is None:
-            return 1.0, 1.0
-        return self.model.thresholds(slug)
+        ruling = self._policy.rule(prep, row, error_p, evidence)
+        return self._decision(
+            prep, ruling.action, ruling.issue, ruling.confidence, ruling.is_error, ruling.reasons
+        )
 
     def _decision(
         self,
-        prep: _Prepared,
+        prep: Prepared,
         action: str,
         issue_slug: str | None,
         confidence: float,
@@ -608,10 +356,6 @@ def _redact_all(text: str) -> str:
 
 def _texts(candidates: Sequence[ErrorCandidate]) -> list[str]:
     return [c.text for c in candidates if c.kind != "title"]
-
-
-def _has_error_text(candidates: Sequence[ErrorCandidate]) -> bool:
-    return any(c.kind != "title" and c.score >= EVIDENCE_SCORE for c in candidates)
 
 
 # ---------------------------------------------------------------- model freshness
