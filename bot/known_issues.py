@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 import re
-import re._constants as _sre  # the stdlib's own regex parser
-import re._parser as _sre_parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import yaml
 
-from bot import data_cache
+from bot import data_cache, patterns
 from bot.errors import UserError
 
 STATUSES = (
@@ -275,7 +273,13 @@ def _check_regex(source: str, where: str, value: str) -> None:
         raise EntryError(source, where, f"invalid regex: {exc}") from None
     if compiled.match(""):
         raise EntryError(source, where, "regex matches the empty string")
-    if _nested_unbounded(_sre_parse.parse(value, re.IGNORECASE)):
+    try:
+        items = patterns.parse(compiled)
+    except patterns.Unsupported as exc:
+        raise EntryError(
+            source, where, f"uses syntax the safety check cannot read ({exc}): write it plainly"
+        ) from None
+    if patterns.nested_unbounded(items):
         # Python's regex engine has no time limit: (a+)+ on a long post can hang triage.
         raise EntryError(
             source,
@@ -314,104 +318,6 @@ def _check_not_prose(source: str, where: str, pattern: Pattern) -> None:
             f"matches ordinary prose ({shown!r}), so it would answer unrelated posts: "
             "make it specific to the error message",
         )
-
-
-_REPEATS = (_sre.MAX_REPEAT, _sre.MIN_REPEAT)
-_CATEGORY_TEST = {
-    _sre.CATEGORY_DIGIT: str.isdigit,
-    _sre.CATEGORY_NOT_DIGIT: lambda c: not c.isdigit(),
-    _sre.CATEGORY_SPACE: str.isspace,
-    _sre.CATEGORY_NOT_SPACE: lambda c: not c.isspace(),
-    _sre.CATEGORY_WORD: lambda c: c.isalnum() or c == "_",
-    _sre.CATEGORY_NOT_WORD: lambda c: not (c.isalnum() or c == "_"),
-}
-
-
-def _item_may_match(item: Any, ch: str) -> bool:
-    """Can one repetition of a parsed item start with `ch`? (True when unsure.)"""
-    if not item:
-        return True
-    op, av = item[0]
-    if op is _sre.LITERAL:
-        return chr(av).lower() == ch.lower()
-    if op is _sre.NOT_LITERAL:
-        return chr(av).lower() != ch.lower()
-    if op is _sre.IN:
-        negate = any(o is _sre.NEGATE for o, _ in av)
-        hit = False
-        for o, a in av:
-            if o is _sre.LITERAL:
-                hit |= chr(a).lower() == ch.lower()
-            elif o is _sre.RANGE:
-                hit |= a[0] <= ord(ch.lower()) <= a[1] or a[0] <= ord(ch.upper()) <= a[1]
-            elif o is _sre.CATEGORY:
-                test = _CATEGORY_TEST.get(a)
-                hit |= test(ch) if test else True
-        return hit != negate
-    return True
-
-
-def _first_literals(body: Any) -> set[str] | None:
-    """The characters one of which every repetition of `body` starts with, if known."""
-    if not body:
-        return None
-    op, av = body[0]
-    if op is _sre.LITERAL:
-        return {chr(av)}
-    if op is _sre.SUBPATTERN:
-        return _first_literals(av[3])
-    if op is _sre.BRANCH:
-        firsts = [_first_literals(b) for b in av[1]]
-        return None if any(f is None for f in firsts) else set().union(*firsts)  # type: ignore[arg-type]
-    return None
-
-
-def _subtrees(op: Any, av: Any) -> list[Any]:
-    """The parsed sequences directly inside one parsed item."""
-    if op in _REPEATS or op is _sre.POSSESSIVE_REPEAT:
-        return [av[2]]
-    if op is _sre.SUBPATTERN:
-        return [av[3]]
-    if op is _sre.BRANCH:
-        return list(av[1])
-    if op in (_sre.ASSERT, _sre.ASSERT_NOT):
-        return [av[1]]
-    if op is _sre.ATOMIC_GROUP:
-        return [av]
-    return []
-
-
-def _unbounded(op: Any, av: Any) -> bool:
-    return op in _REPEATS and (av[1] is _sre.MAXREPEAT or av[1] == _sre.MAXREPEAT)
-
-
-def _inner_repeats(parsed: Any) -> list[Any]:
-    """Items of the unbounded repeats nested anywhere in `parsed`."""
-    found: list[Any] = []
-    for op, av in parsed:
-        if _unbounded(op, av):
-            found.append(av[2])
-        for sub in _subtrees(op, av):
-            found += _inner_repeats(sub)
-    return found
-
-
-def _nested_unbounded(parsed: Any) -> bool:
-    """True when an unbounded repeat (`+`, `*`, `{n,}`) holds another one that can
-    also consume where a new outer repetition starts: the shape whose backtracking
-    grows exponentially with the text's length, like `(a+)+` or `(\\w+\\s*)*`.
-    `(\\.\\d+)*` is safe: every repetition starts with a dot no `\\d` can take."""
-    for op, av in parsed:
-        if _unbounded(op, av):
-            inner = _inner_repeats(av[2])
-            firsts = _first_literals(av[2])
-            if inner and (
-                firsts is None or any(_item_may_match(i, c) for i in inner for c in firsts)
-            ):
-                return True
-        if any(_nested_unbounded(sub) for sub in _subtrees(op, av)):
-            return True
-    return False
 
 
 def validate_entry(data: Any, source: str = "<entry>") -> KnownIssue:

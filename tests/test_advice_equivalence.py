@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import re._constants as _c  # the stdlib's own regex parser
-import re._parser as _p
 from pathlib import Path
-from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot import patterns
 from bot.known_issues import KnownIssue, load_dir
 from bot.triage import advice, casefold
 from bot.triage.training_data import load_training_dir
@@ -58,47 +55,6 @@ _WORDS = st.sampled_from(
 def _texts() -> list[str]:
     examples = load_training_dir(ROOT / "data" / "training")
     return [t for e in examples for t in (e.text, *e.later_posts)]
-
-
-def _spans(rx: re.Pattern[str], text: str) -> list[tuple[tuple[int, int], str]]:
-    return [(m.span(), m.group(0)) for m in rx.finditer(text)]
-
-
-def _first(items: list[Any]) -> tuple[set[str] | None, bool]:
-    """The characters a match of a parsed sequence can start with (None: any) and
-    whether it can match the empty string."""
-    chars: set[str] = set()
-    for op, av in items:
-        if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
-            continue  # zero width: the next item starts the match
-        if op is _c.LITERAL:
-            item, empty = {chr(av)}, False
-        elif op is _c.IN:
-            item = _item_strings(op, av)
-            empty = False
-        elif op is _c.BRANCH:
-            firsts = [_first(list(b)) for b in av[1]]
-            sets = [f for f, _ in firsts]
-            item = None if None in sets else set().union(*sets)
-            empty = any(e for _, e in firsts)
-        elif op is _c.SUBPATTERN:
-            item, empty = _first(list(av[3]))
-        elif op in _REPEATS:
-            item, empty = _first(list(av[2]))
-            empty = empty or av[0] == 0
-        else:
-            return None, False
-        if item is None:
-            return None, False
-        chars |= item
-        if not empty:
-            return chars, False
-    return chars, True
-
-
-@pytest.fixture(scope="module")
-def plain_attribution() -> re.Pattern[str]:
-    return casefold.folded(advice._ANY_ATTRIBUTION)
 
 
 # --- assistant style -------------------------------------------------------------------
@@ -154,119 +110,13 @@ def test_stock_phrases_on_folded_text_are_the_same(
 ) -> None:
     text = sep.join(pieces)
     text = text.upper() if upper else text
-    assert casefold.foldable(advice._STYLE_PHRASES)
+    assert patterns.foldable(advice._STYLE_PHRASES)
     want = [m.span() for m in advice._STYLE_PHRASES.finditer(text)]
     assert [m.span() for m in advice._STYLE_PHRASES_FOLDED.finditer(casefold.fold(text))] == want
     assert advice.style_score(text) == advice._style_score(text)
 
 
 # --- the assistant-name pre-check ------------------------------------------------------
-
-_REPEATS = (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT)
-_FEW = 4096
-# Stand-ins in the strings the walk spells: one or more whitespace characters (`\s`,
-# `\s+`) and a word boundary (`\b`). A listed string holding one is found only beside
-# the same stand-in, so what it stands for is in every match.
-_SPACE = "\x00"
-_BOUNDARY = "\x01"
-_WHITESPACE = [(_c.IN, [(_c.CATEGORY, _c.CATEGORY_SPACE)])]
-
-
-def _item_strings(op: Any, av: Any) -> set[str] | None:
-    """Every string one parsed item can match, when they are few (else None). A
-    zero-width item matches ""; claiming it always does only adds strings, which keeps
-    a conclusion about all of them sound."""
-    if op is _c.LITERAL:
-        return {chr(av)}
-    if op is _c.AT and av is _c.AT_BOUNDARY:
-        return {_BOUNDARY}
-    if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
-        return {""}
-    if [(op, av)] == _WHITESPACE:
-        return {_SPACE}
-    if op in _REPEATS and list(av[2]) == _WHITESPACE:
-        return {_SPACE} if av[0] >= 1 else {"", _SPACE}
-    if op is _c.IN:
-        chars: set[str] = set()
-        for item_op, item in av:
-            if item_op is _c.LITERAL:
-                chars.add(chr(item))
-            elif item_op is _c.RANGE and item[1] - item[0] < 64:
-                chars.update(map(chr, range(item[0], item[1] + 1)))
-            else:
-                return None  # a negation or a category: too many
-        return chars
-    if op is _c.BRANCH:
-        union: set[str] = set()
-        for branch in av[1]:
-            strings = _strings(list(branch))
-            if strings is None:
-                return None
-            union |= strings
-        return union
-    if op is _c.SUBPATTERN:
-        return _strings(list(av[3]))
-    if op in _REPEATS and av[1] <= 3:
-        body = _strings(list(av[2]))
-        if body is None:
-            return None
-        out: set[str] = set()
-        layer = {""}
-        for count in range(av[1] + 1):
-            if count >= av[0]:
-                out |= layer
-            layer = {a + b for a in layer for b in body}
-        return out
-    return None
-
-
-def _strings(items: list[Any]) -> set[str] | None:
-    out = {""}
-    for op, av in items:
-        options = _item_strings(op, av)
-        if options is None:
-            return None
-        out = {a + b for a in out for b in options}
-        if len(out) > _FEW:
-            return None
-    return out
-
-
-def _always_holds(items: list[Any], literals: tuple[str, ...]) -> bool:
-    """True when every match of a parsed sequence contains one of `literals`: one of its
-    items always holds one, or every string some run of consecutive items can match does."""
-    for op, av in items:
-        if op is _c.SUBPATTERN and _always_holds(list(av[3]), literals):
-            return True
-        if op is _c.BRANCH and all(_always_holds(list(b), literals) for b in av[1]):
-            return True
-        if op in _REPEATS and av[0] >= 1 and _always_holds(list(av[2]), literals):
-            return True
-    for start in range(len(items)):
-        for end in range(start + 1, len(items) + 1):
-            strings = _strings(items[start:end])
-            if strings is None:
-                break
-            if all(any(lit in s for lit in literals) for s in strings):
-                return True
-    return False
-
-
-def _parse(rx: re.Pattern[str]) -> list[Any]:
-    return list(_p.parse(rx.pattern, rx.flags))
-
-
-# "ai" as a word, or before an assistant noun: what _AI_WORD finds.
-_AI_FORMS = (
-    f"{_BOUNDARY}ai",
-    f"{_SPACE}ai",
-    f"ai{_SPACE}assistant",
-    f"ai{_SPACE}tool",
-    f"ai{_SPACE}model",
-)
-
-
-# --- misconception matching ------------------------------------------------------------
 
 
 def _corrections_one_by_one(sentences: list[str], issue: KnownIssue) -> list[tuple[str, str]]:

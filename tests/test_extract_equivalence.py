@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot import patterns
 from bot.triage import casefold
 from bot.triage import extract as X
 
@@ -287,7 +288,7 @@ def test_tricky_shapes_keep_their_candidates(name: str) -> None:
 
 def test_folded_scans_are_foldable() -> None:
     for regex in (X._API_SENTENCE, X._ERRORISH, X._JSON_ERROR_KEY):
-        assert casefold.foldable(regex), regex.pattern
+        assert patterns.foldable(regex), regex.pattern
 
 
 def _twins(text: str) -> str:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import random
-import re
 import string
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.patterns import LiteralGate
 from bot.triage import secrets
 from bot.triage.secrets import find_secrets, has_secret, redact, secret_kinds
 
@@ -190,20 +190,18 @@ def key_bodies(draw: st.DrawFn) -> str:
     )
 )
 def test_rule_anchors_never_hide_a_secret(parts: list[str]) -> None:
-    """Skipping the rules whose anchor is absent finds what running every rule finds."""
+    """Skipping the rules whose required literals are absent finds what every rule finds."""
     text = "".join(parts)
     assert find_secrets(text) == _every_rule(text)
 
 
 def _every_rule(text: str) -> list[secrets.SecretMatch]:
-    may_hold, anchors = secrets._may_hold_secret, secrets._RULE_ANCHORS
+    gate = secrets._GATE
     try:
-        secrets._may_hold_secret = lambda _text: True  # type: ignore[assignment]
-        secrets._RULE_ANCHORS = {kind: re.compile("") for kind in anchors}
+        secrets._GATE = LiteralGate.build((kind, None) for kind in secrets.KINDS)
         return find_secrets(text)
     finally:
-        secrets._may_hold_secret = may_hold  # type: ignore[assignment]
-        secrets._RULE_ANCHORS = anchors
+        secrets._GATE = gate
 
 
 @pytest.mark.parametrize(

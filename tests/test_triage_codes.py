@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.known_issues import load_dir
-from bot.triage.engine import Triager, code_only, required_substring
+from bot.triage.engine import Triager
+from bot.triage.matching import code_only, required_substring
 from bot.triage.types import Thread
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +85,7 @@ def test_code_named_in_prose_of_a_report_is_a_draft(triager: Triager):
 
 
 def test_issue_codes_come_from_every_part_of_an_entry():
-    from bot.triage.engine import issue_codes
+    from bot.triage.policy import issue_codes
 
     issues = {i.slug: i for i in load_dir(ROOT / "data" / "known_issues")}
     assert "insufficient_quota" in issue_codes(issues["insufficient_quota"])
@@ -104,7 +105,7 @@ def test_issue_codes_come_from_every_part_of_an_entry():
     ],
 )
 def test_quoted_codes(text: str, codes: set[str]):
-    from bot.triage.engine import quoted_codes
+    from bot.triage.policy import quoted_codes
 
     assert quoted_codes(text) == codes
 
@@ -138,7 +139,9 @@ def test_a_quoted_code_of_another_entry_makes_only_a_draft(
     answered = triager.decide(thread).issue
     body = '\n```\n{"error": {"code": "zz_other_entry_code"}}\n```'
     # An entry other than the model's pick names the code.
-    monkeypatch.setattr(triager, "_all_codes", triager._all_codes | {"zz_other_entry_code"})
+    monkeypatch.setattr(
+        triager._policy, "_all_codes", triager._policy._all_codes | {"zz_other_entry_code"}
+    )
     d = triager.decide(Thread(thread.id, thread.title, (thread.first_post + body,)))
     assert (d.action, d.issue) == ("review", answered)
     assert "quoted code zz_other_entry_code is not this issue's" in d.reasons

@@ -290,7 +290,7 @@ def test_pattern_prefilter_never_hides_a_match() -> None:
     running every regex."""
     from bot.config import default_data_dir
     from bot.known_issues import load_dir
-    from bot.triage.engine import required_substring
+    from bot.triage.matching import required_substring
     from bot.triage.training_data import load_training_dir
 
     data = default_data_dir()

@@ -10,59 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.known_issues import Pattern, load_dir
+from bot import patterns
+from bot.known_issues import load_dir
 from bot.replies import neutralise as neutralise_mod
-from bot.triage import advice, casefold, engine, secrets
+from bot.triage import advice, casefold, engine, matching
 from bot.triage.training_data import load_training_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-_KEYISH = st.sampled_from(
-    [
-        "sk-",
-        "sk-proj-",
-        "sess-",
-        "Bearer ",
-        "ghp_",
-        "AIza",
-        "AKIA",
-        "xoxb-",
-        "OPENAI_API_KEY=",
-        '"password": "',
-        "eyJ",
-        "-----BEGIN PRIVATE KEY-----\n",
-        "ſecret=",
-        "\u212aey ",
-        "passwd=\u0131\u0130\u017f\u212a",
-        "ıı",
-        "ſſſ",
-        "",
-    ]
-)
-
-
-@settings(max_examples=1500, deadline=None)
-@given(
-    parts=st.lists(
-        st.one_of(
-            _KEYISH,
-            st.text(alphabet="abcXYZ019_-.=/+ ſıİK", min_size=0, max_size=50),
-            st.text(max_size=20),
-        ),
-        max_size=8,
-    )
-)
-def test_secret_precheck_never_hides_a_secret(parts: list[str]) -> None:
-    text = "".join(parts)
-    fast = secrets.find_secrets(text)
-    original = secrets._may_hold_secret
-    try:
-        secrets._may_hold_secret = lambda _text: True  # type: ignore[assignment]
-        full = secrets.find_secrets(text)
-    finally:
-        secrets._may_hold_secret = original  # type: ignore[assignment]
-    assert fast == full
 
 
 def _one_line_slow(text: str) -> str:
@@ -218,10 +172,10 @@ _FOLDED_RULES = [
 
 
 def test_folded_rules_are_foldable_and_others_are_not() -> None:
-    assert all(casefold.foldable(rx) for rx in _FOLDED_RULES)
+    assert all(patterns.foldable(rx) for rx in _FOLDED_RULES)
     for pattern in ("Error", r"(a)\1", "(?-i:a)b", "[A-Z]x", "\u00e9"):
-        assert not casefold.foldable(re.compile(pattern, re.IGNORECASE))
-    assert not casefold.foldable(re.compile("abc"))  # already case-sensitive
+        assert not patterns.foldable(re.compile(pattern, re.IGNORECASE))
+    assert not patterns.foldable(re.compile("abc"))  # already case-sensitive
 
 
 @settings(max_examples=300, deadline=None)
@@ -260,22 +214,22 @@ def _hits_reference(
     """Every pattern's original regex on the original text, no filter, no folding."""
     hits: dict[str, list[str]] = {}
     matched: dict[str, str] = {}
-    for compiled in triager._compiled:
+    for compiled in triager._matcher.compiled:
         for p in compiled.patterns:
             m = p.regex.search(text)
             if m:
                 hits.setdefault(compiled.issue.slug, []).append(p.value)
                 found = m.group(0).strip()
-                if 6 <= len(found) <= engine.MAX_MATCH_SHOWN and "\n" not in found:
+                if 6 <= len(found) <= matching.MAX_MATCH_SHOWN and "\n" not in found:
                     matched.setdefault(compiled.issue.slug, found)
     return hits, matched
 
 
 def test_most_known_issue_patterns_scan_folded_text(pattern_triager: engine.Triager) -> None:
-    patterns = [p for c in pattern_triager._compiled for p in c.patterns]
-    assert sum(p.folded is not None for p in patterns) >= len(patterns) // 2
-    for p in patterns:
-        assert (p.folded is not None) == casefold.foldable(p.regex)
+    compiled = [p for c in pattern_triager._matcher.compiled for p in c.patterns]
+    assert sum(p.folded is not None for p in compiled) >= len(compiled) // 2
+    for p in compiled:
+        assert (p.folded is not None) == patterns.foldable(p.regex)
 
 
 def test_pattern_hits_on_folded_text_match_the_full_scan(pattern_triager: engine.Triager) -> None:
@@ -285,61 +239,10 @@ def test_pattern_hits_on_folded_text_match_the_full_scan(pattern_triager: engine
     hit_any = 0
     for text in texts:
         matched: dict[str, str] = {}
-        hits = pattern_triager._pattern_hits(text, matched)
+        hits = pattern_triager._matcher.hits(text, matched)
         assert (hits, matched) == _hits_reference(pattern_triager, text)
         hit_any += bool(hits)
     assert hit_any > len(examples) // 4  # the comparison covers real hits
-
-
-_ANY_OF_PATTERNS = [
-    r"\bmcp\b[^\n]{0,20}\b424\b|\b424\b[^\n]{0,20}\bfailed dependency\b",
-    r"\A(?=[\s\S]*?\bincomplete\b)(?=[\s\S]*?\bmax_output_tokens\b)",
-    r"(?:Rate|TPM) limit",
-    r"(abc|x)yz+",
-]
-
-
-def test_required_any_lists_one_literal_per_alternative() -> None:
-    got = [engine.required_any(Pattern("regex", p)) for p in _ANY_OF_PATTERNS]
-    assert got[0] == ("failed dependency", "mcp")
-    assert got[1] == ("max_output_tokens",)
-    assert got[2] == (" limit",)
-    assert got[3] is None  # "x" is too short to be worth a test
-
-
-@settings(max_examples=400, deadline=None)
-@given(
-    st.lists(
-        st.sampled_from(
-            [
-                "MCP",
-                "mcp",
-                "424",
-                "Failed Dependency",
-                "incomplete",
-                "MAX_OUTPUT_TOKENS",
-                "rate",
-                "TPM",
-                " limit",
-                "abc",
-                "xyz",
-                "\n",
-                " ",
-                "\u212a",
-                "ı",
-            ]
-        ),
-        max_size=8,
-    ),
-    st.booleans(),
-)
-def test_required_any_never_hides_a_match(pieces: list[str], twins: bool) -> None:
-    text = _mix(pieces, twins, False)
-    low = casefold.fold(text)
-    for value in _ANY_OF_PATTERNS:
-        needed = engine.required_any(Pattern("regex", value))
-        if needed is not None and not any(s in low for s in needed):
-            assert re.search(value, text, re.IGNORECASE) is None
 
 
 @settings(max_examples=300, deadline=None)

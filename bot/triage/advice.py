@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.known_issues import KnownIssue, Misconception
+from bot.patterns import LiteralGate, required_literals
 from bot.triage.casefold import fold, folded
 from bot.triage.claims import CONTRADICTED, agrees_with_a_fact, check_disputed
 from bot.triage.plaintext import BOT_SIGNATURE_RE as _BOT_SIGNATURE
@@ -128,11 +129,13 @@ def _alternative(pattern: str) -> str:
 _ANY_ATTRIBUTION = re.compile(
     "|".join(_alternative(r.pattern) for r in _ATTRIBUTION_RES), re.IGNORECASE
 )
-# Every attribution names an assistant (or "llm"): the names alone, then all of it, each
-# read case-sensitively on folded text (bot.triage.casefold), which is faster.
-_AI_MENTION = re.compile(rf"{_ANY_AI}|\bllm\b", re.IGNORECASE)
-_AI_MENTION_FOLDED = folded(_AI_MENTION)
-_ANY_ATTRIBUTION_FOLDED = folded(_ANY_ATTRIBUTION)
+# Which attributions a post may hold, from one pass over the literals each requires
+# (bot.triage.patterns); those that may are read case-sensitively on folded text
+# (bot.triage.casefold), which is faster.
+_ATTRIBUTION_GATE = LiteralGate.build(
+    (k, required_literals(r)) for k, r in enumerate(_ATTRIBUTION_RES)
+)
+_ATTRIBUTION_FOLDED = tuple(folded(r) for r in _ATTRIBUTION_RES)
 
 
 # --- assistant style -------------------------------------------------------------------
@@ -404,39 +407,20 @@ def _style_score(text: str) -> float:
 _LEADING_NON_WORD = re.compile(r"^[^\w]+")
 
 
-# An attribution reaches at most this far from the assistant it names (its gaps are
-# bounded: "pasted ... into ChatGPT", "ChatGPT's answer ... :").
-ATTRIBUTION_REACH = 200
-
-
 def _attribution(text: str) -> re.Match[str] | None:
-    """The first attribution of AI advice in `text`, or None.
+    """The first attribution of AI advice in `text` (`_ANY_ATTRIBUTION.search(text)`).
 
-    Every attribution names an assistant (_ANY_AI, or "llm" in "llm-generated"), so the
-    whole rule is searched only in the stretches of whole lines around each name, read
-    case-sensitively on folded text (bot.triage.casefold); the original pattern, run
-    from the place found, gives the match over the member's own text.
+    The leftmost start of any attribution is where the combined rule matches first, so
+    only the attributions the gate admits are searched for it, on folded text; the
+    combined rule, run from there, gives the match over the member's own text.
     """
     low = fold(text)
-    for start, end in _windows(low):
-        found = _ANY_ATTRIBUTION_FOLDED.search(low, start, end)
-        if found:
-            return _ANY_ATTRIBUTION.search(text, found.start())
-    return None
-
-
-def _windows(low: str) -> list[tuple[int, int]]:
-    """Whole-line stretches around each assistant name, merged, in order."""
-    spans: list[tuple[int, int]] = []
-    for m in _AI_MENTION_FOLDED.finditer(low):
-        start = low.rfind("\n", 0, max(0, m.start() - ATTRIBUTION_REACH)) + 1
-        end = low.find("\n", m.end() + ATTRIBUTION_REACH)
-        end = len(low) if end < 0 else end
-        if spans and start <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
-        else:
-            spans.append((start, end))
-    return spans
+    starts = [
+        found.start()
+        for k in _ATTRIBUTION_GATE.candidates(low)
+        if (found := _ATTRIBUTION_FOLDED[k].search(low))
+    ]
+    return _ANY_ATTRIBUTION.search(text, min(starts)) if starts else None
 
 
 def _line_start(text: str, pos: int) -> int:

@@ -29,12 +29,16 @@ answer, so every doubt resolves to silence.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 from bot.known_issues import Fact, KnownIssue
+from bot.patterns import LiteralGate, required_literals
+from bot.triage.casefold import fold
 from bot.triage.wording import STOPWORDS
 
 CONTRADICTED = "contradicted"
@@ -370,6 +374,9 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
     )
 )
+# The shapes a sentence may make, from one pass over the literals each requires
+# (bot.triage.patterns): the others are not searched.
+_SHAPE_GATE = LiteralGate.build((k, required_literals(rx)) for k, (_, rx) in enumerate(_SHAPES))
 _SHAPE_OF = {
     "delay_intl": "delay",
     "delay_intl_after": "delay",
@@ -427,6 +434,30 @@ class Verdict:
     fact_index: int
 
 
+_T = TypeVar("_T")
+ENTRY_MEMO = 256
+
+
+def _per_entry(fn: Callable[[KnownIssue], _T]) -> Callable[[KnownIssue], _T]:
+    """`fn(issue)` remembered for the entry object itself: an lru_cache would hash the
+    whole entry (every field, deeply) on each call. The memo holds the entry, so its
+    id is not reused while remembered."""
+    memo: dict[int, tuple[KnownIssue, _T]] = {}
+
+    @functools.wraps(fn)
+    def remembered(issue: KnownIssue) -> _T:
+        hit = memo.get(id(issue))
+        if hit is not None and hit[0] is issue:
+            return hit[1]
+        if len(memo) >= ENTRY_MEMO:
+            memo.clear()
+        value = fn(issue)
+        memo[id(issue)] = (issue, value)
+        return value
+
+    return remembered
+
+
 def words(text: str) -> frozenset[str]:
     """Lower-cased content words, lightly stemmed, as comparison keys (`word_key`): two
     words are the same word exactly when their keys are equal."""
@@ -481,7 +512,7 @@ class _Knowledge:
     says: tuple[frozenset[str], ...] = ()  # per fact, the words of what it says
 
 
-@lru_cache(maxsize=256)
+@_per_entry
 def _knowledge(issue: KnownIssue) -> _Knowledge:
     texts = [issue.title, issue.summary, issue.cause, issue.workaround]
     texts += [m.correction for m in issue.misconceptions]
@@ -532,7 +563,10 @@ def find_claims(sentence: str) -> list[Claim]:
         return []
     found: list[Claim] = []
     seen: set[str] = set()
-    for name, rx in _SHAPES:
+    admitted = _SHAPE_GATE.candidates(fold(text))
+    for k, (name, rx) in enumerate(_SHAPES):
+        if k not in admitted:
+            continue
         shape = _SHAPE_OF.get(name, name)
         if shape in seen or (shape in ("gate", "affects") and _UNIVERSAL.search(text)):
             continue
@@ -694,12 +728,14 @@ def _check_number(claim: Claim, k: _Knowledge, kind: str) -> Verdict | None:
         low, high = fact.value, fact.max if fact.max is not None else fact.value
         assert low is not None and high is not None
         claimed_low, claimed_high = claim.value, claim.top if claim.top is not None else claim.value
+        if claimed_low is None or claimed_high is None:
+            continue
         if as_time is not None:
             fs, ft = _seconds(low, fact.unit), _seconds(high, fact.unit)
             cs, ct = _seconds(claimed_low, claim.unit), _seconds(claimed_high, claim.unit)
-            if None in (fs, ft, cs, ct):
+            if fs is None or ft is None or cs is None or ct is None:
                 continue
-            low, high, claimed_low, claimed_high = fs, ft, cs, ct  # type: ignore[assignment]
+            low, high, claimed_low, claimed_high = fs, ft, cs, ct
         if claimed_high * NUMBER_SLACK < low or claimed_low > high * NUMBER_SLACK:
             if claim.negated:
                 return None
@@ -878,7 +914,7 @@ def specifics(text: str) -> list[str]:
     return found
 
 
-@lru_cache(maxsize=256)
+@_per_entry
 def _knowledge_text(issue: KnownIssue) -> str:
     parts = [issue.title, issue.summary, issue.cause, issue.workaround, *issue.examples]
     parts += [f"{m.claim}\n{m.correction}" for m in issue.misconceptions]
@@ -892,7 +928,7 @@ def _alnum(token: str) -> str:
     return re.sub(r"[^0-9a-z]+", "", token.lower())
 
 
-@lru_cache(maxsize=256)
+@_per_entry
 def _specific_stems(issue: KnownIssue) -> frozenset[str]:
     """Names written as a family (`x-ratelimit-*`): any token they start is known."""
     return frozenset(_alnum(t) for t in specifics(_knowledge_text(issue)) if t.endswith("*"))

@@ -128,12 +128,14 @@ class Platt:
     b: float
 
     def __call__(self, scores: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(np.clip(self.a * scores + self.b, -50, 50)))
+        return np.asarray(
+            1.0 / (1.0 + np.exp(np.clip(self.a * scores + self.b, -50, 50))), dtype=float
+        )
 
 
 def issue_proba_from_scores(scores: np.ndarray, platt: Platt) -> np.ndarray:
     p = platt(scores)
-    return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+    return np.asarray(p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12), dtype=float)
 
 
 # ---------------------------------------------------------------- features
@@ -187,7 +189,7 @@ def _weigh(
     vals = tf * idf[cols]
     norms = np.sqrt(np.bincount(rows, weights=vals * vals, minlength=n))
     norms[norms == 0.0] = 1.0
-    return vals / norms[rows]
+    return np.asarray(vals / norms[rows], dtype=float)
 
 
 @dataclass(frozen=True)

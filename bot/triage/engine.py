@@ -1,60 +1,41 @@
 """The triage decision for one thread: reply, review, escalate or ignore.
 
 Built once (compiled patterns, vectorisers, models) and then called for every post
-by the batch command, the running bot and the evaluation alike.
-
-Precision comes first. A public reply needs strong evidence: a known-issue pattern
-in the member's own words (and no sign that the error comes from another provider),
-or a calibrated probability above the issue's auto threshold on a post that reads as
-an error report. The grey zone becomes a review draft. An error report that matches
-nothing is escalated; anything else is ignored.
+by the batch command, the running bot and the evaluation alike. The parts: reading
+the post (extraction, report features), pattern matching (bot.triage.matching), the
+model (bot.triage.classifier), the decision policy (bot.triage.policy), then the
+Decision with its error strings, secrets check and corrections (bot.triage.advice).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import itertools
 import os
 import re
-import re._constants as _sre  # the stdlib's own regex parser
-import re._parser as _sre_parse
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from bot import patterns
 from bot.config import Config
-from bot.known_issues import KnownIssue, Pattern, load_dir
+from bot.known_issues import KnownIssue, load_dir
 from bot.triage import classifier
 from bot.triage.advice import find_corrections
-from bot.triage.casefold import fold, foldable, folded
+from bot.triage.casefold import fold, folded
 from bot.triage.claims import known_specifics
 from bot.triage.classifier import ModelError, TrainedModel, make_doc
 from bot.triage.extract import ErrorCandidate, extract_errors, split_own_words
 from bot.triage.fingerprint import fingerprint_normalised, normalise
-from bot.triage.report import feature_shaped, form_features, names_only
+from bot.triage.matching import IssueMatcher
+from bot.triage.policy import DecisionPolicy, Prepared, has_error_text
+from bot.triage.report import form_features
 from bot.triage.secrets import find_secrets, redact, secret_kinds
 from bot.triage.training_data import NOVEL, Example, data_hash, issues_hash, load_training_dir
 from bot.triage.types import Answer, Correction, Decision, Thread
 
-PATTERN_CONFIDENCE = 0.97
-# Error-report probability needed with quoted error text, and with none at all.
-ERROR_P = 0.5
-# The word model alone over-reads topic as a report, so a post with nothing quoted
-# needs a high bar; with the report stacker (bot.triage.report) the bar is chosen in
-# training and kept in the model card.
-NO_TEXT_ERROR_P = 0.9
-NO_TEXT_REVIEW = 0.6
-LOW_ERROR_P = 0.2
-EVIDENCE_SCORE = 0.5
-# A confident structured error (JSON body, traceback) is an error report by itself.
-STRONG_CANDIDATE = 0.9
 MAX_ERROR_STRINGS = 5
 NORMALISE_CACHE = 4096
-MAX_MATCH_SHOWN = 300
 CHUNK = 256
 SCAN_CHARS = 12_000
 # Errors from other providers look like ours; their presence makes a reply a draft.
@@ -79,7 +60,6 @@ _FEATURE_BODY = re.compile(
     r"^#+\s*(?:feature request|proposed (?:feature|solution)|motivation)\b",
     re.IGNORECASE | re.MULTILINE,
 )
-_WORD = re.compile(r"\w{2,}")
 _TITLE_ERRORISH = re.compile(
     r"(error|exception|fail|invalid|unsupported|not supported|denied|exceed|unauthori[sz]ed|"
     r"forbidden|not found|does not exist|missing|overloaded|quota|rate limit|\b[45]\d\d\b)",
@@ -92,244 +72,10 @@ _FEATURE_BODY_FOLDED = folded(_FEATURE_BODY)
 _TITLE_ERRORISH_FOLDED = folded(_TITLE_ERRORISH)
 
 
-@dataclass(frozen=True)
-class _CompiledPattern:
-    value: str
-    regex: re.Pattern[str]
-    # A lower-cased substring every match must contain: a cheap `in` test skips the
-    # regex (some scan the whole post) on the many posts that cannot match.
-    required: str | None
-    # The case-sensitive twin to scan folded text with, when the pattern allows it.
-    folded: re.Pattern[str] | None = None
-    # Without a required substring: one of these must be in the folded text.
-    any_of: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
-class _CompiledIssue:
-    issue: KnownIssue
-    patterns: tuple[_CompiledPattern, ...]
-
-
-def _literal_runs(parsed: Any, out: list[str]) -> None:
-    """Literal strings that every match of a parsed regex must contain."""
-    run: list[str] = []
-    for op, av in parsed:
-        if op is _sre.LITERAL:
-            run.append(chr(av))
-            continue
-        if run:
-            out.append("".join(run))
-            run = []
-        if op is _sre.SUBPATTERN:
-            _literal_runs(av[3], out)
-        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and av[0] >= 1:
-            _literal_runs(av[2], out)
-    if run:
-        out.append("".join(run))
-
-
-def required_substring(pattern: Pattern) -> str | None:
-    if pattern.kind == "literal":
-        value = pattern.value.lower()
-        return value if value.isascii() else None
-    try:
-        parsed = _sre_parse.parse(pattern.value, re.IGNORECASE)
-    except Exception:  # noqa: BLE001 - private parser: any failure just disables the filter
-        return None
-    runs: list[str] = []
-    _literal_runs(parsed, runs)
-    # ASCII only: lower() is exact there, so the filter never hides a real match.
-    runs = [r.lower() for r in runs if r.isascii() and len(r) >= 3]
-    return max(runs, key=len, default=None)
-
-
-def _one_of(parsed: Any) -> tuple[str, ...] | None:
-    """Lower-cased ASCII literals at least one of which every match contains (each
-    alternative of a choice brings its own; lookaheads count), or None."""
-    best: tuple[str, ...] | None = None
-
-    def consider(options: tuple[str, ...] | None) -> None:
-        nonlocal best
-        if options and (best is None or min(map(len, options)) > min(map(len, best))):
-            best = options
-
-    run: list[str] = []
-    for op, av in [*parsed, (None, None)]:
-        if op is _sre.LITERAL:
-            run.append(chr(av))
-            continue
-        literal = "".join(run)
-        run = []
-        if literal.isascii() and len(literal) >= 3:
-            consider((literal.lower(),))
-        if op is _sre.SUBPATTERN:
-            consider(_one_of(av[3]))
-        elif op is _sre.BRANCH:
-            branches = [_one_of(b) for b in av[1]]
-            if all(branches):
-                consider(tuple(sorted({s for b in branches if b for s in b})))
-        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT) and av[0] >= 1:
-            consider(_one_of(av[2]))
-        elif op is _sre.ASSERT:
-            consider(_one_of(av[1]))
-        elif op is _sre.ATOMIC_GROUP:
-            consider(_one_of(av))
-    return best
-
-
-def required_any(pattern: Pattern) -> tuple[str, ...] | None:
-    """For a pattern without one required substring (alternatives, lookaheads): the
-    substrings of which a folded text must hold at least one."""
-    if pattern.kind == "literal":
-        return None
-    try:
-        parsed = _sre_parse.parse(pattern.value, re.IGNORECASE)
-    except Exception:  # noqa: BLE001 - private parser: any failure just disables the filter
-        return None
-    return _one_of(parsed)
-
-
-_CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
-_CODE_IN_TEXT = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
-# The machine-readable code of an error body as SDKs print it: JSON, or a Python dict.
-# The key is lower-case in every SDK's output (the `in` pre-check relies on it); the
-# value is read whatever its case.
-_QUOTED_CODE = re.compile(r"""["']code["']\s*:\s*["']((?i:[a-z][a-z0-9]*(?:_[a-z0-9]+)+))["']""")
-
-
-def _entry_texts(issue: KnownIssue) -> list[str]:
-    """An entry's own wording: its texts, examples and the literals of its patterns."""
-    texts = [issue.title, issue.summary, issue.cause, issue.workaround, *issue.examples]
-    texts += [
-        p.value if p.kind == "literal" else "\n".join(_regex_literals(p.value))
-        for p in issue.patterns
-    ]
-    return texts
-
-
-def issue_codes(issue: KnownIssue) -> frozenset[str]:
-    """Every error-code-shaped word an entry names anywhere (patterns' literals, texts,
-    examples, misconceptions): over-inclusive, so that a code it lacks is surely not
-    one of its errors."""
-    texts = _entry_texts(issue) + [f"{m.claim} {m.correction}" for m in issue.misconceptions]
-    return frozenset(_CODE_IN_TEXT.findall("\n".join(texts).lower()))
-
-
-# A quoted message shares at least this much of its words with the entry's wording
-# when it is the entry's error (translations and paraphrases aside).
-MESSAGE_SHARE = 0.3
-_MESSAGE_WORD = re.compile(r"[^\W\d_]{3,}")
-_MESSAGE_STOP = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "you",
-        "your",
-        "this",
-        "that",
-        "with",
-        "are",
-        "was",
-        "were",
-        "has",
-        "have",
-        "not",
-        "please",
-        "from",
-        "into",
-        "error",
-        "errors",
-        "request",
-        "code",
-        "type",
-        "message",
-    ]
-)
-
-
-def _entry_vocabulary(issue: KnownIssue) -> frozenset[str]:
-    return frozenset(_MESSAGE_WORD.findall("\n".join(_entry_texts(issue)).lower()))
-
-
-# A quoted message of at least this many word pairs shares one with the entry's wording
-# when it is the entry's error.
-MESSAGE_PAIRS = 3
-
-
-def _entry_phrases(issue: KnownIssue) -> frozenset[tuple[str, str]]:
-    """Consecutive pairs of the entry's words (stop words left out, as in a message)."""
-    pairs: set[tuple[str, str]] = set()
-    for text in _entry_texts(issue):
-        words = [w for w in _MESSAGE_WORD.findall(text.lower()) if w not in _MESSAGE_STOP]
-        pairs.update(itertools.pairwise(words))
-    return frozenset(pairs)
-
-
-def _regex_literals(value: str) -> list[str]:
-    runs: list[str] = []
-    with contextlib.suppress(Exception):  # private parser: no literals on failure
-        _literal_runs(_sre_parse.parse(value), runs)
-    return runs
-
-
-def quoted_codes(text: str) -> set[str]:
-    """Error codes the post quotes from an error body (`"code": "..."`)."""
-    if "code" not in text:
-        return set()
-    return {c.lower() for c in _QUOTED_CODE.findall(text)}
-
-
-# Where a quoted error code is evidence of a report; a code in a plain sentence or a
-# title may be the topic of a question or a discussion.
-_MESSAGE_FIELD = re.compile(r"""["']message["']\s*:\s*["']([^"'\n]{3,300})["']""")
-_NEGATOR = r"\b(?:without|not|isn'?t|wasn'?t|rather\s+than|instead\s+of|other\s+than)"
-# Words that entries' prose patterns use for a symptom ("empty", "null").
-_SYMPTOM_WORDS = frozenset({"empty", "blank", "null", "length"})
-_IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+$")
-_QUOTED_KINDS = frozenset({"json", "json_code", "traceback", "http_status", "error_line", "code"})
-
-
-def code_only(regex: re.Pattern[str], required: str | None) -> str | None:
-    """The error code a pattern consists of (`\\binsufficient_quota\\b`), else None.
-
-    Such a pattern matches any mention of the code, so alone it proves a report only
-    when the code stands in quoted error output. A pattern that the bare code
-    satisfies in full is such a pattern; one that also needs context (a JSON key, a
-    number, other words) is not.
-    """
-    if required is None or not _CODE.match(required):
-        return None
-    return required if regex.fullmatch(required) else None
-
-
-def _compile(issue: KnownIssue) -> _CompiledIssue:
-    return _CompiledIssue(
-        issue,
-        tuple(
-            _CompiledPattern(
-                p.value,
-                rx,
-                required,
-                folded(rx) if foldable(rx) else None,
-                required_any(p) if required is None else None,
-            )
-            for p in issue.patterns
-            for rx, required in ((p.compile(), required_substring(p)),)
-        ),
-    )
-
-
-def _literal_gate(regex: re.Pattern[str]) -> tuple[str, ...] | None:
-    """Lower-cased literals one of which every match of `regex` holds (None: no gate)."""
-    return _one_of(_sre_parse.parse(regex.pattern, regex.flags))
-
-
-# Feature-request headings and other providers are rare: a few `in` tests spare a
-# regex scan of the whole post on nearly every one.
-_OTHER_PROVIDER_GATE = _literal_gate(_OTHER_PROVIDER)
-_FEATURE_BODY_GATE = _literal_gate(_FEATURE_BODY)
+# Feature-request headings and other providers are rare: the literals they need spare
+# a regex scan of the whole post on nearly every one.
+_OTHER_PROVIDER_GATE = patterns.required_literals(_OTHER_PROVIDER)
+_FEATURE_BODY_GATE = patterns.required_literals(_FEATURE_BODY)
 
 
 def _gated_search(
@@ -340,57 +86,6 @@ def _gated_search(
     if gate is not None and next(filter(low.__contains__, gate), None) is None:
         return None
     return folded_rx.search(low)
-
-
-@dataclass(frozen=True)
-class _PatternGate:
-    """Which patterns a folded text may match, from one pass over the distinct
-    literals of all patterns (many patterns share one) instead of a test per pattern."""
-
-    patterns: tuple[tuple[str, _CompiledPattern], ...]  # (slug, pattern), entry order
-    literals: tuple[str, ...]
-    by_literal: dict[str, tuple[int, ...]]  # literal -> indices of patterns it admits
-    always: frozenset[int]  # patterns without a literal filter
-
-    @classmethod
-    def build(cls, compiled: Sequence[_CompiledIssue]) -> _PatternGate:
-        patterns = tuple((c.issue.slug, p) for c in compiled for p in c.patterns)
-        by_literal: dict[str, list[int]] = {}
-        always: set[int] = set()
-        for k, (_slug, p) in enumerate(patterns):
-            # A required substring must be present; of any_of, one suffices.
-            needs = (p.required,) if p.required is not None else p.any_of
-            if not needs:
-                always.add(k)
-                continue
-            for literal in needs:
-                by_literal.setdefault(literal, []).append(k)
-        return cls(
-            patterns,
-            tuple(by_literal),
-            {s: tuple(ks) for s, ks in by_literal.items()},
-            frozenset(always),
-        )
-
-    def candidates(self, lower: str) -> list[tuple[str, _CompiledPattern]]:
-        """The patterns whose literal filter `lower` passes, in entry order."""
-        chosen = set(self.always)
-        for literal in filter(lower.__contains__, self.literals):
-            chosen.update(self.by_literal[literal])
-        return [self.patterns[k] for k in sorted(chosen)]
-
-
-@dataclass
-class _Prepared:
-    thread: Thread
-    own: str
-    candidates: list[ErrorCandidate]
-    hits: dict[str, list[str]]
-    later_hits: dict[str, list[str]]
-    lookalike: str | None
-    feature_request: bool
-    matched: dict[str, str]  # slug -> the text a pattern matched (when short)
-    forms: list[float]  # the report features (bot.triage.report)
 
 
 class Triager:
@@ -405,32 +100,9 @@ class Triager:
         self.issues = {i.slug: i for i in issues}
         self.model = model
         self.config = config or Config()
-        self._compiled = tuple(_compile(i) for i in issues)
-        self._gate = _PatternGate.build(self._compiled)
-        self._code_of = {
-            p.value: code
-            for c in self._compiled
-            for p in c.patterns
-            if (code := code_only(p.regex, p.required)) is not None
-        }
-        self._codes = {i.slug: issue_codes(i) for i in issues}
-        self._all_codes = frozenset().union(*self._codes.values())
-        self._vocabulary = {i.slug: _entry_vocabulary(i) for i in issues}
-        self._phrases = {i.slug: _entry_phrases(i) for i in issues}
+        self._matcher = IssueMatcher(issues)
+        self._policy = DecisionPolicy(issues, model, self._matcher)
         self._specifics = known_specifics(issues)
-        self._class_index = {c: k for k, c in enumerate(model.classes)} if model else {}
-        self._stacked = model is not None and model.report is not None
-        self._no_text_p = (
-            model.no_text_report_threshold()
-            if model is not None and model.report is not None
-            else NO_TEXT_ERROR_P
-        )
-        # Chosen in training so that few new reports quoting nothing become drafts.
-        self._no_text_review = float(
-            model.card.thresholds.get("_error", {}).get("no_text_review", NO_TEXT_REVIEW)
-            if model is not None
-            else NO_TEXT_REVIEW
-        )
         self._issues_hash = issues_hash(issues)
         self.model_version = model.card.version if model else "patterns-only"
         # An error string is normalised for the model's document, again for the
@@ -520,18 +192,18 @@ class Triager:
             for i, p in enumerate(prepared)
         ]
 
-    def _evidence(self, prepared: list[_Prepared], issue_p: np.ndarray) -> dict[int, str]:
+    def _evidence(self, prepared: list[Prepared], issue_p: np.ndarray) -> dict[int, str]:
         """For posts the model would answer on its own: the issue that the title and the
         quoted error strings alone point to. A reply needs both views to agree."""
         assert self.model is not None
         wanted = []
         for i, p in enumerate(prepared):
-            label, prob = self._top(issue_p[i])
+            label, prob = self._policy.top(issue_p[i])
             if (
                 not p.hits
                 and label != NOVEL
-                and _has_error_text(p.candidates)
-                and prob >= self._thresholds(label)[0]
+                and has_error_text(p.candidates)
+                and prob >= self._policy.thresholds(label)[0]
             ):
                 wanted.append(i)
         if not wanted:
@@ -547,9 +219,9 @@ class Triager:
             for i in wanted
         ]
         rows, _ = self.model.predict(docs)
-        return {i: self._top(row)[0] for i, row in zip(wanted, rows, strict=True)}
+        return {i: self._policy.top(row)[0] for i, row in zip(wanted, rows, strict=True)}
 
-    def _prepare(self, thread: Thread) -> _Prepared:
+    def _prepare(self, thread: Thread) -> Prepared:
         own, _quoted = split_own_words(thread.first_post)
         own = own[:SCAN_CHARS]
         candidates = extract_errors(own)
@@ -560,11 +232,11 @@ class Triager:
         if title and _TITLE_ERRORISH_FOLDED.search(low_title):
             candidates.append(ErrorCandidate(title[:300], "title", 0.45))
         matched: dict[str, str] = {}
-        hits = self._pattern_hits(scan, matched, low_scan)
+        hits = self._matcher.hits(scan, matched, low_scan)
         later_hits: dict[str, list[str]] = {}
         if not hits and len(thread.posts) > 1:
             later = "\n".join(split_own_words(p)[0][:4000] for p in thread.posts[1:4])
-            later_hits = self._pattern_hits(later)
+            later_hits = self._matcher.hits(later)
         provider = _gated_search(_OTHER_PROVIDER_FOLDED, _OTHER_PROVIDER_GATE, low_scan)
         feature = bool(
             _FEATURE_TITLE_FOLDED.search(low_title)
@@ -572,7 +244,7 @@ class Triager:
                 _FEATURE_BODY_FOLDED, _FEATURE_BODY_GATE, low_scan[len(title) + 1 :][:3000]
             )
         )
-        return _Prepared(
+        return Prepared(
             thread,
             own,
             candidates,
@@ -584,247 +256,17 @@ class Triager:
             form_features(title, own, candidates),
         )
 
-    def _pattern_hits(
-        self, text: str, matched: dict[str, str] | None = None, low: str | None = None
-    ) -> dict[str, list[str]]:
-        """slug -> pattern values that hit; `matched` collects a short matched text.
-
-        `low` is fold(text) when the caller has it. It holds every ASCII substring of
-        text.lower() (twins only add ASCII letters), so the required-substring filter
-        hides no match.
-        """
-        hits: dict[str, list[str]] = {}
-        lower = fold(text) if low is None else low
-        for slug, p in self._gate.candidates(lower):
-            if p.folded is not None:
-                # The folded scan finds where the pattern matches; the original, run
-                # from there, gives the same match over the member's own text.
-                found = p.folded.search(lower)
-                m = p.regex.search(text, found.start()) if found else None
-            else:
-                m = p.regex.search(text)
-            if m:
-                hits.setdefault(slug, []).append(p.value)
-                found = m.group(0).strip()
-                # Patterns anchored at the start match whole paragraphs: show only a
-                # one-line match.
-                if matched is not None and 6 <= len(found) <= MAX_MATCH_SHOWN and "\n" not in found:
-                    matched.setdefault(slug, found)
-        return hits
-
-    def _prob(self, row: np.ndarray, slug: str) -> float:
-        k = self._class_index.get(slug)
-        return float(row[k]) if k is not None else 0.0
-
     def _finish(
-        self, prep: _Prepared, row: np.ndarray, error_p: float, evidence: str | None = None
+        self, prep: Prepared, row: np.ndarray, error_p: float, evidence: str | None = None
     ) -> Decision:
-        reasons: list[str] = [f"error_p={error_p:.2f}"]
-        top_label, top_p = self._top(row)
-        if row.size:
-            reasons.append(f"top={top_label}:{top_p:.2f}")
-        has_text = _has_error_text(prep.candidates)
-        strong = any(c.score >= STRONG_CANDIDATE for c in prep.candidates)
-        # A traceback or JSON error body is a report whatever the wording around it; with
-        # nothing quoted, only a clearly error-shaped post counts as a report.
-        no_text_p = self._no_text_p
-        is_error = (error_p >= ERROR_P or strong) if has_text else error_p >= no_text_p
-        if not _WORD.search(prep.own) and not _WORD.search(prep.thread.title):
-            # Nothing written (empty, whitespace, only a quote of someone else).
-            reasons.append("no text")
-            is_error = False
-        if not prep.hits and prep.feature_request:
-            # Issue-tracker feature requests mention errors they want handled, but
-            # report none: nothing to answer or escalate.
-            reasons.append("feature request")
-            is_error = False
-
-        action: str
-        issue: str | None = None
-        confidence: float
-        if prep.hits:
-            issue = max(prep.hits, key=lambda s: (self._prob(row, s), len(prep.hits[s])))
-            for value in prep.hits[issue][:3]:
-                reasons.append(f"pattern:{issue}:{value}")
-            p_issue = self._prob(row, issue)
-            auto, review = self._thresholds(issue)
-            disagree = row.size and top_label != issue and top_p >= auto and p_issue < review
-            if len(prep.hits) > 1:
-                reasons.append("patterns of several issues hit")
-            if self._keyed_on_code(issue, prep.hits[issue]) and self._message_differs(prep, issue):
-                # A relay or another service reusing the code with its own message (a
-                # "quota" code that says "upstream load saturated"): not this issue.
-                reasons.append(f"quoted message is not {issue}'s")
-                return self._decision(prep, "escalate", None, error_p, True, reasons)
-            if not strong and feature_shaped(prep.thread.title, prep.own):
-                reasons.append("feature request")
-                return self._decision(prep, "ignore", None, 1.0 - error_p, False, reasons)
-            if self._denied(prep, issue):
-                # "without finish_reason length": the member names the entry's field to
-                # say it is absent, so the pattern read a denial.
-                reasons.append(f"the post says {issue}'s signature is absent")
-                action = "escalate" if is_error else "ignore"
-                return self._decision(prep, action, None, error_p, is_error, reasons)
-            if prep.lookalike:
-                reasons.append(f"lookalike:{prep.lookalike}")
-                action, confidence = "review", max(p_issue, 0.5)
-            elif disagree:
-                reasons.append(f"model prefers {top_label}")
-                action, confidence = "review", max(p_issue, 0.5)
-            elif self._code_in_prose(prep, prep.hits[issue]):
-                reasons.append("error code named, not quoted")
-                # The report stacker's own cut, else a low bar for the word model alone.
-                no_report = ERROR_P if self._stacked else LOW_ERROR_P
-                if error_p < no_report and not strong:
-                    # A question or discussion about the code: nothing was reported.
-                    reasons.append("reads as no error report")
-                    return self._decision(prep, "ignore", None, 1.0 - error_p, False, reasons)
-                action, confidence = "review", max(p_issue, 0.5)
-            elif error_p < LOW_ERROR_P and not strong:
-                # The error's words in a post that reads as a question or a discussion.
-                reasons.append("reads as no error report")
-                if not has_text or names_only(prep.candidates):
-                    # Nothing quoted either, or only the code's name: a question or a
-                    # request about the topic, left alone.
-                    return self._decision(prep, "ignore", None, 1.0 - error_p, False, reasons)
-                action, confidence = "review", max(p_issue, 0.5)
-            elif self._stacked and error_p < ERROR_P and not strong:
-                # The error's words quoted in a post that may report nothing (a tip, a
-                # digest, a question about the message): a public answer needs a report.
-                reasons.append("may not be an error report")
-                action, confidence = "review", max(p_issue, 0.5)
-            else:
-                action, confidence = "reply", max(PATTERN_CONFIDENCE, p_issue)
-            is_error = True
-        elif top_label != NOVEL and is_error and not prep.lookalike:
-            auto, review = self._thresholds(top_label)
-            foreign = self._foreign_code(prep, top_label)
-            later = top_label in prep.later_hits
-            if not has_text:
-                # Nothing quoted: the text alone must make the issue clear, even for a draft.
-                review = max(review, self._no_text_review)
-            if foreign is not None and foreign not in self._all_codes:
-                # The post quotes an error code no entry knows: a new error, however
-                # alike its wording is to a known one.
-                reasons.append(f"quoted code {foreign} is in no known issue")
-                reasons.append(f"model guess {top_label}:{top_p:.2f}")
-                action, confidence = "escalate", error_p
-            elif foreign is not None and top_p >= review:
-                reasons.append(f"quoted code {foreign} is not this issue's")
-                action, issue, confidence = "review", top_label, top_p
-            elif top_p >= auto and has_text and evidence == top_label:
-                action, issue, confidence = "reply", top_label, top_p
-                reasons.append(f"p={top_p:.2f}>=auto {auto:.2f}")
-                reasons.append("error strings agree")
-            elif top_p >= review or (later and top_p >= review / 2):
-                action, issue, confidence = "review", top_label, top_p
-                reasons.append(f"p={top_p:.2f}>=review {review:.2f}")
-                if later:
-                    reasons.append(f"later-post pattern:{top_label}")
-            else:
-                action, confidence = "escalate", error_p
-        elif is_error:
-            if prep.lookalike:
-                reasons.append(f"lookalike:{prep.lookalike}")
-            action, confidence = "escalate", error_p
-        else:
-            action, confidence = "ignore", 1.0 - error_p
-
-        return self._decision(prep, action, issue, confidence, is_error, reasons)
-
-    def _foreign_code(self, prep: _Prepared, slug: str) -> str | None:
-        """A code the post quotes from an error body when none it quotes is one the
-        entry names (None: no code quoted, or one of the entry's)."""
-        quoted = quoted_codes(prep.own)
-        if not quoted or quoted & self._codes.get(slug, frozenset()):
-            return None
-        return min(quoted)
-
-    def _code_only(self, values: Sequence[str]) -> bool:
-        """Every pattern that hit is a bare error code."""
-        return bool(values) and all(self._code_of.get(v) for v in values)
-
-    def _message_differs(self, prep: _Prepared, slug: str) -> bool:
-        """The post quotes an error body's message, and none of its messages speaks
-        the entry's words (the entry's own wording, patterns and examples)."""
-        messages = [c.text for c in prep.candidates if c.kind == "json"]
-        # A JSON body quoted inline (`{"code": ..., "message": ...}`) is not parsed as
-        # one: its message field is read all the same.
-        messages += [
-            m.group(1)
-            for c in prep.candidates
-            if c.kind != "json"
-            for m in _MESSAGE_FIELD.finditer(c.text)
-        ]
-        if not messages:
-            return False
-        vocabulary = self._vocabulary[slug]
-        for message in messages:
-            words = [w for w in _MESSAGE_WORD.findall(message.lower()) if w not in _MESSAGE_STOP]
-            if not words:
-                return False  # nothing to compare (a bare code or a number)
-            if sum(w in vocabulary for w in words) / len(words) < MESSAGE_SHARE:
-                continue
-            pairs = set(itertools.pairwise(words))
-            if len(pairs) >= MESSAGE_PAIRS and not pairs & self._phrases[slug]:
-                # The entry's words, never in the entry's order ("request body exceeds
-                # gateway limit" against "maximum context length"): another message.
-                continue
-            return False
-        return True
-
-    def _patterns_of(self, slug: str) -> tuple[_CompiledPattern, ...]:
-        return next((c.patterns for c in self._compiled if c.issue.slug == slug), ())
-
-    def _keyed_on_code(self, slug: str, values: Sequence[str]) -> bool:
-        """Every pattern that hit is a bare error code, or needs one of the entry's codes
-        (`code: model_not_found`): a relay can quote it with a message of its own."""
-        codes = self._codes.get(slug, frozenset())
-        required = {p.value: p.required for p in self._patterns_of(slug)}
-        return bool(values) and all(
-            self._code_of.get(v) or required.get(v) in codes for v in values
+        ruling = self._policy.rule(prep, row, error_p, evidence)
+        return self._decision(
+            prep, ruling.action, ruling.issue, ruling.confidence, ruling.is_error, ruling.reasons
         )
-
-    def _denied(self, prep: _Prepared, slug: str) -> bool:
-        """The entry's patterns hit only through an identifier they anchor on, or a
-        symptom word, that the post negates ("without finish_reason length", "the
-        content is not empty")."""
-        anchors = {
-            p.required
-            for p in self._patterns_of(slug)
-            if p.required and _IDENTIFIER.match(p.required)
-        }
-        denial = re.compile(
-            rf"{_NEGATOR}\s+(?:\w+\s+){{0,2}}"
-            rf"(?:{'|'.join(map(re.escape, sorted(anchors | _SYMPTOM_WORDS)))})\b|"
-            rf"\bnon-?(?:{'|'.join(sorted(_SYMPTOM_WORDS))})\b",
-            re.IGNORECASE,
-        )
-        scan = f"{prep.thread.title.strip()}\n{prep.own}"
-        blanked, n = denial.subn(lambda m: " " * len(m.group(0)), scan)
-        return n > 0 and slug not in self._pattern_hits(blanked)
-
-    def _code_in_prose(self, prep: _Prepared, values: Sequence[str]) -> bool:
-        """Only bare error-code patterns hit, and the code is in no quoted error output."""
-        if not self._code_only(values):
-            return False
-        quoted = "\n".join(c.text.lower() for c in prep.candidates if c.kind in _QUOTED_KINDS)
-        return not any(self._code_of[v] in quoted for v in values)
-
-    def _top(self, row: np.ndarray) -> tuple[str, float]:
-        if not row.size or self.model is None:
-            return NOVEL, 0.0
-        k = int(np.argmax(row))
-        return self.model.classes[k], float(row[k])
-
-    def _thresholds(self, slug: str) -> tuple[float, float]:
-        if self.model is None:
-            return 1.0, 1.0
-        return self.model.thresholds(slug)
 
     def _decision(
         self,
-        prep: _Prepared,
+        prep: Prepared,
         action: str,
         issue_slug: str | None,
         confidence: float,
@@ -896,10 +338,6 @@ def _redact_all(text: str) -> str:
 
 def _texts(candidates: Sequence[ErrorCandidate]) -> list[str]:
     return [c.text for c in candidates if c.kind != "title"]
-
-
-def _has_error_text(candidates: Sequence[ErrorCandidate]) -> bool:
-    return any(c.kind != "title" and c.score >= EVIDENCE_SCORE for c in candidates)
 
 
 # ---------------------------------------------------------------- model freshness

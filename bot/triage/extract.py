@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from bot.patterns import Prefilter
 from bot.triage.casefold import fold, folded
 
 MAX_CANDIDATES = 12
@@ -57,8 +58,6 @@ _EXCEPTION_LINE = re.compile(
     r"(?:\s*[:\-]\s*(.{0,400}))?$",
     re.MULTILINE,
 )
-# A text holds an exception line only if it holds one of the endings of its name.
-_EXCEPTION_SUFFIXES = ("Error", "Exception", "Exceeded", "Failure", "Warning")
 _REASONS = (
     r"Too Many Requests|Unauthorized|Forbidden|Not Found|Bad Request|"
     r"Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out|"
@@ -146,6 +145,18 @@ _ERRORISH = re.compile(
     r"overloaded|timeout|timed out|expired|quota|rate limit|\b[45]\d\d\b)",
     re.IGNORECASE,
 )
+# What each rule's matches must hold (bot.triage.patterns): a text without it is not
+# scanned.
+_QUOTE_BLOCK_NEEDS = Prefilter.of(_QUOTE_BLOCK)
+_EMAIL_QUOTE_NEEDS = Prefilter.of(_EMAIL_QUOTE)
+_FENCE_NEEDS = Prefilter.of(_FENCE)
+_HTML_NEEDS = Prefilter.of(_HTML)
+_JSON_MESSAGE_NEEDS = Prefilter.of(_JSON_MESSAGE)
+_JSON_ERROR_KEY_NEEDS = Prefilter.of(_JSON_ERROR_KEY)
+_PY_TRACEBACK_NEEDS = Prefilter.of(_PY_TRACEBACK)
+_EXCEPTION_LINE_NEEDS = Prefilter.of(_EXCEPTION_LINE)
+_HTTP_STATUS_NEEDS = Prefilter.of(_HTTP_STATUS)
+_ERROR_LINE_NEEDS = Prefilter.of(_ERROR_LINE)
 # Case-sensitive twins on folded text: same answers, a fraction of the time.
 _API_SENTENCE_FOLDED = folded(_API_SENTENCE)
 _ERRORISH_FOLDED = folded(_ERRORISH)
@@ -166,21 +177,21 @@ def split_own_words(raw: str) -> tuple[str, str]:
         return "\n"
 
     own = raw or ""
-    low = own.lower()
+    low = fold(own)
     # Nested quotes: strip innermost first until none are left.
-    for _ in range(5 if "[quote" in low else 0):
+    for _ in range(5 if _QUOTE_BLOCK_NEEDS.may_match(own, low) else 0):
         new = _QUOTE_BLOCK.sub(take, own)
         if new == own:
             break
         own = new
-    if " wrote:" in low:
+    if _EMAIL_QUOTE_NEEDS.may_match(own, low):
         own = _EMAIL_QUOTE.sub(take, own)
     quoted_text = "\n\n".join(q for q in quoted if q)
     return own.strip(), quoted_text
 
 
 def _clean(text: str) -> str:
-    if "<" in text:
+    if _HTML_NEEDS.may_match(text, fold(text)):
         text = _HTML.sub(" ", text)
     text = text.replace("\\n", " ").replace('\\"', '"')
     # str.split() and the regex `\s` agree on what whitespace is.
@@ -192,12 +203,16 @@ def _cap(text: str) -> str:
 
 
 def _json_candidates(text: str, low: str) -> Iterator[ErrorCandidate]:
-    for m in _JSON_MESSAGE.finditer(text) if "message" in text else ():
+    for m in _JSON_MESSAGE.finditer(text) if _JSON_MESSAGE_NEEDS.may_match(text, low) else ():
         msg = _clean(m.group(1) if m.group(1) is not None else m.group(2))
         if len(msg) >= 3:
             yield ErrorCandidate(_cap(msg), "json", 0.95)
     # code/type/param only inside an error object: API payloads have `type` fields too.
-    starts = [m.end() for m in _JSON_ERROR_KEY_FOLDED.finditer(low)] if "{" in text else []
+    starts = (
+        [m.end() for m in _JSON_ERROR_KEY_FOLDED.finditer(low)]
+        if _JSON_ERROR_KEY_NEEDS.may_match(text, low)
+        else []
+    )
     for m in _JSON_FIELD.finditer(text) if starts else ():
         if not any(0 <= m.start() - s <= ERROR_OBJECT_SPAN for s in starts):
             continue
@@ -207,12 +222,12 @@ def _json_candidates(text: str, low: str) -> Iterator[ErrorCandidate]:
         yield ErrorCandidate(f"{m.group(1)}: {value}", "json_code", 0.55)
 
 
-def _traceback_candidates(text: str) -> Iterator[ErrorCandidate]:
+def _traceback_candidates(text: str, low: str) -> Iterator[ErrorCandidate]:
     # In a Python traceback the exception line is the first unindented line after the
     # frames, whatever the exception is called (BadZipFile, StopIteration...).
-    for m in _PY_TRACEBACK.finditer(text) if "Traceback" in text else ():
+    for m in _PY_TRACEBACK.finditer(text) if _PY_TRACEBACK_NEEDS.may_match(text, low) else ():
         yield ErrorCandidate(_cap(_clean(m.group(1))), "traceback", 0.9)
-    if not any(suffix in text for suffix in _EXCEPTION_SUFFIXES):
+    if not _EXCEPTION_LINE_NEEDS.may_match(text, low):
         return
     for m in _EXCEPTION_LINE.finditer(text):
         name, msg = m.group(1), (m.group(2) or "").strip()
@@ -228,8 +243,7 @@ def _http_candidates(text: str, low: str) -> Iterator[ErrorCandidate]:
     first = _ERROR_STATUS.search(text)
     if not first:
         return
-    named = "http" in low or "status" in low or "code" in low  # one is in each status line
-    for m in _HTTP_STATUS.finditer(text) if named else ():
+    for m in _HTTP_STATUS.finditer(text) if _HTTP_STATUS_NEEDS.may_match(text, low) else ():
         if m.group(1)[0] not in "45":
             continue
         reason = f" {m.group(2).strip()}" if m.group(2) else ""
@@ -240,8 +254,7 @@ def _http_candidates(text: str, low: str) -> Iterator[ErrorCandidate]:
 
 
 def _error_lines(text: str, low: str) -> Iterator[ErrorCandidate]:
-    # The line's keyword, whatever its case, is in the folded text.
-    if not ("error" in low or "fatal" in low or "failed" in low or "exception" in low):
+    if not _ERROR_LINE_NEEDS.may_match(text, low):
         return
     for m in _ERROR_LINE.finditer(text):
         line = _clean(m.group(0).lstrip(" \t>*-"))
@@ -262,7 +275,7 @@ def _structured(text: str) -> list[ErrorCandidate]:
     low = fold(text)
     return [
         *_json_candidates(text, low),
-        *_traceback_candidates(text),
+        *_traceback_candidates(text, low),
         *_error_lines(text, low),
         *_http_candidates(text, low),
     ]
@@ -291,7 +304,7 @@ def extract_errors(raw: str) -> list[ErrorCandidate]:
         return "\n"
 
     # Each scan below needs its marker character: most posts have none of them.
-    prose = _FENCE.sub(fence, text) if "```" in text or "~~~" in text else text
+    prose = _FENCE.sub(fence, text) if _FENCE_NEEDS.may_match(text, text) else text
     quotes = ">" in prose
     for m in _BLOCKQUOTE.finditer(prose) if quotes else ():
         code_block(_QUOTE_MARK.sub("", m.group(0)), "quote")

@@ -292,7 +292,7 @@ class ReportModel:
 
     def probability(self, features: np.ndarray) -> np.ndarray:
         z = features @ np.asarray(self.weights) + self.bias
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))), dtype=float)
 
     def to_json(self) -> dict[str, object]:
         return {"features": list(FEATURE_NAMES), "weights": list(self.weights), "bias": self.bias}

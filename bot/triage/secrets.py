@@ -15,77 +15,66 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.patterns import LiteralGate, required_literals
 from bot.triage.casefold import fold
 
 # Ordered: more specific shapes first so that `sk-proj-...` is reported as a project
 # key, not as a generic `sk-` key. Each regex's group "body" is the random part whose
-# shape decides whether the value is a real key or a placeholder. The anchor, on folded
-# text, is what every match holds: the prefix, or the name a value is assigned to.
-_RULES: tuple[tuple[str, str, str, re.Pattern[str]], ...] = (
+# shape decides whether the value is a real key or a placeholder.
+_RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     (
         "openai_project_key",
         "sk-proj-…[redacted]",
-        r"sk-",
         re.compile(r"(?<![A-Za-z0-9_-])sk-proj-(?P<body>[A-Za-z0-9_-]{20,})"),
     ),
     (
         "openai_service_key",
         "sk-svcacct-…[redacted]",
-        r"sk-",
         re.compile(r"(?<![A-Za-z0-9_-])sk-svcacct-(?P<body>[A-Za-z0-9_-]{20,})"),
     ),
     (
         "openai_admin_key",
         "sk-admin-…[redacted]",
-        r"sk-",
         re.compile(r"(?<![A-Za-z0-9_-])sk-admin-(?P<body>[A-Za-z0-9_-]{20,})"),
     ),
     (
         "anthropic_key",
         "sk-ant-…[redacted]",
-        r"sk-",
         re.compile(r"(?<![A-Za-z0-9_-])sk-ant-(?P<body>[A-Za-z0-9_-]{20,})"),
     ),
     (
         "openai_key",
         "sk-…[redacted]",
-        r"sk-",
         re.compile(r"(?<![A-Za-z0-9_-])sk-(?P<body>[A-Za-z0-9_-]{20,})"),
     ),
     (
         "session_token",
         "sess-…[redacted]",
-        r"sess-",
         re.compile(r"(?<![A-Za-z0-9_-])sess-(?P<body>[A-Za-z0-9_-]{20,})"),
     ),
     (
         "bearer_token",
         "Bearer …[redacted]",
-        r"bearer",
         re.compile(r"(?i)\bbearer[ \t]+(?P<body>[A-Za-z0-9_\-.~+/]{16,}=*)"),
     ),
     (
         "github_token",
         "gh…[redacted]",
-        r"gh[pousr]_|github_pat_",
         re.compile(r"(?<![A-Za-z0-9_])(?:gh[pousr]_|github_pat_)(?P<body>[A-Za-z0-9_]{30,})"),
     ),
     (
         "google_api_key",
         "AIza…[redacted]",
-        r"aiza",
         re.compile(r"(?<![A-Za-z0-9_-])AIza(?P<body>[A-Za-z0-9_-]{30,})"),
     ),
     (
         "aws_access_key",
         "AKIA…[redacted]",
-        r"akia|asia",
         re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)(?P<body>[A-Z0-9]{16})(?![A-Z0-9])"),
     ),
     (
         "slack_token",
         "xox…[redacted]",
-        r"xox",
         re.compile(r"(?<![A-Za-z0-9_-])xox[abposr]-(?P<body>[A-Za-z0-9-]{20,})"),
     ),
     (
@@ -93,7 +82,6 @@ _RULES: tuple[tuple[str, str, str, re.Pattern[str]], ...] = (
         # "api_key": "...", password: ... (the name stays, only the value is replaced).
         "assigned_secret",
         "…[redacted]",
-        r"api[_-]?key|secret|access[_-]?token|auth[_-]?token|passw",
         re.compile(
             r"(?i)(?<![A-Za-z0-9])(?:[A-Z0-9_]*_)?(?:api[_-]?key|secret(?:[_-]?key)?|"
             r"access[_-]?token|auth[_-]?token|password|passwd|client[_-]?secret)"
@@ -103,7 +91,6 @@ _RULES: tuple[tuple[str, str, str, re.Pattern[str]], ...] = (
     (
         "jwt",
         "eyJ…[redacted]",
-        r"eyj",
         re.compile(
             r"(?<![A-Za-z0-9_-])eyJ(?P<body>[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}"
             r"\.[A-Za-z0-9_-]{10,})"
@@ -118,10 +105,10 @@ _PEM_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
 _PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----")
 PRIVATE_KEY_MAX_CHARS = 8000
 
-KINDS: tuple[str, ...] = ("private_key", *(kind for kind, _, _, _ in _RULES))
+KINDS: tuple[str, ...] = ("private_key", *(kind for kind, _, _ in _RULES))
 PLACEHOLDERS: dict[str, str] = {
     "private_key": "-----BEGIN PRIVATE KEY-----[redacted]",
-    **{kind: placeholder for kind, placeholder, _, _ in _RULES},
+    **{kind: placeholder for kind, placeholder, _ in _RULES},
 }
 
 # Human wording for the notice to the member, by kind.
@@ -187,29 +174,22 @@ def _looks_real(kind: str, body: str) -> bool:
     return classes >= 2 or len(core) >= 40
 
 
-# A text holds a secret only where a rule's anchor (or a private key's BEGIN line) is,
-# and every rule needs an unbroken run of at least 16 key characters (the shortest is a
-# bearer token's body): a text lacking either spares the per-rule scans. Both checks read
-# folded text, where the case-insensitive rules' non-ASCII twins are ASCII letters.
-_ANCHOR = re.compile("|".join(dict.fromkeys((*(a for _, _, a, _ in _RULES), "-----begin "))))
-_MAYBE_SECRET = re.compile(r"[a-z0-9_\-./+=~]{16}|-----begin ")
-_RULE_ANCHORS: dict[str, re.Pattern[str]] = {kind: re.compile(a) for kind, _, a, _ in _RULES}
-
-
-def _may_hold_secret(text: str) -> bool:
-    low = fold(text)
-    return bool(_ANCHOR.search(low)) and bool(_MAYBE_SECRET.search(low))
+# A rule runs only on text holding one of the literals it requires (its prefix, or the
+# names a value is assigned to), from one pass over the folded text (derived from the
+# rule: bot.triage.patterns).
+_GATE = LiteralGate.build(
+    [("private_key", required_literals(_PEM_BEGIN))]
+    + [(kind, required_literals(regex)) for kind, _, regex in _RULES]
+)
 
 
 def find_secrets(text: str) -> list[SecretMatch]:
     """Every real-looking credential in `text`, in order, without overlaps."""
-    if not _may_hold_secret(text):
-        return []
-    low = fold(text)
-    found: list[SecretMatch] = list(_private_keys(text))
+    admitted = _GATE.candidates(fold(text))
+    found: list[SecretMatch] = list(_private_keys(text)) if "private_key" in admitted else []
     taken: list[tuple[int, int]] = [(m.start, m.end) for m in found]
-    for kind, _placeholder, _anchor, regex in _RULES:
-        if not _RULE_ANCHORS[kind].search(low):
+    for kind, _placeholder, regex in _RULES:
+        if kind not in admitted:
             continue
         for match in regex.finditer(text):
             start, end = match.span()

@@ -60,7 +60,7 @@ CV_FOLDS = 5
 
 
 def _scores(clf: LinearSVC, x: sp.csr_matrix) -> np.ndarray:
-    d = clf.decision_function(x)
+    d = np.asarray(clf.decision_function(x), dtype=float)
     if d.ndim == 1:  # two classes: sklearn returns the positive class's score only
         d = np.column_stack([-d, d])
     return d

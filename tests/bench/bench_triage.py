@@ -5,8 +5,10 @@
 Prints: model load time, batch throughput (threads/s, one core, after load), single
 post latency (p50/p95), training time on the full data, and peak RSS. Threads are
 built from the project's own training examples (cycled), so no measurement data is
-touched. These leave out start-up and I/O and keep every cache hot, so they flatter:
-the figures to quote are bench_process.py's (whole process, shared bench input).
+touched; `--input FILE` times the threads of a JSONL file instead (such as the shared
+bench generator's realistic threads). These leave out start-up and I/O and keep every
+cache hot, so they flatter: the figures to quote are bench_process.py's (whole process,
+shared bench input).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
@@ -40,6 +43,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=6000, help="threads in the batch run")
     parser.add_argument("--single", type=int, default=1000, help="posts timed one by one")
     parser.add_argument("--skip-train", action="store_true", help="do not time training")
+    parser.add_argument("--input", help="JSONL threads to time instead of the training examples")
     parser.add_argument("--data", default=str(ROOT / "data"), help="data directory")
     parser.add_argument("--models", default=str(ROOT / "models"), help="models directory")
     args = parser.parse_args()
@@ -63,9 +67,12 @@ def main() -> None:
     triager = Triager(issues, model)
     build_s = time.perf_counter() - t0
 
-    base = [
-        Thread(f"ex{i}", e.title, (e.text, *e.later_posts)) for i, e in enumerate(examples)
-    ] or [Thread("x", "Error", ("Error: You exceeded your current quota",))]
+    if args.input:
+        base = _read_threads(Path(args.input))
+    else:
+        base = [
+            Thread(f"ex{i}", e.title, (e.text, *e.later_posts)) for i, e in enumerate(examples)
+        ] or [Thread("x", "Error", ("Error: You exceeded your current quota",))]
     threads = [base[i % len(base)] for i in range(args.threads)]
     avg_chars = sum(len(t.first_post) for t in base) / len(base)
 
@@ -78,9 +85,9 @@ def main() -> None:
         clear_reply_cache()
 
     decide_many(threads[:256])  # warm caches (regex, numpy paths)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     decisions = decide_many(threads)
-    batch_s = time.perf_counter() - t0
+    batch_s, batch_cpu = time.perf_counter() - t0, time.process_time() - c0
     assert len(decisions) == len(threads)
     clear_reply_cache()
     t0 = time.perf_counter()
@@ -121,6 +128,7 @@ def main() -> None:
     print(f"model load:        {load_s * 1000:8.1f} ms")
     print(f"triager build:     {build_s * 1000:8.1f} ms")
     print(f"batch throughput:  {len(threads) / batch_s:8.0f} threads/s")
+    print(f"  CPU per thread:  {batch_cpu / len(threads) * 1e6:8.0f} µs   (in-process, one core)")
     print(f"  distinct threads:{len(base) / unique_s:8.0f} threads/s   (no reply reused)")
     print(f"  distinct, cold:  {len(base) / cold_unique_s:8.0f} threads/s   (all caches emptied)")
     print(
@@ -137,6 +145,19 @@ def main() -> None:
     if train_s is not None:
         train_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS (+train): {train_rss:8.1f} MB")
+
+
+def _read_threads(path: Path) -> list[Thread]:
+    """The batch contract's input lines (DESIGN.md) as threads."""
+    threads = []
+    with path.open(encoding="utf-8") as stream:
+        for line in stream:
+            if line.strip():
+                data = json.loads(line)
+                threads.append(
+                    Thread(str(data["id"]), data.get("title") or "", tuple(data["posts"]))
+                )
+    return threads
 
 
 if __name__ == "__main__":
