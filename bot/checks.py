@@ -178,7 +178,7 @@ def model_status(config: Config) -> tuple[bool, str]:
 
     from bot.store import Store
     from bot.triage import classifier
-    from bot.triage.engine import _compatible, _labels
+    from bot.triage.engine import model_compatible, trained_labels
     from bot.triage.training_data import data_hash, load_training_dir
 
     conn = open_readonly(config.db_path)
@@ -191,14 +191,14 @@ def model_status(config: Config) -> tuple[bool, str]:
     if not issues:
         return False, "no known issues to train on"
     examples = load_training_dir(config.resolved_data_dir() / "training")
-    want = data_hash(issues, [e for e in examples if e.label in _labels(issues)])
+    want = data_hash(issues, [e for e in examples if e.label in trained_labels(issues)])
     cache = Path(config.db_path).expanduser().resolve().parent / ".triagebot-models"
     seen = []
     for directory in (config.resolved_models_dir(), cache):
         card = classifier.read_card(directory)
         if card is None:
             continue
-        if card.data_hash == want and _compatible(card):
+        if card.data_hash == want and model_compatible(card):
             return True, f"model {card.version} in {directory} matches the data"
         seen.append(str(directory))
     where = ", ".join(seen) or "no model card found"

@@ -361,10 +361,10 @@ def ensure_model(
     """
     if not issues:
         return None
-    want = data_hash(issues, [e for e in examples if e.label in _labels(issues)])
+    want = data_hash(issues, [e for e in examples if e.label in trained_labels(issues)])
     for directory in (Path(models_dir), Path(cache_dir)):
         card = classifier.read_card(directory)
-        if card is not None and card.data_hash == want and _compatible(card):
+        if card is not None and card.data_hash == want and model_compatible(card):
             try:
                 return classifier.load(directory)
             except ModelError:
@@ -379,17 +379,16 @@ def ensure_model(
     return model  # nowhere writable: use it for this run only
 
 
-def _compatible(card: classifier.ModelCard) -> bool:
-    """A model from other feature code or another scikit-learn is retrained, not trusted."""
-    current = classifier.library_versions()
+def model_compatible(card: classifier.ModelCard) -> bool:
+    """A model from other feature code or another file layout is retrained, not trusted.
+    The library that trained it does not matter: deciding reads plain arrays."""
     return (
         card.format_version == classifier.FORMAT_VERSION
         and card.feature_signature == classifier.feature_signature()
-        and card.library_versions.get("scikit-learn") == current["scikit-learn"]
     )
 
 
-def _labels(issues: Sequence[KnownIssue]) -> set[str]:
+def trained_labels(issues: Sequence[KnownIssue]) -> set[str]:
     from bot.triage.training_data import SPECIAL_LABELS
 
     return {i.slug for i in issues} | set(SPECIAL_LABELS)
