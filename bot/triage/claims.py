@@ -174,7 +174,8 @@ _UNIVERSAL = re.compile(
     re.IGNORECASE,
 )
 
-_OBJ = r"(?P<obj>[^.;:!?\n]{3,160})"
+# A dot inside a name ("session.update", "gpt-5.4") does not end the object.
+_OBJ = r"(?P<obj>(?:[^.;:!?\n]|\.(?=\w)){3,160})"
 _NUM = r"(?P<num>\d+(?:[.,]\d+)?)(?:\s*(?:-|–|to)\s*(?P<num2>\d+(?:[.,]\d+)?))?"
 _TIME_UNIT = (
     r"(?P<unit>(?:business\s+|working\s+)?days?|hours?|hrs?|minutes?|mins?|seconds?|secs?|"
@@ -235,8 +236,9 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             rf"expires?\s+after|expire\s+after|lasts?(?:\s+for)?|times?\s+out\s+after|"
             rf"disconnects?\s+after|cuts?\s+off\s+after|closes?\s+after|every|more\s+than|"
             rf"(?:timeout|ttl|duration|window|quota|lifetime|expiry)\s+(?:of|is|at)|"
-            rf"up\s+to|only|ceiling|allows?|supports?|permits?|window\s+(?:is|of)|quota\s+of)\b"
-            rf"(?:[^.;\n]{{0,30}}?[\s(~≈])?{_NUM}\s*(?P<mult>k|m)?\s*"
+            rf"up\s+to|only|ceiling|allows?|supports?|permits?|window\s+(?:is|of)|quota\s+of|"
+            rf"(?:longer|larger|bigger|shorter|fewer|less|greater|higher)\s+than|exceeds?|over)\b"
+            rf"(?:[^.;\n]{{0,30}}?[\s(~≈])?{_NUM}\s*(?P<mult>k|m)?\s*(?:(?!and\b|or\b)[a-z]+\s+)?"
             r"(?P<unit>tokens?|requests?|rpm|tpm|rpd|mb|gb|kb|minutes?|mins?|seconds?|secs?|"
             r"hours?|days?|weeks?|characters?|chars?|messages?|images?|files?|calls?|runs?|"
             r"sessions?|keys?|organi[sz]ations?|projects?|permissions?|scopes?|tools?|items?)\b",
@@ -247,6 +249,11 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             rf"requires?|lasts?)\s+(?:about\s+|around\s+|roughly\s+|approximately\s+|"
             rf"at\s+least\s+|up\s+to\s+|another\s+|a\s+further\s+|exactly\s+|only\s+)?"
             rf"{_NUM}\s*{_TIME_UNIT}\b",
+        ),
+        (
+            # The time named before its event: "granted about 2 hours after the key is made".
+            "delay_after",
+            rf"\b{_NUM}\s*{_TIME_UNIT}\s+(?:after|later|from\s+(?:now|creation|the\s+moment))\b",
         ),
         (
             # The same in the other languages members write (no word boundaries in CJK).
@@ -287,7 +294,9 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             rf"s[óo]\s+(?:est[áa]\s+)?dispon[íi]vel\s+para|apenas\s+para|somente\s+para|"
             rf"n['’](?:est|sont)\s+(?:disponibles?|propos[ée]e?s?|accessibles?|offert[es]*)\s+qu['’](?:aux?|à)|"
             rf"r[ée]serv[ée]e?s?\s+aux?|uniquement\s+(?:pour|aux?)|"
-            rf"nur\s+(?:für|mit|bei|ab)|ausschließlich\s+(?:für|mit))\s+{_OBJ}",
+            rf"nur\s+(?:für|mit|bei|ab)|ausschließlich\s+(?:für|mit)|"
+            rf"s[óo]lo\s+funciona\s+(?:con|en|para)|funciona\s+s[óo]lo\s+(?:con|en|para)|"
+            rf"(?:ne\s+)?fonctionne\s+qu['’](?:avec|sur|en|pour))\s+{_OBJ}",
         ),
         (
             "affects",
@@ -297,8 +306,8 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "cause",
             r"\b(?:(?:is|are|was|were)\s+(?:caused|triggered|produced)\s+by|"
-            r"(?:this|that|the|it)\s+(?:error\s+|message\s+|code\s+)?(?:means|indicates|signals|"
-            r"tells\s+you)(?:\s+that)?|(?:happens|occurs|appears|shows\s+up)\s+(?:because|when)|"
+            r"(?:this|that|the|it)\s+(?:error\s+|message\s+|code\s+|[\w-]+\s+)?(?:means|indicates|signals|"
+            r"tells\s+you)(?:\s+that)?|(?:happens?|occurs?|appears?|shows?\s+up)\s+(?:because|when)|"
             r"because(?:\s+of)?|due\s+to|(?:root\s+)?(?:cause|reason)\s+(?:is|was)|"
             r"comes?\s+from|(?:is|are)\s+(?:a\s+)?(?:sign|symptom)\s+(?:of|that))\s+" + _OBJ,
         ),
@@ -315,6 +324,20 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"^(?P<obj>[^.;:!?\n]{3,160}?)\s*(?:,\s*)?(?:and|then)\s+(?:it|this|the\s+(?:error|"
             r"issue|problem|call|request))\s+(?:will|should|would)?\s*(?:work|go\s+away|"
             r"disappear|be\s+(?:fixed|resolved|solved)|resolve|clear|stop)",
+        ),
+        (
+            # "It clears automatically once you X": the condition is the claimed fix.
+            "fix_auto",
+            r"\b(?:automatically|on\s+(?:its|their)\s+own|by\s+itself)\s+(?:once|when|after|"
+            r"as\s+soon\s+as)\s+" + _OBJ,
+        ),
+        (
+            # "il suffit de X", "basta con X", "X 就能解决": a fix in other languages.
+            "fix_intl",
+            r"(?:\b(?:il\s+suffit\s+d[e'’]|basta\s+con|s[óo]lo\s+(?:tienes|hay)\s+que|"
+            r"man\s+muss\s+nur|du\s+musst\s+nur|sie\s+m[üu]ssen\s+nur)\s*" + _OBJ + r")|"
+            r"(?:只要|只需要?|只用)?(?P<obj2>[^。！？!?\n]{2,120}?)(?:就能|就可以|即可|便能|便可)"
+            r"(?:解决|修复|搞定|消除|避免)",
         ),
         (
             # Advice in the imperative: "Regenerate the org ID", "Switch to the v2 endpoint".
@@ -373,6 +396,9 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 _SHAPE_OF = {
     "delay_intl": "delay",
     "delay_intl_after": "delay",
+    "delay_after": "delay",
+    "fix_auto": "fix",
+    "fix_intl": "fix",
     "fix_imperative": "fix",
     "fix_after": "fix",
     "fix_subject": "fix",
@@ -679,16 +705,24 @@ def _check_number(claim: Claim, k: _Knowledge, kind: str) -> Verdict | None:
         if any(_covers(p, sentence_words) for p in k.about[i])
     ]
     if not candidates:
-        if (
-            kind == "delay"
-            and not claim.negated
-            and as_time is not None
-            and as_time >= MIN_UNCONFIRMED_DELAY_S
-            and k.facts
-        ):
-            known = _first_of(k, ("delay", "fix", "cause"))
-            if known is not None:
-                return Verdict(claim, UNCONFIRMED, k.facts[known], known)
+        if claim.negated or not k.facts:
+            return None
+        if kind == "delay" and as_time is not None:
+            no_wait = _waiting_is_no_fix(k)
+            if no_wait is not None:
+                return Verdict(claim, CONTRADICTED, k.facts[no_wait], no_wait)
+            if as_time >= MIN_UNCONFIRMED_DELAY_S or (
+                not any(f.kind == "delay" for f in k.facts) and not _RETRY.search(claim.sentence)
+            ):
+                # A wait of hours, or a deadline or expiry where the entry knows no
+                # timing at all (a retry pause of seconds is ordinary advice).
+                known = _first_of(k, ("delay", "fix", "cause"))
+                if known is not None:
+                    return Verdict(claim, UNCONFIRMED, k.facts[known], known)
+        if kind == "limit" and not pool and not _RETRY.search(claim.sentence):
+            # A limit in a unit the entry states none in: an invented number.
+            known = _most_related_fact(k, sentence_words)
+            return Verdict(claim, UNCONFIRMED, k.facts[known], known)
         return None
     for i, fact in candidates:
         low, high = fact.value, fact.max if fact.max is not None else fact.value
@@ -705,6 +739,33 @@ def _check_number(claim: Claim, k: _Knowledge, kind: str) -> Verdict | None:
                 return None
             return Verdict(claim, CONTRADICTED, fact, i)
     return None
+
+
+# A wait or a retry pause: ordinary advice, not a claim about how long a thing lasts.
+_RETRY = re.compile(
+    r"\b(?:retr(?:y|ies|ying)|re-?try|back\s*off|backoff|re-?send\w*|try\s+again|"
+    r"reintent\w*|r[ée]essa\w*|erneut|nochmal)\b|重试|再试|リトライ|再試行",
+    re.IGNORECASE,
+)
+# What a `non_fix` fact names when the entry knows that waiting changes nothing.
+_WAITING = frozenset(words("waiting"))
+
+
+def _waiting_is_no_fix(k: _Knowledge) -> int | None:
+    """The `non_fix` fact saying waiting does not help (a deterministic error), if any."""
+    for i, fact in enumerate(k.facts):
+        if fact.kind == "non_fix" and any(p == _WAITING for p in k.about[i]):
+            return i
+    return None
+
+
+def _echoes_member(verdict: Verdict, context: str) -> bool:
+    """An unconfirmed number the member wrote too (quoted from the error): not invented."""
+    claim = verdict.claim
+    if verdict.strength != UNCONFIRMED or claim.value is None or not context:
+        return False
+    stated = {_number(n) for n in re.findall(r"\d+(?:[.,]\d+)?", context)}
+    return claim.value in stated or (claim.top is not None and claim.top in stated)
 
 
 _STATUS_SAYS = {
@@ -764,8 +825,11 @@ def check_claim(claim: Claim, issue: KnownIssue) -> Verdict | None:
     supported = _matching(k, support, obj)
     against = _matching(k, contradict, obj)
     if against is not None:
-        if supported is not None:
-            return None  # the facts name it both ways: say nothing
+        if supported is not None and claim.shape != "affects":
+            # The facts name it both ways: say nothing. ("Only affects X" is the
+            # exception: X being among those affected is what a `not_affects` fact
+            # on X answers, "it is not limited to X".)
+            return None
         return Verdict(claim, CONTRADICTED, k.facts[against], against)
     if supported is not None:
         return None
@@ -826,7 +890,11 @@ def check_disputed(
     known_elsewhere: frozenset[str] = frozenset(),
 ) -> Verdict | None:
     """`check_sentence` for a sentence already known not to restate a fact."""
-    verdicts = [v for c in find_claims(sentence) if (v := check_claim(c, issue)) is not None]
+    verdicts = [
+        v
+        for c in find_claims(sentence)
+        if (v := check_claim(c, issue)) is not None and not _echoes_member(v, context)
+    ]
     if verdicts:
         verdicts.sort(key=lambda v: STRENGTHS.index(v.strength))
         return verdicts[0]
