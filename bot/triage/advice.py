@@ -214,7 +214,10 @@ _BOT_SIGNATURE = re.compile(r"(?:🤖|:robot:)\s*Triage bot", re.IGNORECASE)
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _BULLET = re.compile(r"^\s*(?:[-*+•]\s+|\d{1,3}[.)]\s+)")
 _HEADING = re.compile(r"^\s*#{1,6}\s+")
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘'(\[*_]*[A-Z0-9])")
+# A quoted claim ends at its closing quote even when a dash, not a capital, follows.
+_SENTENCE_SPLIT = re.compile(
+    r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘'(\[*_]*[A-Z0-9])|(?<=[.!?][\"”])\s+(?=[—–]\s)"
+)
 _CODEISH = re.compile(r"[{};=]|^\s*(?:\$|>>>|import |from |def |class |curl )|\(\)")
 _WORD = re.compile(r"[a-z0-9]+(?:[.'’-][a-z0-9]+)*")
 _STOP = STOPWORDS

@@ -237,7 +237,7 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             rf"disconnects?\s+after|cuts?\s+off\s+after|closes?\s+after|every|more\s+than|"
             rf"(?:timeout|ttl|duration|window|quota|lifetime|expiry)\s+(?:of|is|at)|"
             rf"up\s+to|only|ceiling|allows?|supports?|permits?|window\s+(?:is|of)|quota\s+of|"
-            rf"(?:longer|larger|bigger|shorter|fewer|less|greater|higher)\s+than|exceeds?|over)\b"
+            rf"(?:longer|larger|bigger|smaller|shorter|fewer|less|greater|higher)\s+than|exceeds?|over)\b"
             rf"(?:[^.;\n]{{0,30}}?[\s(~≈])?{_NUM}\s*(?P<mult>k|m)?\s*(?:(?!and\b|or\b)[a-z]+\s+)?"
             r"(?P<unit>tokens?|requests?|rpm|tpm|rpd|mb|gb|kb|minutes?|mins?|seconds?|secs?|"
             r"hours?|days?|weeks?|characters?|chars?|messages?|images?|files?|calls?|runs?|"
@@ -295,8 +295,15 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             rf"n['’](?:est|sont)\s+(?:disponibles?|propos[ée]e?s?|accessibles?|offert[es]*)\s+qu['’](?:aux?|à)|"
             rf"r[ée]serv[ée]e?s?\s+aux?|uniquement\s+(?:pour|aux?)|"
             rf"nur\s+(?:für|mit|bei|ab)|ausschließlich\s+(?:für|mit)|"
-            rf"s[óo]lo\s+funciona\s+(?:con|en|para)|funciona\s+s[óo]lo\s+(?:con|en|para)|"
-            rf"(?:ne\s+)?fonctionne\s+qu['’](?:avec|sur|en|pour))\s+{_OBJ}",
+            # "can only use X after the org is verified": the condition is the gate.
+            rf"can\s+only\s+(?:use|access|call|create|get|see|send)\b(?:[^.;:!?\n]|\.(?=\w)){{0,60}}?\s"
+            rf"(?:after|once|until))\s+{_OBJ}",
+        ),
+        (
+            "gate_intl",
+            rf"\b(?:s[óo]lo\s+funciona\s+(?:con|en|para)|funciona\s+s[óo]lo\s+(?:con|en|para)|"
+            rf"(?:ne\s+)?fonctionne\s+qu['’](?:avec|sur|en|pour)|funktioniert\s+nur\s+"
+            rf"(?:mit|bei|für|auf|ab))\s+{_OBJ}",
         ),
         (
             "affects",
@@ -397,6 +404,7 @@ _SHAPE_OF = {
     "delay_intl": "delay",
     "delay_intl_after": "delay",
     "delay_after": "delay",
+    "gate_intl": "gate",
     "fix_auto": "fix",
     "fix_intl": "fix",
     "fix_imperative": "fix",
@@ -407,6 +415,9 @@ _SHAPE_OF = {
     "cause_subject": "cause",
     "status_fixed": "status",
 }
+# Cues in other languages: the entry's vocabulary is English, so their objects are
+# compared on the names they hold only (an ordinary French word is not an invention).
+_NAMES_ONLY = frozenset({"gate_intl", "fix_intl"})
 # Shapes that deny what their object does: the claim is negated by its form.
 _DENYING = frozenset({"non_fix_subject", "non_cause_subject"})
 
@@ -443,6 +454,8 @@ class Claim:
     imperative: bool = False
     # Its form denies the object works or matters ("retrying is useless").
     denies: bool = False
+    # Its object is compared on its names only (`_NAMES_ONLY`).
+    names_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -578,7 +591,9 @@ def find_claims(sentence: str) -> list[Claim]:
         if _HEDGE.search(clause) or _HEDGE.search(cue):
             continue
         if shape == "status" and (
-            _CONDITION.search(text[: m.start()]) or _NEGATOR.search(text) or _DOUBT.search(text)
+            _CONDITION.search(text[: m.start()])
+            or _NEGATOR.search(text[: m.end()])
+            or _DOUBT.search(text)
         ):
             continue  # "once you set the scope, it is resolved": a fix, not a status
         if name in _DENYING:
@@ -616,6 +631,7 @@ def find_claims(sentence: str) -> list[Claim]:
                 unit,
                 imperative=name == "fix_imperative",
                 denies=name in _DENYING,
+                names_only=name in _NAMES_ONLY,
             )
         )
     return found
@@ -759,14 +775,21 @@ def _waiting_is_no_fix(k: _Knowledge) -> int | None:
     return None
 
 
+# A number standing alone, not a piece of a name ("gpt-4o", "v1").
+_STATED_NUMBER = re.compile(r"(?<![\w.-])\d+(?:[.,]\d+)?(?!\w)")
+
+
 def _echoes_member(verdict: Verdict, context: str) -> bool:
     """An unconfirmed number the member wrote too (quoted from the error): not invented."""
     claim = verdict.claim
     if verdict.strength != UNCONFIRMED or claim.value is None or not context:
         return False
-    stated = {_number(n) for n in re.findall(r"\d+(?:[.,]\d+)?", context)}
+    stated = {_number(n) for n in _STATED_NUMBER.findall(context)}
     return claim.value in stated or (claim.top is not None and claim.top in stated)
 
+
+# A name rather than a word: a version, an identifier, a header.
+_NAME_CHARS = re.compile(r"[0-9._-]")
 
 _STATUS_SAYS = {
     "investigating": "this issue is still under investigation; no fix has been announced.",
@@ -798,6 +821,8 @@ def check_claim(claim: Claim, issue: KnownIssue) -> Verdict | None:
     if claim.shape == "status":
         return _check_status(claim, issue)
     obj = words(claim.object)
+    if claim.names_only:
+        obj = frozenset(w for w in obj if _NAME_CHARS.search(w))
     if not obj or not [w for w in obj if w not in _GENERIC]:
         return None
     if claim.shape == "impossible":
