@@ -585,7 +585,10 @@ def _states(sentence: str, words: frozenset[str], misconception: Misconception) 
     if _dice(words, _entry_words(misconception.claim)) >= SIMILARITY_BAR:
         if _UNIVERSAL.search(sentence) and not _UNIVERSAL.search(misconception.claim):
             return False
-        return _negation_count(sentence) <= _negation_count(misconception.claim)
+        # As many negations as the claim: a claim that denies ("cannot be deactivated
+        # for ...") is restated only by a denial; without one, the sentence says the
+        # true opposite.
+        return _negation_count(sentence) == _negation_count(misconception.claim)
     return False
 
 
