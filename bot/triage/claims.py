@@ -721,7 +721,9 @@ def _check_number(claim: Claim, k: _Knowledge, kind: str) -> Verdict | None:
         if any(_covers(p, sentence_words) for p in k.about[i])
     ]
     if not candidates:
-        if claim.negated or not k.facts:
+        # Without a fact to compare with, any denial in the sentence ("waiting 10
+        # minutes will not change anything") may be what it asserts: silence.
+        if claim.negated or not k.facts or _NEGATOR.search(claim.sentence):
             return None
         if kind == "delay" and as_time is not None:
             no_wait = _waiting_is_no_fix(k)
@@ -788,8 +790,12 @@ def _echoes_member(verdict: Verdict, context: str) -> bool:
     return claim.value in stated or (claim.top is not None and claim.top in stated)
 
 
-# A name rather than a word: a version, an identifier, a header.
-_NAME_CHARS = re.compile(r"[0-9._-]")
+# A name rather than a word of the language: a version or identifier (a digit, an
+# underscore or an inner dot) or a capitalised hyphenated header ("X-Schema-Mode");
+# "en-tête" is a word.
+_NAME = re.compile(
+    r"(?<![\w.-])(?:[A-Za-z0-9-]*(?:\d|_|[A-Za-z0-9]\.[A-Za-z0-9])[\w.-]*|[A-Z]\w*(?:-[A-Z]\w*)+)"
+)
 
 _STATUS_SAYS = {
     "investigating": "this issue is still under investigation; no fix has been announced.",
@@ -822,7 +828,7 @@ def check_claim(claim: Claim, issue: KnownIssue) -> Verdict | None:
         return _check_status(claim, issue)
     obj = words(claim.object)
     if claim.names_only:
-        obj = frozenset(w for w in obj if _NAME_CHARS.search(w))
+        obj = words(" ".join(_NAME.findall(claim.object)))
     if not obj or not [w for w in obj if w not in _GENERIC]:
         return None
     if claim.shape == "impossible":
