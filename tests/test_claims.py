@@ -182,6 +182,8 @@ def test_numbers_and_delays_are_read_in_several_languages(
         "ChatGPT me dijo esto: {claim}",
         "Laut ChatGPT: {claim}",
         "我问了ChatGPT，它说：{claim}",
+        "Gemini: {claim}",
+        "Mistral m'a répondu : {claim}",
     ],
 )
 def test_attributed_advice_in_any_words_is_checked(attribution: str) -> None:
@@ -427,3 +429,8 @@ def test_the_shipped_entries_know_the_scope_and_the_timing() -> None:
         )
         is None
     )
+
+
+def test_an_api_model_id_opening_a_line_is_not_an_attribution() -> None:
+    posts = ["Export fails.", "gpt-4o: large exports are reserved for the Enterprise plan."]
+    assert advice.find_corrections(posts, EXPORTS) == []

@@ -63,7 +63,8 @@ _TELL = (
     # Spanish, Portuguese, French, German, Italian, Russian
     r"(?:me\s+|nos\s+)?(?:dijo|dice|respondi[óo]|sugiri[óo]|sugiere|recomienda|recomend[óo]|"
     r"explic[óo])|(?:me\s+)?(?:disse|diz|respondeu|sugeriu|recomendou|explicou)|"
-    r"(?:m['’]a\s+)?(?:dit|répond|a\s+répondu|suggère|a\s+suggéré|recommande|explique)|"
+    r"(?:m['’]a\s+)?(?:dit|répond|répondu|a\s+répondu|suggère|suggéré|a\s+suggéré|recommande|"
+    r"explique|expliqué)|"
     r"(?:sagt|sagte|meint|meinte|antwortet|antwortete|empfiehlt|empfahl|schlägt\s+vor|"
     r"schlug\s+vor|behauptet|erklärt)|(?:mi\s+)?(?:ha\s+detto|suggerisce)|"
     r"(?:говорит|сказал|ответил|советует|предложил|пишет))"
@@ -106,6 +107,10 @@ _ATTRIBUTION_RES: tuple[re.Pattern[str], ...] = tuple(
         rf"(?m)\b(?:from|by)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}\b[^.\n]{{0,40}}:\s*$",
         # "From ChatGPT: ...", "Via Claude - ..." opening a line or a quote.
         rf"(?m)^[ \t>*_]*(?:from|via|per|de|von|da)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}\b\s*[:\-–—]",
+        # "Gemini: ..." opening a line: the assistant's name as the speaker's label. Only
+        # names of chat products, not API model ids ("gpt-4o: 429").
+        r"(?m)^[ \t>*_]*(?:chat\s?gpt|copilot|perplexity|gemini|claude|deepseek|grok|le\s+chat)"
+        r"[*_]*\s*[:：]\s*\S",
         r"\b(?:ai|llm|gpt)[- ]generated\b",
         rf"\bgenerated\s+(?:by|with|using)\s+(?:an?\s+|the\s+)?{_ANY_AI}",
         rf"\b(?:pasted|copied)\s+(?:from|what)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}",
