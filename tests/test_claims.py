@@ -434,3 +434,37 @@ def test_the_shipped_entries_know_the_scope_and_the_timing() -> None:
 def test_an_api_model_id_opening_a_line_is_not_an_attribution() -> None:
     posts = ["Export fails.", "gpt-4o: large exports are reserved for the Enterprise plan."]
     assert advice.find_corrections(posts, EXPORTS) == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "strength"),
+    [
+        # nothing is to be fixed in an entry that records expected behaviour
+        ("OpenAI is working on a fix for the header check.", CONTRADICTED),
+        ("A patch is coming next week for the header check.", CONTRADICTED),
+    ],
+)
+def test_a_promised_fix_meets_the_entrys_status(sentence: str, strength: str) -> None:
+    v = upload_verdict(sentence)
+    assert v is not None and v.strength == strength and v.fact.kind == "status"
+
+
+def test_a_promised_fix_is_unconfirmed_only_with_a_date_where_a_fix_may_come() -> None:
+    open_issue = replace(UPLOADS, status="investigating")
+    v = upload_verdict("The header check will be fixed in the next release.", issue=open_issue)
+    assert v is not None and v.strength == UNCONFIRMED
+    # without a date it may well be true
+    assert upload_verdict("OpenAI is working on a fix.", issue=open_issue) is None
+    assert upload_verdict("OpenAI is not working on a fix yet.", issue=open_issue) is None
+
+
+def test_numbers_written_out_are_read() -> None:
+    (claim,) = [
+        c for c in find_claims("A key supports at most five scopes.") if c.shape == "number"
+    ]
+    assert claim.value == 5.0 and claim.unit == "scope"
+    issues = {i.slug: i for i in load_dir(ROOT / "data" / "known_issues")}
+    locked = issues["run_active_thread_locked"]
+    assert check_sentence("A thread allows only one active run at a time.", locked) is None
+    v = check_sentence("A thread supports at most three active runs.", locked)
+    assert v is not None and v.strength == CONTRADICTED and v.fact.kind == "limit"

@@ -176,7 +176,30 @@ _UNIVERSAL = re.compile(
 
 # A dot inside a name ("session.update", "gpt-5.4") does not end the object.
 _OBJ = r"(?P<obj>(?:[^.;:!?\n]|\.(?=\w)){3,160})"
-_NUM = r"(?P<num>\d+(?:[.,]\d+)?)(?:\s*(?:-|–|to)\s*(?P<num2>\d+(?:[.,]\d+)?))?"
+# Small numbers are often written out ("at most five scopes", "one active run").
+_NUMBER_WORDS = {
+    "one": 1.0,
+    "two": 2.0,
+    "three": 3.0,
+    "four": 4.0,
+    "five": 5.0,
+    "six": 6.0,
+    "seven": 7.0,
+    "eight": 8.0,
+    "nine": 9.0,
+    "ten": 10.0,
+    "twelve": 12.0,
+    "fifteen": 15.0,
+    "twenty": 20.0,
+    "thirty": 30.0,
+    "forty": 40.0,
+    "fifty": 50.0,
+    "sixty": 60.0,
+    "ninety": 90.0,
+    "hundred": 100.0,
+}
+_A_NUMBER = r"(?:\d+(?:[.,]\d+)?|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b)"
+_NUM = rf"(?P<num>{_A_NUMBER})(?:\s*(?:-|–|to)\s*(?P<num2>{_A_NUMBER}))?"
 _TIME_UNIT = (
     r"(?P<unit>(?:business\s+|working\s+)?days?|hours?|hrs?|minutes?|mins?|seconds?|secs?|"
     r"weeks?|months?)"
@@ -398,6 +421,18 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"\b(?:openai|they)\s+(?:has\s+|have\s+)?(?:already\s+)?(?:fixed|resolved|patched|"
             r"rolled\s+out\s+a\s+fix|shipped\s+a\s+fix|deployed\s+a\s+fix|released\s+a\s+fix)\b",
         ),
+        (
+            # "OpenAI is working on a fix", "a patch is coming next week", "it will be fixed
+            # in the next release": a fix promised.
+            "pending",
+            r"\b(?:openai|they|the\s+team|their\s+engineers)\s+(?:is|are)\s+(?:already\s+|still\s+|"
+            r"actively\s+)?(?:working\s+on\s+(?:a\s+)?(?:fix|patch)|fixing\s+(?:it|this|the\s+bug)|"
+            r"rolling\s+out\s+a\s+(?:fix|patch))|"
+            r"\b(?:a|the)\s+(?:fix|patch)\s+(?:is|will\s+be)\s+(?:coming|rolling\s+out|on\s+(?:its|the)\s+"
+            r"way|scheduled|planned)|"
+            r"\bwill\s+be\s+(?:fixed|resolved|patched)\s+(?:soon|shortly|in\s+the\s+(?:next|coming|"
+            r"upcoming)|by\s+|next\s+|within\s+)",
+        ),
     )
 )
 _SHAPE_OF = {
@@ -543,6 +578,8 @@ def _trim_object(text: str) -> str:
 def _number(text: str | None) -> float | None:
     if not text:
         return None
+    if text.lower() in _NUMBER_WORDS:
+        return _NUMBER_WORDS[text.lower()]
     try:
         return float(text.replace(",", ""))
     except ValueError:
@@ -590,7 +627,7 @@ def find_claims(sentence: str) -> list[Claim]:
             cue, clause = m.group(0), text[_clause_start(text, m.start()) : m.start()]
         if _HEDGE.search(clause) or _HEDGE.search(cue):
             continue
-        if shape == "status" and (
+        if shape in ("status", "pending") and (
             _CONDITION.search(text[: m.start()])
             or _NEGATOR.search(text[: m.end()])
             or _DOUBT.search(text)
@@ -815,6 +852,38 @@ def _check_status(claim: Claim, issue: KnownIssue) -> Verdict | None:
     return Verdict(claim, CONTRADICTED, fact, -1)
 
 
+_PENDING_SAYS = {
+    "wont_fix": "this is not going to be changed; the workaround above is the way to go.",
+    "expected_behaviour": "this is how the API is meant to behave, not a bug awaiting a fix.",
+}
+# A promise of when: what no entry without a recorded fix can back.
+_PROMISED_WHEN = re.compile(
+    r"\b(?:soon|shortly|coming|on\s+(?:its|the)\s+way|scheduled|planned|next\s+(?:week|month|"
+    r"release|update|version)|this\s+(?:week|month)|within\s+\S+|by\s+(?:the\s+end|next|monday|"
+    r"tuesday|wednesday|thursday|friday|january|february|march|april|may|june|july|august|"
+    r"september|october|november|december))\b",
+    re.IGNORECASE,
+)
+_NO_FIX_ANNOUNCED = "no fix has been announced that we know of; what works for now is above."
+
+
+def _check_pending(claim: Claim, issue: KnownIssue) -> Verdict | None:
+    """ "A fix is coming next week" against the entry's status: contradicted where
+    nothing is to be fixed, unconfirmed where a fix may come but none is announced."""
+    if claim.negated:
+        return None
+    says = _PENDING_SAYS.get(issue.status)
+    strength = CONTRADICTED
+    if says is None:
+        if issue.status not in _STATUS_SAYS:
+            return None  # the entry records a fix: nothing to compare with
+        if not _PROMISED_WHEN.search(claim.sentence):
+            return None  # "they are working on it" may well be true
+        says, strength = _NO_FIX_ANNOUNCED, UNCONFIRMED
+    fact = Fact("status", ("status",), says[:1].upper() + says[1:])
+    return Verdict(claim, strength, fact, -1)
+
+
 def check_claim(claim: Claim, issue: KnownIssue) -> Verdict | None:
     """What the entry's facts say of one claim: a verdict to correct it, or None."""
     k = _knowledge(issue)
@@ -826,6 +895,8 @@ def check_claim(claim: Claim, issue: KnownIssue) -> Verdict | None:
         return _check_number(claim, k, "limit")
     if claim.shape == "status":
         return _check_status(claim, issue)
+    if claim.shape == "pending":
+        return _check_pending(claim, issue)
     obj = words(claim.object)
     if claim.names_only:
         obj = words(" ".join(_NAME.findall(claim.object)))
