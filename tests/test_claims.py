@@ -468,3 +468,10 @@ def test_numbers_written_out_are_read() -> None:
     assert check_sentence("A thread allows only one active run at a time.", locked) is None
     v = check_sentence("A thread supports at most three active runs.", locked)
     assert v is not None and v.strength == CONTRADICTED and v.fact.kind == "limit"
+
+
+def test_an_invented_header_is_a_specific_and_real_headers_are_not() -> None:
+    v = upload_verdict("Send the X-Schema-Strict header with every upload.")
+    assert v is not None and v.strength == UNCONFIRMED and v.claim.object == "x-schema-strict"
+    assert upload_verdict("Log the x-request-id of each rejected upload for support.") is None
+    assert upload_verdict("Read x-ratelimit-remaining-requests before the next upload.") is None

@@ -1014,7 +1014,9 @@ _SPECIFIC = re.compile(
     r"\b(\w+\[\w+\])|"
     r"(\$\s?\d[\d,.]*|\b\d+(?:[.,]\d+)?\s?%|\b\d+(?:[.,]\d+)?\s?(?:percent|por\s+ciento|prozent)\b)|"
     r"\b((?:january|february|march|april|may|june|july|august|september|october|november|"
-    r"december)\s+(?:20\d\d|update|release|dashboard))",
+    r"december)\s+(?:20\d\d|update|release|dashboard))|"
+    # HTTP headers of the X- family ("X-OpenAI-Region")
+    r"\b(x-[a-z][a-z0-9]*(?:-[a-z0-9]+)+)\b",
     re.IGNORECASE,
 )
 # Names every answer may use without inventing anything (the language's own library).
@@ -1032,8 +1034,13 @@ _COMMON_SPECIFICS = frozenset(
         "print()",
         "json.loads",
         "json.dumps",
+        # real headers of every API response or client
+        "x-request-id",
+        "x-client-request-id",
+        "x-forwarded-for",
     ]
 )
+_COMMON_PREFIXES = ("x-ratelimit-", "x-stainless-")
 _SPECIFIC_STRIP = " .,;:()'\"“”"
 
 
@@ -1043,7 +1050,11 @@ def specifics(text: str) -> list[str]:
     for m in _SPECIFIC.finditer(text):
         token = next(g for g in m.groups() if g)
         token = token.strip(_SPECIFIC_STRIP).lower()
-        if len(token) >= 3 and token not in _COMMON_SPECIFICS:
+        if (
+            len(token) >= 3
+            and token not in _COMMON_SPECIFICS
+            and not token.startswith(_COMMON_PREFIXES)
+        ):
             found.append(token)
     return found
 
