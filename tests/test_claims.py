@@ -475,3 +475,18 @@ def test_an_invented_header_is_a_specific_and_real_headers_are_not() -> None:
     assert v is not None and v.strength == UNCONFIRMED and v.claim.object == "x-schema-strict"
     assert upload_verdict("Log the x-request-id of each rejected upload for support.") is None
     assert upload_verdict("Read x-ratelimit-remaining-requests before the next upload.") is None
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # a value to choose, not a limit the API imposes
+        "Reserve up to 25000 tokens for the header check.",
+        "Raise the CSV upload batch to more than 40 rows.",
+        # a pace, not a deadline
+        "Poll the upload every 2 seconds until it finishes.",
+        "Wait 2 seconds between CSV uploads.",
+    ],
+)
+def test_numbers_in_advice_on_pacing_or_settings_are_left_alone(sentence: str) -> None:
+    assert upload_verdict(sentence) is None, sentence

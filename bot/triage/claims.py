@@ -767,14 +767,20 @@ def _check_number(claim: Claim, k: _Knowledge, kind: str) -> Verdict | None:
             if no_wait is not None:
                 return Verdict(claim, CONTRADICTED, k.facts[no_wait], no_wait)
             if as_time >= MIN_UNCONFIRMED_DELAY_S or (
-                not any(f.kind == "delay" for f in k.facts) and not _RETRY.search(claim.sentence)
+                not any(f.kind == "delay" for f in k.facts) and not _PACING.search(claim.sentence)
             ):
                 # A wait of hours, or a deadline or expiry where the entry knows no
                 # timing at all (a retry pause of seconds is ordinary advice).
                 known = _first_of(k, ("delay", "fix", "cause"))
                 if known is not None:
                     return Verdict(claim, UNCONFIRMED, k.facts[known], known)
-        if kind == "limit" and not pool and not _RETRY.search(claim.sentence):
+        if (
+            kind == "limit"
+            and as_time is None
+            and not pool
+            and not _PACING.search(claim.sentence)
+            and not _SETTING.search(claim.sentence)
+        ):
             # A limit in a unit the entry states none in: an invented number.
             known = _most_related_fact(k, sentence_words)
             return Verdict(claim, UNCONFIRMED, k.facts[known], known)
@@ -796,10 +802,19 @@ def _check_number(claim: Claim, k: _Knowledge, kind: str) -> Verdict | None:
     return None
 
 
-# A wait or a retry pause: ordinary advice, not a claim about how long a thing lasts.
-_RETRY = re.compile(
-    r"\b(?:retr(?:y|ies|ying)|re-?try|back\s*off|backoff|re-?send\w*|try\s+again|"
+# A wait, a retry pause or a polling pace: ordinary advice, not a claim about how long
+# a thing lasts.
+_PACING = re.compile(
+    r"\b(?:retr(?:y|ies|ying)|re-?try|back\s*off|backoff|re-?send\w*|try\s+again|wait\w*|"
+    r"poll\w*|sleep\w*|pause\w*|between|every|timeouts?|"
     r"reintent\w*|r[ée]essa\w*|erneut|nochmal)\b|重试|再试|リトライ|再試行",
+    re.IGNORECASE,
+)
+# A value the advice tells the member to choose ("raise the cap to 25000 tokens"), not a
+# limit it claims the API imposes.
+_SETTING = re.compile(
+    r"\b(?:set|setting|raise|increase|lower|reduce|reserve|give|use|try|keep|leave|bump|"
+    r"change|pass|send|add|choose|pick|start\s+with|aim\s+for|should|recommend\w*)\b",
     re.IGNORECASE,
 )
 # What a `non_fix` fact names when the entry knows that waiting changes nothing.
