@@ -490,3 +490,8 @@ def test_an_invented_header_is_a_specific_and_real_headers_are_not() -> None:
 )
 def test_numbers_in_advice_on_pacing_or_settings_are_left_alone(sentence: str) -> None:
     assert upload_verdict(sentence) is None, sentence
+
+
+def test_a_number_without_a_limit_cue_or_an_object_id_is_not_an_invention() -> None:
+    assert upload_verdict("Print the last four characters of the key the upload uses.") is None
+    assert upload_verdict("The failing upload was request req_1af8f085b94879cba2a6.") is None

@@ -778,6 +778,7 @@ def _check_number(claim: Claim, k: _Knowledge, kind: str) -> Verdict | None:
             kind == "limit"
             and as_time is None
             and not pool
+            and _LIMIT_CUE.search(claim.sentence)
             and not _PACING.search(claim.sentence)
             and not _SETTING.search(claim.sentence)
         ):
@@ -815,6 +816,15 @@ _PACING = re.compile(
 _SETTING = re.compile(
     r"\b(?:set|setting|raise|increase|lower|reduce|reserve|give|use|try|keep|leave|bump|"
     r"change|pass|send|add|choose|pick|start\s+with|aim\s+for|should|recommend\w*)\b",
+    re.IGNORECASE,
+)
+# Words that make a number a limit ("the last four characters" is none).
+_LIMIT_CUE = re.compile(
+    r"\b(?:limit(?:s|ed)?|cap(?:s|ped)?|maximum|max|at\s+most|no\s+more\s+than|up\s+to|"
+    r"(?:more|fewer|less|longer|larger|bigger|smaller|shorter|greater|higher)\s+than|exceed\w*|"
+    r"over|ceiling|quota|only\s+(?:allows?|supports?|accepts?|permits?)|allows?|supports?|"
+    r"accepts?|permits?|rejects?|discards?|drops?|only|expires?|times?\s+out|disconnects?|"
+    r"cuts?\s+off|closes?|lifetime|ttl|duration|window)\b",
     re.IGNORECASE,
 )
 # What a `non_fix` fact names when the entry knows that waiting changes nothing.
@@ -1056,6 +1066,9 @@ _COMMON_SPECIFICS = frozenset(
     ]
 )
 _COMMON_PREFIXES = ("x-ratelimit-", "x-stainless-")
+# An object's id ("req_1af8f085b948", "run_abc123def"): quoted from somewhere, never an
+# invented API name.
+_OBJECT_ID = re.compile(r"^[a-z]{2,9}_(?=[a-z0-9]*\d)[a-z0-9]{8,}$")
 _SPECIFIC_STRIP = " .,;:()'\"“”"
 
 
@@ -1069,6 +1082,7 @@ def specifics(text: str) -> list[str]:
             len(token) >= 3
             and token not in _COMMON_SPECIFICS
             and not token.startswith(_COMMON_PREFIXES)
+            and not _OBJECT_ID.match(token)
         ):
             found.append(token)
     return found
