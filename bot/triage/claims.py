@@ -366,7 +366,7 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "fix_intl",
             r"(?:\b(?:il\s+suffit\s+d[e'’]|basta\s+con|s[óo]lo\s+(?:tienes|hay)\s+que|"
             r"man\s+muss\s+nur|du\s+musst\s+nur|sie\s+m[üu]ssen\s+nur)\s*" + _OBJ + r")|"
-            r"(?:只要|只需要?|只用)?(?P<obj2>[^。！？!?\n]{2,120}?)(?:就能|就可以|即可|便能|便可)"
+            r"(?:^|[，,：:；;]\s*|只要|只需要?|只用)(?P<obj2>[^。！？!?\n，,：:；;]{2,120}?)(?:就能|就可以|即可|便能|便可)"
             r"(?:解决|修复|搞定|消除|避免)",
         ),
         (
