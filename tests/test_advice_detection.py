@@ -358,3 +358,27 @@ def test_similarity_is_a_secondary_signal_with_a_high_bar() -> None:
         "ChatGPT says batch jobs are cheaper than normal requests.",
     ):
         assert find_corrections([other], issue) == [], other
+
+
+def test_a_quoted_claim_ends_at_its_closing_quote_before_a_dash() -> None:
+    text = 'It said "OpenAI has fixed this in the spring release." — is that true?'
+    assert split_sentences(text) == [
+        'It said "OpenAI has fixed this in the spring release.',
+        "— is that true?",
+    ]
+
+
+def test_a_denying_misconception_is_not_matched_by_its_true_opposite() -> None:
+    from bot.triage.advice import match_misconception
+
+    denial = Misconception(
+        claim="An account cannot be suspended for the content its end users send",
+        patterns=(),
+        correction="End users' content counts as the account's own traffic.",
+    )
+    assert match_misconception(
+        "An account cannot be suspended for the content its end users send.", denial
+    )
+    assert not match_misconception(
+        "An account can be suspended for the content its end users send.", denial
+    )

@@ -7,6 +7,7 @@ the engine at the end.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -181,6 +182,8 @@ def test_numbers_and_delays_are_read_in_several_languages(
         "ChatGPT me dijo esto: {claim}",
         "Laut ChatGPT: {claim}",
         "我问了ChatGPT，它说：{claim}",
+        "Gemini: {claim}",
+        "Mistral m'a répondu : {claim}",
     ],
 )
 def test_attributed_advice_in_any_words_is_checked(attribution: str) -> None:
@@ -254,3 +257,241 @@ def test_every_shipped_entry_has_facts_that_answer_a_claim() -> None:
     for issue in load_dir(ROOT / "data" / "known_issues"):
         assert issue.facts, issue.slug
         assert any(f.kind in ("fix", "requires", "cause") for f in issue.facts), issue.slug
+
+
+# ---------------------------------------------------------------- more shapes, what no fact states
+
+UPLOADS = KnownIssue(
+    slug="upload_header_rejected",
+    title="CSV upload rejected: header does not match the schema",
+    status="expected_behaviour",
+    summary="The upload API rejects a CSV whose header row does not match the table schema.",
+    cause="A column is missing, renamed or out of order in the header row.",
+    workaround="Correct the header row, or send schema_override to map the columns.",
+    facts=(
+        Fact(
+            "affects",
+            ("csv uploads", "cloud service", "self-hosted", "self-hosted installs"),
+            "CSV uploads on the cloud service and on self-hosted installs alike.",
+        ),
+        Fact(
+            "not_affects",
+            ("self-hosted", "self-hosted installs"),
+            "It is not specific to self-hosted installs: the cloud service rejects the same header.",
+        ),
+        Fact(
+            "cause",
+            ("header row", "schema mismatch", "missing column"),
+            "The header row does not match the table schema.",
+        ),
+        Fact(
+            "fix",
+            ("header row", "correct the header", "schema_override"),
+            "Correct the header row or map the columns with schema_override.",
+        ),
+    ),
+)
+WAITING = Fact(
+    "non_fix",
+    ("waiting", "retry later"),
+    "Time changes nothing: the same file is rejected again until its header changes.",
+)
+
+
+def upload_verdict(sentence: str, *, issue: KnownIssue = UPLOADS, context: str = ""):
+    return check_sentence(sentence, issue, context=context)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "strength", "kind"),
+    [
+        # "only X" when the entry says it is not limited to X
+        ("This only happens on self-hosted installs.", CONTRADICTED, "not_affects"),
+        # a limit in a unit the entry states none in
+        ("Each upload accepts at most 20 files.", UNCONFIRMED, None),
+        ("Uploads fail when the header is longer than 200 characters.", UNCONFIRMED, None),
+        # a deadline where the entry knows no timing at all
+        ("Uploaded files are kept for 5 minutes before they are discarded.", UNCONFIRMED, None),
+        # a cause after "happen when"
+        (
+            "These rejections happen when the file is saved with Windows line endings.",
+            UNCONFIRMED,
+            "cause",
+        ),
+        # the condition of an automatic recovery is a fix
+        (
+            "The rejection clears automatically once you rename the file to uppercase.",
+            UNCONFIRMED,
+            "fix",
+        ),
+        # a fix or gate in another language, on the names it holds
+        ("只要在请求头里加上 X-Schema-Mode: lax 就能解决。", UNCONFIRMED, "fix"),
+        ("La importación solo funciona con Python 3.12.", UNCONFIRMED, None),
+        # a gate after "can only use X after"
+        (
+            "You can only use schema_override after the workspace completes a security audit.",
+            UNCONFIRMED,
+            None,
+        ),
+        # a status claim whose consequence is a negation
+        (
+            "OpenAI shipped a fix for this last month, so it should no longer happen.",
+            CONTRADICTED,
+            "status",
+        ),
+    ],
+)
+def test_more_claim_shapes_get_their_strength(
+    sentence: str, strength: str, kind: str | None
+) -> None:
+    v = upload_verdict(sentence)
+    assert v is not None, sentence
+    assert v.strength == strength
+    if kind is not None:
+        assert v.fact.kind == kind
+
+
+def test_a_non_fix_on_waiting_contradicts_any_delay() -> None:
+    issue = replace(UPLOADS, facts=(*UPLOADS.facts, WAITING))
+    v = upload_verdict("Wait 10 minutes and the same file goes through.", issue=issue)
+    assert v is not None and v.strength == CONTRADICTED and v.fact is WAITING
+    assert upload_verdict("Waiting 10 minutes will not change anything.", issue=issue) is None
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # the true scope, negated
+        "It is not limited to self-hosted installs; the cloud service rejects it too.",
+        # a retry pause is ordinary advice
+        "Retry after 30 seconds with the corrected header.",
+        # a denial beside a number is no checkable claim
+        "Uploads are not kept for more than 5 minutes.",
+        # other-language advice in ordinary words: nothing invented
+        "Il suffit de corriger la ligne d'en-tête pour qu'elle corresponde au schéma.",
+        "Solo funciona con la cabecera correcta.",
+        # the known fix in other words
+        "Map the columns with schema_override and the upload will work.",
+        # a status that is a denial
+        "OpenAI hasn't shipped a fix yet.",
+    ],
+)
+def test_true_statements_of_the_new_shapes_are_left_alone(sentence: str) -> None:
+    assert upload_verdict(sentence) is None, sentence
+
+
+def test_a_number_the_member_wrote_is_not_called_invented() -> None:
+    sentence = "Each upload accepts at most 20 files."
+    assert upload_verdict(sentence, context="our batch has 20 files, gpt-4o") is None
+    # a digit inside a name is not the number
+    assert upload_verdict(sentence, context="we use gpt-20x and v20") is not None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "shape", "value", "unit"),
+    [
+        ("A thread supports at most 3 active runs at once.", "number", 3.0, "run"),
+        ("The scope is granted about 2 hours after the key is created.", "delay", 2.0, "hour"),
+        ("Requests larger than 4 KB are dropped.", "number", 4.0, "kb"),
+    ],
+)
+def test_numbers_before_their_event_or_after_a_qualifier_are_read(
+    sentence: str, shape: str, value: float, unit: str
+) -> None:
+    claims = [c for c in find_claims(sentence) if c.shape == shape]
+    assert claims and claims[0].value == value and claims[0].unit == unit
+
+
+def test_a_dotted_name_stays_whole_in_an_object() -> None:
+    (cause,) = [c for c in find_claims("The socket closes because session.update was binary.")]
+    assert cause.shape == "cause" and "session.update" in cause.object
+
+
+def test_the_shipped_entries_know_the_scope_and_the_timing() -> None:
+    issues = {i.slug: i for i in load_dir(ROOT / "data" / "known_issues")}
+    azure_only = "This error only happens on Azure deployments, not on api.openai.com."
+    v = check_sentence(azure_only, issues["unsupported_param_max_tokens"])
+    assert v is not None and v.strength == CONTRADICTED and v.fact.kind == "not_affects"
+    slow = "Purchased credits take 72 hours to become usable on the API."
+    v = check_sentence(slow, issues["insufficient_quota"])
+    assert v is not None and v.strength == CONTRADICTED and v.fact.kind == "delay"
+    assert (
+        check_sentence(
+            "After buying credits, wait a few minutes before retrying.",
+            issues["insufficient_quota"],
+        )
+        is None
+    )
+    assert (
+        check_sentence(
+            "Azure deployments of o-series models also reject max_tokens.",
+            issues["unsupported_param_max_tokens"],
+        )
+        is None
+    )
+
+
+def test_an_api_model_id_opening_a_line_is_not_an_attribution() -> None:
+    posts = ["Export fails.", "gpt-4o: large exports are reserved for the Enterprise plan."]
+    assert advice.find_corrections(posts, EXPORTS) == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "strength"),
+    [
+        # nothing is to be fixed in an entry that records expected behaviour
+        ("OpenAI is working on a fix for the header check.", CONTRADICTED),
+        ("A patch is coming next week for the header check.", CONTRADICTED),
+    ],
+)
+def test_a_promised_fix_meets_the_entrys_status(sentence: str, strength: str) -> None:
+    v = upload_verdict(sentence)
+    assert v is not None and v.strength == strength and v.fact.kind == "status"
+
+
+def test_a_promised_fix_is_unconfirmed_only_with_a_date_where_a_fix_may_come() -> None:
+    open_issue = replace(UPLOADS, status="investigating")
+    v = upload_verdict("The header check will be fixed in the next release.", issue=open_issue)
+    assert v is not None and v.strength == UNCONFIRMED
+    # without a date it may well be true
+    assert upload_verdict("OpenAI is working on a fix.", issue=open_issue) is None
+    assert upload_verdict("OpenAI is not working on a fix yet.", issue=open_issue) is None
+
+
+def test_numbers_written_out_are_read() -> None:
+    (claim,) = [
+        c for c in find_claims("A key supports at most five scopes.") if c.shape == "number"
+    ]
+    assert claim.value == 5.0 and claim.unit == "scope"
+    issues = {i.slug: i for i in load_dir(ROOT / "data" / "known_issues")}
+    locked = issues["run_active_thread_locked"]
+    assert check_sentence("A thread allows only one active run at a time.", locked) is None
+    v = check_sentence("A thread supports at most three active runs.", locked)
+    assert v is not None and v.strength == CONTRADICTED and v.fact.kind == "limit"
+
+
+def test_an_invented_header_is_a_specific_and_real_headers_are_not() -> None:
+    v = upload_verdict("Send the X-Schema-Strict header with every upload.")
+    assert v is not None and v.strength == UNCONFIRMED and v.claim.object == "x-schema-strict"
+    assert upload_verdict("Log the x-request-id of each rejected upload for support.") is None
+    assert upload_verdict("Read x-ratelimit-remaining-requests before the next upload.") is None
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # a value to choose, not a limit the API imposes
+        "Reserve up to 25000 tokens for the header check.",
+        "Raise the CSV upload batch to more than 40 rows.",
+        # a pace, not a deadline
+        "Poll the upload every 2 seconds until it finishes.",
+        "Wait 2 seconds between CSV uploads.",
+    ],
+)
+def test_numbers_in_advice_on_pacing_or_settings_are_left_alone(sentence: str) -> None:
+    assert upload_verdict(sentence) is None, sentence
+
+
+def test_a_number_without_a_limit_cue_or_an_object_id_is_not_an_invention() -> None:
+    assert upload_verdict("Print the last four characters of the key the upload uses.") is None
+    assert upload_verdict("The failing upload was request req_1af8f085b94879cba2a6.") is None

@@ -65,7 +65,8 @@ _TELL = (
     # Spanish, Portuguese, French, German, Italian, Russian
     r"(?:me\s+|nos\s+)?(?:dijo|dice|respondi[óo]|sugiri[óo]|sugiere|recomienda|recomend[óo]|"
     r"explic[óo])|(?:me\s+)?(?:disse|diz|respondeu|sugeriu|recomendou|explicou)|"
-    r"(?:m['’]a\s+)?(?:dit|répond|a\s+répondu|suggère|a\s+suggéré|recommande|explique)|"
+    r"(?:m['’]a\s+)?(?:dit|répond|répondu|a\s+répondu|suggère|suggéré|a\s+suggéré|recommande|"
+    r"explique|expliqué)|"
     r"(?:sagt|sagte|meint|meinte|antwortet|antwortete|empfiehlt|empfahl|schlägt\s+vor|"
     r"schlug\s+vor|behauptet|erklärt)|(?:mi\s+)?(?:ha\s+detto|suggerisce)|"
     r"(?:говорит|сказал|ответил|советует|предложил|пишет))"
@@ -108,6 +109,10 @@ _ATTRIBUTION_RES: tuple[re.Pattern[str], ...] = tuple(
         rf"(?m)\b(?:from|by)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}\b[^.\n]{{0,40}}:\s*$",
         # "From ChatGPT: ...", "Via Claude - ..." opening a line or a quote.
         rf"(?m)^[ \t>*_]*(?:from|via|per|de|von|da)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}\b\s*[:\-–—]",
+        # "Gemini: ..." opening a line: the assistant's name as the speaker's label. Only
+        # names of chat products, not API model ids ("gpt-4o: 429").
+        r"(?m)^[ \t>*_]*(?:chat\s?gpt|copilot|perplexity|gemini|claude|deepseek|grok|le\s+chat)"
+        r"[*_]*\s*[:：]\s*\S",
         r"\b(?:ai|llm|gpt)[- ]generated\b",
         rf"\bgenerated\s+(?:by|with|using)\s+(?:an?\s+|the\s+)?{_ANY_AI}",
         rf"\b(?:pasted|copied)\s+(?:from|what)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}",
@@ -216,7 +221,10 @@ _QUESTION_START = re.compile(
 
 _BULLET = re.compile(r"^\s*(?:[-*+•]\s+|\d{1,3}[.)]\s+)")
 _HEADING = re.compile(r"^\s*#{1,6}\s+")
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘'(\[*_]*[A-Z0-9])")
+# A quoted claim ends at its closing quote even when a dash, not a capital, follows.
+_SENTENCE_SPLIT = re.compile(
+    r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘'(\[*_]*[A-Z0-9])|(?<=[.!?][\"”])\s+(?=[—–]\s)"
+)
 _CODEISH = re.compile(r"[{};=]|^\s*(?:\$|>>>|import |from |def |class |curl )|\(\)")
 _WORD = re.compile(r"[a-z0-9]+(?:[.'’-][a-z0-9]+)*")
 _STOP = STOPWORDS
@@ -565,7 +573,10 @@ def _states(sentence: str, words: frozenset[str], misconception: Misconception) 
     if _dice(words, _entry_words(misconception.claim)) >= SIMILARITY_BAR:
         if _UNIVERSAL.search(sentence) and not _UNIVERSAL.search(misconception.claim):
             return False
-        return _negation_count(sentence) <= _negation_count(misconception.claim)
+        # As many negations as the claim: a claim that denies ("cannot be deactivated
+        # for ...") is restated only by a denial; without one, the sentence says the
+        # true opposite.
+        return _negation_count(sentence) == _negation_count(misconception.claim)
     return False
 
 

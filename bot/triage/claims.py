@@ -178,8 +178,32 @@ _UNIVERSAL = re.compile(
     re.IGNORECASE,
 )
 
-_OBJ = r"(?P<obj>[^.;:!?\n]{3,160})"
-_NUM = r"(?P<num>\d+(?:[.,]\d+)?)(?:\s*(?:-|–|to)\s*(?P<num2>\d+(?:[.,]\d+)?))?"
+# A dot inside a name ("session.update", "gpt-5.4") does not end the object.
+_OBJ = r"(?P<obj>(?:[^.;:!?\n]|\.(?=\w)){3,160})"
+# Small numbers are often written out ("at most five scopes", "one active run").
+_NUMBER_WORDS = {
+    "one": 1.0,
+    "two": 2.0,
+    "three": 3.0,
+    "four": 4.0,
+    "five": 5.0,
+    "six": 6.0,
+    "seven": 7.0,
+    "eight": 8.0,
+    "nine": 9.0,
+    "ten": 10.0,
+    "twelve": 12.0,
+    "fifteen": 15.0,
+    "twenty": 20.0,
+    "thirty": 30.0,
+    "forty": 40.0,
+    "fifty": 50.0,
+    "sixty": 60.0,
+    "ninety": 90.0,
+    "hundred": 100.0,
+}
+_A_NUMBER = r"(?:\d+(?:[.,]\d+)?|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b)"
+_NUM = rf"(?P<num>{_A_NUMBER})(?:\s*(?:-|–|to)\s*(?P<num2>{_A_NUMBER}))?"
 _TIME_UNIT = (
     r"(?P<unit>(?:business\s+|working\s+)?days?|hours?|hrs?|minutes?|mins?|seconds?|secs?|"
     r"weeks?|months?)"
@@ -239,8 +263,9 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             rf"expires?\s+after|expire\s+after|lasts?(?:\s+for)?|times?\s+out\s+after|"
             rf"disconnects?\s+after|cuts?\s+off\s+after|closes?\s+after|every|more\s+than|"
             rf"(?:timeout|ttl|duration|window|quota|lifetime|expiry)\s+(?:of|is|at)|"
-            rf"up\s+to|only|ceiling|allows?|supports?|permits?|window\s+(?:is|of)|quota\s+of)\b"
-            rf"(?:[^.;\n]{{0,30}}?[\s(~≈])?{_NUM}\s*(?P<mult>k|m)?\s*"
+            rf"up\s+to|only|ceiling|allows?|supports?|permits?|window\s+(?:is|of)|quota\s+of|"
+            rf"(?:longer|larger|bigger|smaller|shorter|fewer|less|greater|higher)\s+than|exceeds?|over)\b"
+            rf"(?:[^.;\n]{{0,30}}?[\s(~≈])?{_NUM}\s*(?P<mult>k|m)?\s*(?:(?!and\b|or\b)[a-z]+\s+)?"
             r"(?P<unit>tokens?|requests?|rpm|tpm|rpd|mb|gb|kb|minutes?|mins?|seconds?|secs?|"
             r"hours?|days?|weeks?|characters?|chars?|messages?|images?|files?|calls?|runs?|"
             r"sessions?|keys?|organi[sz]ations?|projects?|permissions?|scopes?|tools?|items?)\b",
@@ -251,6 +276,11 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             rf"requires?|lasts?)\s+(?:about\s+|around\s+|roughly\s+|approximately\s+|"
             rf"at\s+least\s+|up\s+to\s+|another\s+|a\s+further\s+|exactly\s+|only\s+)?"
             rf"{_NUM}\s*{_TIME_UNIT}\b",
+        ),
+        (
+            # The time named before its event: "granted about 2 hours after the key is made".
+            "delay_after",
+            rf"\b{_NUM}\s*{_TIME_UNIT}\s+(?:after|later|from\s+(?:now|creation|the\s+moment))\b",
         ),
         (
             # The same in the other languages members write (no word boundaries in CJK).
@@ -291,7 +321,16 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             rf"s[óo]\s+(?:est[áa]\s+)?dispon[íi]vel\s+para|apenas\s+para|somente\s+para|"
             rf"n['’](?:est|sont)\s+(?:disponibles?|propos[ée]e?s?|accessibles?|offert[es]*)\s+qu['’](?:aux?|à)|"
             rf"r[ée]serv[ée]e?s?\s+aux?|uniquement\s+(?:pour|aux?)|"
-            rf"nur\s+(?:für|mit|bei|ab)|ausschließlich\s+(?:für|mit))\s+{_OBJ}",
+            rf"nur\s+(?:für|mit|bei|ab)|ausschließlich\s+(?:für|mit)|"
+            # "can only use X after the org is verified": the condition is the gate.
+            rf"can\s+only\s+(?:use|access|call|create|get|see|send)\b(?:[^.;:!?\n]|\.(?=\w)){{0,60}}?\s"
+            rf"(?:after|once|until))\s+{_OBJ}",
+        ),
+        (
+            "gate_intl",
+            rf"\b(?:s[óo]lo\s+funciona\s+(?:con|en|para)|funciona\s+s[óo]lo\s+(?:con|en|para)|"
+            rf"(?:ne\s+)?fonctionne\s+qu['’](?:avec|sur|en|pour)|funktioniert\s+nur\s+"
+            rf"(?:mit|bei|für|auf|ab))\s+{_OBJ}",
         ),
         (
             "affects",
@@ -301,8 +340,8 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "cause",
             r"\b(?:(?:is|are|was|were)\s+(?:caused|triggered|produced)\s+by|"
-            r"(?:this|that|the|it)\s+(?:error\s+|message\s+|code\s+)?(?:means|indicates|signals|"
-            r"tells\s+you)(?:\s+that)?|(?:happens|occurs|appears|shows\s+up)\s+(?:because|when)|"
+            r"(?:this|that|the|it)\s+(?:error\s+|message\s+|code\s+|[\w-]+\s+)?(?:means|indicates|signals|"
+            r"tells\s+you)(?:\s+that)?|(?:happens?|occurs?|appears?|shows?\s+up)\s+(?:because|when)|"
             r"because(?:\s+of)?|due\s+to|(?:root\s+)?(?:cause|reason)\s+(?:is|was)|"
             r"comes?\s+from|(?:is|are)\s+(?:a\s+)?(?:sign|symptom)\s+(?:of|that))\s+" + _OBJ,
         ),
@@ -319,6 +358,20 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"^(?P<obj>[^.;:!?\n]{3,160}?)\s*(?:,\s*)?(?:and|then)\s+(?:it|this|the\s+(?:error|"
             r"issue|problem|call|request))\s+(?:will|should|would)?\s*(?:work|go\s+away|"
             r"disappear|be\s+(?:fixed|resolved|solved)|resolve|clear|stop)",
+        ),
+        (
+            # "It clears automatically once you X": the condition is the claimed fix.
+            "fix_auto",
+            r"\b(?:automatically|on\s+(?:its|their)\s+own|by\s+itself)\s+(?:once|when|after|"
+            r"as\s+soon\s+as)\s+" + _OBJ,
+        ),
+        (
+            # "il suffit de X", "basta con X", "X 就能解决": a fix in other languages.
+            "fix_intl",
+            r"(?:\b(?:il\s+suffit\s+d[e'’]|basta\s+con|s[óo]lo\s+(?:tienes|hay)\s+que|"
+            r"man\s+muss\s+nur|du\s+musst\s+nur|sie\s+m[üu]ssen\s+nur)\s*" + _OBJ + r")|"
+            r"(?:^|[，,：:；;]\s*|只要|只需要?|只用)(?P<obj2>[^。！？!?\n，,：:；;]{2,120}?)(?:就能|就可以|即可|便能|便可)"
+            r"(?:解决|修复|搞定|消除|避免)",
         ),
         (
             # Advice in the imperative: "Regenerate the org ID", "Switch to the v2 endpoint".
@@ -372,6 +425,18 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"\b(?:openai|they)\s+(?:has\s+|have\s+)?(?:already\s+)?(?:fixed|resolved|patched|"
             r"rolled\s+out\s+a\s+fix|shipped\s+a\s+fix|deployed\s+a\s+fix|released\s+a\s+fix)\b",
         ),
+        (
+            # "OpenAI is working on a fix", "a patch is coming next week", "it will be fixed
+            # in the next release": a fix promised.
+            "pending",
+            r"\b(?:openai|they|the\s+team|their\s+engineers)\s+(?:is|are)\s+(?:already\s+|still\s+|"
+            r"actively\s+)?(?:working\s+on\s+(?:a\s+)?(?:fix|patch)|fixing\s+(?:it|this|the\s+bug)|"
+            r"rolling\s+out\s+a\s+(?:fix|patch))|"
+            r"\b(?:a|the)\s+(?:fix|patch)\s+(?:is|will\s+be)\s+(?:coming|rolling\s+out|on\s+(?:its|the)\s+"
+            r"way|scheduled|planned)|"
+            r"\bwill\s+be\s+(?:fixed|resolved|patched)\s+(?:soon|shortly|in\s+the\s+(?:next|coming|"
+            r"upcoming)|by\s+|next\s+|within\s+)",
+        ),
     )
 )
 # The shapes a sentence may make, from one pass over the literals each requires
@@ -380,6 +445,10 @@ _SHAPE_GATE = LiteralGate.build((k, required_literals(rx)) for k, (_, rx) in enu
 _SHAPE_OF = {
     "delay_intl": "delay",
     "delay_intl_after": "delay",
+    "delay_after": "delay",
+    "gate_intl": "gate",
+    "fix_auto": "fix",
+    "fix_intl": "fix",
     "fix_imperative": "fix",
     "fix_after": "fix",
     "fix_subject": "fix",
@@ -388,6 +457,9 @@ _SHAPE_OF = {
     "cause_subject": "cause",
     "status_fixed": "status",
 }
+# Cues in other languages: the entry's vocabulary is English, so their objects are
+# compared on the names they hold only (an ordinary French word is not an invention).
+_NAMES_ONLY = frozenset({"gate_intl", "fix_intl"})
 # Shapes that deny what their object does: the claim is negated by its form.
 _DENYING = frozenset({"non_fix_subject", "non_cause_subject"})
 
@@ -424,6 +496,8 @@ class Claim:
     imperative: bool = False
     # Its form denies the object works or matters ("retrying is useless").
     denies: bool = False
+    # Its object is compared on its names only (`_NAMES_ONLY`).
+    names_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -535,6 +609,8 @@ def _trim_object(text: str) -> str:
 def _number(text: str | None) -> float | None:
     if not text:
         return None
+    if text.lower() in _NUMBER_WORDS:
+        return _NUMBER_WORDS[text.lower()]
     try:
         return float(text.replace(",", ""))
     except ValueError:
@@ -585,8 +661,10 @@ def find_claims(sentence: str) -> list[Claim]:
             cue, clause = m.group(0), text[_clause_start(text, m.start()) : m.start()]
         if _HEDGE.search(clause) or _HEDGE.search(cue):
             continue
-        if shape == "status" and (
-            _CONDITION.search(text[: m.start()]) or _NEGATOR.search(text) or _DOUBT.search(text)
+        if shape in ("status", "pending") and (
+            _CONDITION.search(text[: m.start()])
+            or _NEGATOR.search(text[: m.end()])
+            or _DOUBT.search(text)
         ):
             continue  # "once you set the scope, it is resolved": a fix, not a status
         if name in _DENYING:
@@ -624,6 +702,7 @@ def find_claims(sentence: str) -> list[Claim]:
                 unit,
                 imperative=name == "fix_imperative",
                 denies=name in _DENYING,
+                names_only=name in _NAMES_ONLY,
             )
         )
     return found
@@ -713,16 +792,33 @@ def _check_number(claim: Claim, k: _Knowledge, kind: str) -> Verdict | None:
         if any(_covers(p, sentence_words) for p in k.about[i])
     ]
     if not candidates:
+        # Without a fact to compare with, any denial in the sentence ("waiting 10
+        # minutes will not change anything") may be what it asserts: silence.
+        if claim.negated or not k.facts or _NEGATOR.search(claim.sentence):
+            return None
+        if kind == "delay" and as_time is not None:
+            no_wait = _waiting_is_no_fix(k)
+            if no_wait is not None:
+                return Verdict(claim, CONTRADICTED, k.facts[no_wait], no_wait)
+            if as_time >= MIN_UNCONFIRMED_DELAY_S or (
+                not any(f.kind == "delay" for f in k.facts) and not _PACING.search(claim.sentence)
+            ):
+                # A wait of hours, or a deadline or expiry where the entry knows no
+                # timing at all (a retry pause of seconds is ordinary advice).
+                known = _first_of(k, ("delay", "fix", "cause"))
+                if known is not None:
+                    return Verdict(claim, UNCONFIRMED, k.facts[known], known)
         if (
-            kind == "delay"
-            and not claim.negated
-            and as_time is not None
-            and as_time >= MIN_UNCONFIRMED_DELAY_S
-            and k.facts
+            kind == "limit"
+            and as_time is None
+            and not pool
+            and _LIMIT_CUE.search(claim.sentence)
+            and not _PACING.search(claim.sentence)
+            and not _SETTING.search(claim.sentence)
         ):
-            known = _first_of(k, ("delay", "fix", "cause"))
-            if known is not None:
-                return Verdict(claim, UNCONFIRMED, k.facts[known], known)
+            # A limit in a unit the entry states none in: an invented number.
+            known = _most_related_fact(k, sentence_words)
+            return Verdict(claim, UNCONFIRMED, k.facts[known], known)
         return None
     for i, fact in candidates:
         low, high = fact.value, fact.max if fact.max is not None else fact.value
@@ -743,6 +839,62 @@ def _check_number(claim: Claim, k: _Knowledge, kind: str) -> Verdict | None:
     return None
 
 
+# A wait, a retry pause or a polling pace: ordinary advice, not a claim about how long
+# a thing lasts.
+_PACING = re.compile(
+    r"\b(?:retr(?:y|ies|ying)|re-?try|back\s*off|backoff|re-?send\w*|try\s+again|wait\w*|"
+    r"poll\w*|sleep\w*|pause\w*|between|every|timeouts?|"
+    r"reintent\w*|r[ée]essa\w*|erneut|nochmal)\b|重试|再试|リトライ|再試行",
+    re.IGNORECASE,
+)
+# A value the advice tells the member to choose ("raise the cap to 25000 tokens"), not a
+# limit it claims the API imposes.
+_SETTING = re.compile(
+    r"\b(?:set|setting|raise|increase|lower|reduce|reserve|give|use|try|keep|leave|bump|"
+    r"change|pass|send|add|choose|pick|start\s+with|aim\s+for|should|recommend\w*)\b",
+    re.IGNORECASE,
+)
+# Words that make a number a limit ("the last four characters" is none).
+_LIMIT_CUE = re.compile(
+    r"\b(?:limit(?:s|ed)?|cap(?:s|ped)?|maximum|max|at\s+most|no\s+more\s+than|up\s+to|"
+    r"(?:more|fewer|less|longer|larger|bigger|smaller|shorter|greater|higher)\s+than|exceed\w*|"
+    r"over|ceiling|quota|only\s+(?:allows?|supports?|accepts?|permits?)|allows?|supports?|"
+    r"accepts?|permits?|rejects?|discards?|drops?|only|expires?|times?\s+out|disconnects?|"
+    r"cuts?\s+off|closes?|lifetime|ttl|duration|window)\b",
+    re.IGNORECASE,
+)
+# What a `non_fix` fact names when the entry knows that waiting changes nothing.
+_WAITING = frozenset(words("waiting"))
+
+
+def _waiting_is_no_fix(k: _Knowledge) -> int | None:
+    """The `non_fix` fact saying waiting does not help (a deterministic error), if any."""
+    for i, fact in enumerate(k.facts):
+        if fact.kind == "non_fix" and any(p == _WAITING for p in k.about[i]):
+            return i
+    return None
+
+
+# A number standing alone, not a piece of a name ("gpt-4o", "v1").
+_STATED_NUMBER = re.compile(r"(?<![\w.-])\d+(?:[.,]\d+)?(?!\w)")
+
+
+def _echoes_member(verdict: Verdict, context: str) -> bool:
+    """An unconfirmed number the member wrote too (quoted from the error): not invented."""
+    claim = verdict.claim
+    if verdict.strength != UNCONFIRMED or claim.value is None or not context:
+        return False
+    stated = {_number(n) for n in _STATED_NUMBER.findall(context)}
+    return claim.value in stated or (claim.top is not None and claim.top in stated)
+
+
+# A name rather than a word of the language: a version or identifier (a digit, an
+# underscore or an inner dot) or a capitalised hyphenated header ("X-Schema-Mode");
+# "en-tête" is a word.
+_NAME = re.compile(
+    r"(?<![\w.-])(?:[A-Za-z0-9-]*(?:\d|_|[A-Za-z0-9]\.[A-Za-z0-9])[\w.-]*|[A-Z]\w*(?:-[A-Z]\w*)+)"
+)
+
 _STATUS_SAYS = {
     "investigating": "this issue is still under investigation; no fix has been announced.",
     "identified": "the cause is identified, but no fix has been announced yet.",
@@ -761,6 +913,38 @@ def _check_status(claim: Claim, issue: KnownIssue) -> Verdict | None:
     return Verdict(claim, CONTRADICTED, fact, -1)
 
 
+_PENDING_SAYS = {
+    "wont_fix": "this is not going to be changed; the workaround above is the way to go.",
+    "expected_behaviour": "this is how the API is meant to behave, not a bug awaiting a fix.",
+}
+# A promise of when: what no entry without a recorded fix can back.
+_PROMISED_WHEN = re.compile(
+    r"\b(?:soon|shortly|coming|on\s+(?:its|the)\s+way|scheduled|planned|next\s+(?:week|month|"
+    r"release|update|version)|this\s+(?:week|month)|within\s+\S+|by\s+(?:the\s+end|next|monday|"
+    r"tuesday|wednesday|thursday|friday|january|february|march|april|may|june|july|august|"
+    r"september|october|november|december))\b",
+    re.IGNORECASE,
+)
+_NO_FIX_ANNOUNCED = "no fix has been announced that we know of; what works for now is above."
+
+
+def _check_pending(claim: Claim, issue: KnownIssue) -> Verdict | None:
+    """ "A fix is coming next week" against the entry's status: contradicted where
+    nothing is to be fixed, unconfirmed where a fix may come but none is announced."""
+    if claim.negated:
+        return None
+    says = _PENDING_SAYS.get(issue.status)
+    strength = CONTRADICTED
+    if says is None:
+        if issue.status not in _STATUS_SAYS:
+            return None  # the entry records a fix: nothing to compare with
+        if not _PROMISED_WHEN.search(claim.sentence):
+            return None  # "they are working on it" may well be true
+        says, strength = _NO_FIX_ANNOUNCED, UNCONFIRMED
+    fact = Fact("status", ("status",), says[:1].upper() + says[1:])
+    return Verdict(claim, strength, fact, -1)
+
+
 def check_claim(claim: Claim, issue: KnownIssue) -> Verdict | None:
     """What the entry's facts say of one claim: a verdict to correct it, or None."""
     k = _knowledge(issue)
@@ -772,7 +956,11 @@ def check_claim(claim: Claim, issue: KnownIssue) -> Verdict | None:
         return _check_number(claim, k, "limit")
     if claim.shape == "status":
         return _check_status(claim, issue)
+    if claim.shape == "pending":
+        return _check_pending(claim, issue)
     obj = words(claim.object)
+    if claim.names_only:
+        obj = words(" ".join(_NAME.findall(claim.object)))
     if not obj or not [w for w in obj if w not in _GENERIC]:
         return None
     if claim.shape == "impossible":
@@ -800,8 +988,11 @@ def check_claim(claim: Claim, issue: KnownIssue) -> Verdict | None:
     supported = _matching(k, support, obj)
     against = _matching(k, contradict, obj)
     if against is not None:
-        if supported is not None:
-            return None  # the facts name it both ways: say nothing
+        if supported is not None and claim.shape != "affects":
+            # The facts name it both ways: say nothing. ("Only affects X" is the
+            # exception: X being among those affected is what a `not_affects` fact
+            # on X answers, "it is not limited to X".)
+            return None
         return Verdict(claim, CONTRADICTED, k.facts[against], against)
     if supported is not None:
         return None
@@ -862,7 +1053,11 @@ def check_disputed(
     known_elsewhere: frozenset[str] = frozenset(),
 ) -> Verdict | None:
     """`check_sentence` for a sentence already known not to restate a fact."""
-    verdicts = [v for c in find_claims(sentence) if (v := check_claim(c, issue)) is not None]
+    verdicts = [
+        v
+        for c in find_claims(sentence)
+        if (v := check_claim(c, issue)) is not None and not _echoes_member(v, context)
+    ]
     if verdicts:
         verdicts.sort(key=lambda v: STRENGTHS.index(v.strength))
         return verdicts[0]
@@ -880,7 +1075,9 @@ _SPECIFIC = re.compile(
     r"\b(\w+\[\w+\])|"
     r"(\$\s?\d[\d,.]*|\b\d+(?:[.,]\d+)?\s?%|\b\d+(?:[.,]\d+)?\s?(?:percent|por\s+ciento|prozent)\b)|"
     r"\b((?:january|february|march|april|may|june|july|august|september|october|november|"
-    r"december)\s+(?:20\d\d|update|release|dashboard))",
+    r"december)\s+(?:20\d\d|update|release|dashboard))|"
+    # HTTP headers of the X- family ("X-OpenAI-Region")
+    r"\b(x-[a-z][a-z0-9]*(?:-[a-z0-9]+)+)\b",
     re.IGNORECASE,
 )
 # Names every answer may use without inventing anything (the language's own library).
@@ -898,8 +1095,16 @@ _COMMON_SPECIFICS = frozenset(
         "print()",
         "json.loads",
         "json.dumps",
+        # real headers of every API response or client
+        "x-request-id",
+        "x-client-request-id",
+        "x-forwarded-for",
     ]
 )
+_COMMON_PREFIXES = ("x-ratelimit-", "x-stainless-")
+# An object's id ("req_1af8f085b948", "run_abc123def"): quoted from somewhere, never an
+# invented API name.
+_OBJECT_ID = re.compile(r"^[a-z]{2,9}_(?=[a-z0-9]*\d)[a-z0-9]{8,}$")
 _SPECIFIC_STRIP = " .,;:()'\"“”"
 
 
@@ -909,7 +1114,12 @@ def specifics(text: str) -> list[str]:
     for m in _SPECIFIC.finditer(text):
         token = next(g for g in m.groups() if g)
         token = token.strip(_SPECIFIC_STRIP).lower()
-        if len(token) >= 3 and token not in _COMMON_SPECIFICS:
+        if (
+            len(token) >= 3
+            and token not in _COMMON_SPECIFICS
+            and not token.startswith(_COMMON_PREFIXES)
+            and not _OBJECT_ID.match(token)
+        ):
             found.append(token)
     return found
 
