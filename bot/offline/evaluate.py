@@ -34,10 +34,12 @@ from bot.offline.batch import BatchError, Decider, json_object
 from bot.triage.training_data import NOT_ERROR, NOVEL
 from bot.triage.types import Decision, Thread
 
+# What a forum's staff can rely on (a wrong public answer is worse than none): the bars
+# every measured set is held to.
 TARGETS = {
-    "auto_precision": 0.98,
-    "recall_auto_or_review": 0.85,
-    "novel_escalated": 0.85,
+    "auto_precision": 0.99,
+    "recall_auto_or_review": 0.90,
+    "novel_escalated": 0.90,
     "not_error_ignored": 0.95,
 }
 
