@@ -10,6 +10,8 @@ here when it is compiled, never kept by hand beside it:
 - `foldable(regex)`: whether the case-sensitive twin of an IGNORECASE rule, run on
   folded text, matches exactly where the rule does (bot.triage.casefold).
 - `nested_unbounded(pattern)`: the regex shape whose backtracking is exponential.
+- `start_gate(regex)`: a lookahead on where a match can start (its leading `\\b` or
+  `^` and first character), put before a big alternation so `re` skips other positions.
 
 The analysis reads the pattern's source with the small parser below (the stdlib's own
 parser is private). It is conservative: syntax it does not know (verbose mode,
@@ -785,10 +787,12 @@ _Heads = dict[tuple[str, ...], set[Item]]
 
 
 def start_gate(regex: re.Pattern[str]) -> str | None:
-    """The source of a lookahead that holds wherever a match of `regex` starts: the
-    match's leading `\\b` or `^`, then the class its first character is in. So
-    `(?=gate)(?:regex)`, compiled with the rule's flags, matches exactly where `regex`
-    does, and `re` passes the other positions after one cheap test.
+    """The source of a lookahead, `(?=...)`, that holds wherever a match of `regex`
+    starts: the match's leading `\\b` or `^`, then the class its first character is in.
+    So `gate + "(?:" + regex.pattern + ")"`, compiled with the rule's flags, finds
+    exactly the matches of `regex`, and `re` passes every other position after one
+    cheap test instead of trying each alternative there (it has no first-character
+    test of its own for a pattern that starts with `\\b`).
 
     None when unsure (then no fast path): a match may be empty, or start with
     something other than `\\b`, `^`, a literal, a class that is not negated, a group
