@@ -10,6 +10,8 @@ here when it is compiled, never kept by hand beside it:
 - `foldable(regex)`: whether the case-sensitive twin of an IGNORECASE rule, run on
   folded text, matches exactly where the rule does (bot.triage.casefold).
 - `nested_unbounded(pattern)`: the regex shape whose backtracking is exponential.
+- `start_gate(regex)`: a lookahead on where a match can start (its leading `\\b` or
+  `^` and first character), put before a big alternation so `re` skips other positions.
 
 The analysis reads the pattern's source with the small parser below (the stdlib's own
 parser is private). It is conservative: syntax it does not know (verbose mode,
@@ -771,3 +773,97 @@ class Prefilter:
             if not any(map(contains, need)):
                 return False
         return True
+
+
+# ------------------------------------------------------------------ where a match starts
+
+# A start condition with more parts than these filters little: no fast path.
+MAX_STARTS = 16
+MAX_START_CHARS = 512
+_START_ANCHORS = {"BOUNDARY": r"\b", "BEGINNING": "^"}
+_CLASS_ESCAPES = {v: f"\\{k}" for k, v in _CATEGORIES.items()}
+
+_Heads = dict[tuple[str, ...], set[Item]]
+
+
+def start_gate(regex: re.Pattern[str]) -> str | None:
+    """The source of a lookahead, `(?=...)`, that holds wherever a match of `regex`
+    starts: the match's leading `\\b` or `^`, then the class its first character is in.
+    So `gate + "(?:" + regex.pattern + ")"`, compiled with the rule's flags, finds
+    exactly the matches of `regex`, and `re` passes every other position after one
+    cheap test instead of trying each alternative there (it has no first-character
+    test of its own for a pattern that starts with `\\b`).
+
+    None when unsure (then no fast path): a match may be empty, or start with
+    something other than `\\b`, `^`, a literal, a class that is not negated, a group
+    without flags, a choice or a repeat of those."""
+    try:
+        heads = _heads(parse(regex), ())
+    except Unsupported:
+        return None
+    if heads is None:
+        return None
+    options = ["".join(prefix) + _class_source(sorted(chars)) for prefix, chars in heads.items()]
+    return f"(?={'|'.join(options)})"
+
+
+def _heads(items: Sequence[Item], prefix: tuple[str, ...]) -> _Heads | None:
+    """The characters a match of `items` can start with, by the zero-width anchors
+    before them; None when unsure or when the match can be empty."""
+    if not items:
+        return None
+    op, av = items[0]
+    rest = items[1:]
+    if op == AT:
+        anchor = _START_ANCHORS.get(av)
+        return None if anchor is None else _heads(rest, (*prefix, anchor))
+    if op == LITERAL:
+        return {prefix: {(LITERAL, av)}}
+    if op == IN:
+        if any(o not in (LITERAL, RANGE, CATEGORY) for o, _ in av):
+            return None  # negated
+        return {prefix: set(av)}
+    if op == SUBPATTERN:
+        if av[0] or av[1]:
+            return None  # its own flags: the gate would read it otherwise
+        return _heads([*av[2], *rest], prefix)
+    if op == BRANCH:
+        return _union([_heads([*branch, *rest], prefix) for branch in av])
+    if op in (MAX_REPEAT, MIN_REPEAT) and av[0] >= 1:
+        return _heads(av[2], prefix)  # the first repetition starts the match
+    if op in (MAX_REPEAT, MIN_REPEAT) and av[1] != 0:
+        return _union([_heads(av[2], prefix), _heads(rest, prefix)])
+    return None
+
+
+def _union(parts: Sequence[_Heads | None]) -> _Heads | None:
+    found: _Heads = {}
+    for part in parts:
+        if part is None:
+            return None
+        for prefix, chars in part.items():
+            found.setdefault(prefix, set()).update(chars)
+    if len(found) > MAX_STARTS or sum(map(len, found.values())) > MAX_START_CHARS:
+        return None
+    return found
+
+
+def _class_source(items: Sequence[Item]) -> str:
+    parts: list[str] = []
+    for op, av in items:
+        if op == LITERAL:
+            parts.append(_class_char(av))
+        elif op == RANGE:
+            parts.append(f"{_class_char(av[0])}-{_class_char(av[1])}")
+        else:
+            parts.append(_CLASS_ESCAPES[av])
+    return f"[{''.join(parts)}]"
+
+
+def _class_char(code: int) -> str:
+    """A character written so that it means itself inside a class."""
+    if chr(code).isalnum():
+        return chr(code)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

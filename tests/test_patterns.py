@@ -120,3 +120,44 @@ def test_required_literals_pick_one_per_alternative() -> None:
     needs = patterns.Prefilter.of(re.compile(r"(?:Error|Failure): \d+"))
     assert needs.needs == (("Error: ", "Failure: "),) and not needs.folded  # one implies the other
     assert not needs.may_match("error: 5", "error: 5")
+
+
+def _gated(rule: re.Pattern[str]) -> re.Pattern[str] | None:
+    gate = patterns.start_gate(rule)
+    if gate is None:
+        return None
+    try:
+        return re.compile(f"{gate}(?:{rule.pattern})", rule.flags)
+    except re.error:  # inline global flags cannot follow the gate
+        return None
+
+
+_GATED = [(r, g) for r in _RULES if (g := _gated(r)) is not None]
+
+
+def test_most_project_rules_get_a_start_gate() -> None:
+    assert len(_GATED) > len(_RULES) // 3
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXT, st.sampled_from(_GATED))
+def test_start_gates_never_move_a_match(
+    text: str, pair: tuple[re.Pattern[str], re.Pattern[str]]
+) -> None:
+    rule, gated = pair
+    assert [m.span() for m in gated.finditer(text)] == [m.span() for m in rule.finditer(text)]
+
+
+def test_start_gates_name_the_first_character_or_nothing() -> None:
+    def gate(source: str, flags: int = 0) -> str | None:
+        return patterns.start_gate(re.compile(source, flags))
+
+    assert gate(r"\b(?:never|no\s+longer)|^\s*how") == r"(?=\b[n]|^[\sh])"
+    assert gate(r"(?:\xbf|\b)(?:c|q)") == r"(?=[\xbf]|\b[cq])"
+    assert gate(r"x?\d+y") == r"(?=[\dx])"
+    assert gate(r"[a-c]+|\u4e00") == "(?=[\u4e00a-c])"
+    assert gate("a*") is None  # can match the empty string
+    assert gate("a?") is None
+    assert gate("[^a]b") is None  # a negated class
+    assert gate("(?i:a)b") is None  # a part with its own flags
+    assert gate(r"\Ba") is None and gate(r"(?=a)a") is None and gate(".a") is None

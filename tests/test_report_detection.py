@@ -6,11 +6,15 @@ The texts are written for these tests; none comes from an evaluation set.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bot.triage import classifier
+from bot import patterns
+from bot.triage import classifier, report
 from bot.triage.engine import Triager
 from bot.triage.report import FEATURE_NAMES, ReportModel, form_features
 from bot.triage.types import Thread
@@ -296,3 +300,54 @@ def test_a_message_with_the_entrys_words_in_another_order_is_not_the_entrys(
         '130001 tokens."}`'
     )
     assert decide(triager, "Long chats fail", real).issue == "context_length_exceeded"
+
+
+def _cue_pieces() -> list[str]:
+    found = {" ", "  ", "\n", "\n  ", ".", ",", "'", "-", "?", "？", "¿", "%", "#", "x", "é"}
+    found |= {"1", "20", "3.5", "_", "ß", "İ", "ſ", "K", "中", "ё", "가", "の", "a", "n"}
+    for _, source in (*report._LATIN_CUES, *report._WIDE_CUES):
+        for run in patterns.literal_runs(re.compile(source)):
+            for piece in (run, run.upper(), run.title(), run[: len(run) // 2], run[1:]):
+                found.add(piece)
+    return sorted(found)
+
+
+# Whole cue phrases, drawn from the cue sets themselves in every script they read, mixed
+# with their words, halves and other cases, and noise; the mix is read as written or
+# in another case.
+_PHRASE = st.one_of(
+    *(
+        st.from_regex(re.compile(source, re.MULTILINE), fullmatch=True)
+        for _, source in (*report._LATIN_CUES, *report._WIDE_CUES)
+    )
+)
+_CUE_TEXT = st.tuples(
+    st.lists(st.one_of(_PHRASE, st.sampled_from(_cue_pieces())), max_size=12).map("".join),
+    st.sampled_from([str, str.lower, str.upper, str.title]),
+).map(lambda pair: pair[1](pair[0]))
+
+
+def _plain_cues(text: str, wide: bool) -> dict[str, int]:
+    counts = dict.fromkeys(("calm", "plan", "request", "change", "frequency", "problem", "did"), 0)
+    for rx in (report._FORM_LATIN, report._FORM_WIDE) if wide else (report._FORM_LATIN,):
+        for m in rx.finditer(text):
+            counts[m.lastgroup or "problem"] += 1
+    return counts
+
+
+def test_the_cue_scans_are_gated() -> None:
+    assert report._SCAN_LATIN.pattern.startswith("(?=")
+    assert report._SCAN_WIDE.pattern.startswith("(?=")
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_CUE_TEXT)
+def test_the_gated_cue_scans_find_what_the_plain_alternations_do(text: str) -> None:
+    for fast, plain in (
+        (report._SCAN_LATIN, report._FORM_LATIN),
+        (report._SCAN_WIDE, report._FORM_WIDE),
+    ):
+        got = [(m.span(), m.lastgroup) for m in fast.finditer(text)]
+        assert got == [(m.span(), m.lastgroup) for m in plain.finditer(text)]
+    wide = not text.isascii()
+    assert report._cues(text, wide) == _plain_cues(text, wide)

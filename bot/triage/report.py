@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.patterns import start_gate
 from bot.triage.extract import ErrorCandidate
 
 
@@ -313,22 +314,63 @@ class ReportModel:
 # The cue sets above are alternations compiled only here, together: the three kinds of
 # cue in one scan each (Latin script, then the others), calm first:
 # "nothing is broken" is read as calm, and its "broken" is not read again as a problem.
-_FORM_LATIN = re.compile(
-    f"(?P<calm>{_NO_PROBLEM})|(?P<plan>{_PLAN})|(?P<request>{_REQUEST})|(?P<change>{_CHANGE})|"
-    f"(?P<frequency>{_FREQUENCY})|(?P<problem>{_PROBLEM})|(?P<did>{_DID})",
-    re.MULTILINE,
+_LATIN_CUES = (
+    ("calm", _NO_PROBLEM),
+    ("plan", _PLAN),
+    ("request", _REQUEST),
+    ("change", _CHANGE),
+    ("frequency", _FREQUENCY),
+    ("problem", _PROBLEM),
+    ("did", _DID),
 )
-_FORM_WIDE = re.compile(
-    f"(?P<plan>{_PLAN_WIDE})|(?P<request>{_REQUEST_WIDE})|(?P<change>{_CHANGE_WIDE})|"
-    f"(?P<frequency>{_FREQUENCY_WIDE})|(?P<problem>{_PROBLEM_WIDE})|(?P<did>{_DID_WIDE})",
-    re.MULTILINE,
+_WIDE_CUES = (
+    ("plan", _PLAN_WIDE),
+    ("request", _REQUEST_WIDE),
+    ("change", _CHANGE_WIDE),
+    ("frequency", _FREQUENCY_WIDE),
+    ("problem", _PROBLEM_WIDE),
+    ("did", _DID_WIDE),
 )
+
+
+def _combined(cues: Sequence[tuple[str, str]]) -> re.Pattern[str]:
+    """The cue sets as one alternation, one named group each, tried in their order."""
+    return re.compile("|".join(f"(?P<{name}>{source})" for name, source in cues), re.MULTILINE)
+
+
+def _gated(source: str) -> str:
+    """`source` behind a lookahead on where its matches can start (bot.patterns.start_gate):
+    the same matches, while `re` passes every other position after one test instead
+    of trying each alternative there. Unchanged when no gate is derived."""
+    gate = start_gate(re.compile(source, re.MULTILINE))
+    return f"{gate}(?:{source})" if gate else source
+
+
+def _fast(cues: Sequence[tuple[str, str]]) -> re.Pattern[str]:
+    """`_combined(cues)` with start gates derived from the cue sets themselves: one for
+    the whole alternation, one for each set. A gate holds wherever a match of what it
+    guards starts and consumes nothing, so every position yields the same match and
+    the same group: the scan finds exactly the matches of the plain alternation."""
+    whole = _combined(cues)
+    gate = start_gate(whole) or ""
+    groups = "|".join(f"(?P<{name}>{_gated(source)})" for name, source in cues)
+    fast = re.compile(f"{gate}(?:{groups})", re.MULTILINE)
+    if fast.groupindex != whole.groupindex or fast.groups != whole.groups:
+        return whole  # a gate that captured would shift the groups: no fast path
+    return fast
+
+
+# The plain alternations define the cues (the tests compare the scans with them).
+_FORM_LATIN = _combined(_LATIN_CUES)
+_FORM_WIDE = _combined(_WIDE_CUES)
+_SCAN_LATIN = _fast(_LATIN_CUES)
+_SCAN_WIDE = _fast(_WIDE_CUES)
 CUE_CAP = 4
 
 
 def _cues(text: str, wide: bool) -> dict[str, int]:
     counts = dict.fromkeys(("calm", "plan", "request", "change", "frequency", "problem", "did"), 0)
-    for rx in (_FORM_LATIN, _FORM_WIDE) if wide else (_FORM_LATIN,):
+    for rx in (_SCAN_LATIN, _SCAN_WIDE) if wide else (_SCAN_LATIN,):
         for m in rx.finditer(text):
             counts[m.lastgroup or "problem"] += 1
     return counts
