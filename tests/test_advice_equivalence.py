@@ -218,3 +218,64 @@ def test_bot_quotes_are_stripped_as_the_plain_form_does(
 ) -> None:
     raw = "".join(pieces)
     assert advice._strip_bot_quotes(raw, names) == _strip_bot_quotes_reference(raw, names)
+
+
+# --- the assistant-name gate and the misconception-pattern gate ---------------------------
+
+
+def test_attributions_gated_on_the_name_cannot_match_without_it() -> None:
+    # Each gated attribution holds the name rule outside any optional part: with the name
+    # replaced by a rule that never matches, it matches nothing.
+    assert patterns.foldable(re.compile(advice._ANY_AI, re.IGNORECASE))
+    assert len(advice._NEEDS_NAME) >= 10
+    texts = _texts()
+    for k in advice._NEEDS_NAME:
+        source = advice._ATTRIBUTION_RES[k].pattern
+        for part in (advice._ANY_AI, advice._PRODUCT, advice._MODEL):
+            source = source.replace(part, "(?!)")
+        nameless = re.compile(source, re.IGNORECASE)
+        assert not any(nameless.search(t) for t in texts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_WORDS, max_size=12).map("".join))
+def test_attribution_with_the_name_gate_is_the_plain_rule(text: str) -> None:
+    got = advice._attribution(text)
+    want = advice._ANY_ATTRIBUTION.search(text)
+    assert (got and got.span()) == (want and want.span())
+    if any(advice._ATTRIBUTION_RES[k].search(text) for k in advice._NEEDS_NAME):
+        assert advice._NAME_FOLDED.search(casefold.fold(text))
+
+
+def test_attribution_with_the_name_gate_on_the_training_data() -> None:
+    for text in _texts():
+        got = advice._attribution(text)
+        want = advice._ANY_ATTRIBUTION.search(text)
+        assert (got and got.span()) == (want and want.span())
+
+
+def _misconception_sentences(issue: KnownIssue) -> list[str]:
+    sentences: list[str] = []
+    for m in issue.misconceptions:
+        sentences += [m.claim, m.claim.upper(), f"ChatGPT says {m.claim.lower()}", m.correction]
+    return sentences
+
+
+def test_pattern_gate_admits_every_misconception_pattern_that_matches() -> None:
+    checked = 0
+    for issue in load_dir(ROOT / "data" / "known_issues"):
+        gate = advice._pattern_gate(issue)
+        assert advice._pattern_gate(issue) is gate  # built once per entry
+        texts = _misconception_sentences(issue)
+        for text in texts:
+            admitted = gate.candidates(casefold.fold(text))
+            for i, m in enumerate(issue.misconceptions):
+                for j, p in enumerate(m.compiled()):
+                    if p.search(text):
+                        checked += 1
+                        assert (i, j) in admitted
+                words = advice._content_words(text)
+                assert advice._states(
+                    text, words, m, advice._may_match(admitted, i, m)
+                ) == advice._states(text, words, m)
+    assert checked > 50

@@ -28,7 +28,7 @@ from functools import lru_cache
 from bot.known_issues import KnownIssue, Misconception
 from bot.patterns import LiteralGate, required_literals
 from bot.triage.casefold import fold, folded
-from bot.triage.claims import CONTRADICTED, agrees_with_a_fact, check_disputed
+from bot.triage.claims import CONTRADICTED, _per_entry, agrees_with_a_fact, check_disputed
 from bot.triage.plaintext import BOT_SIGNATURE_RE as _BOT_SIGNATURE
 from bot.triage.plaintext import FENCE_RE as _FENCE
 from bot.triage.plaintext import clean_quote
@@ -141,6 +141,15 @@ _ATTRIBUTION_GATE = LiteralGate.build(
     (k, required_literals(r)) for k, r in enumerate(_ATTRIBUTION_RES)
 )
 _ATTRIBUTION_FOLDED = tuple(folded(r) for r in _ATTRIBUTION_RES)
+# Most attributions are written around an assistant's name (`_ANY_AI`, or its parts
+# `_PRODUCT` and `_MODEL`), which is too short ("ai", "o1") for the literal gate: none of
+# them matches a text where the name rule itself finds nothing, which one scan decides.
+_NAME_FOLDED = folded(re.compile(_ANY_AI, re.IGNORECASE))
+_NEEDS_NAME = frozenset(
+    k
+    for k, r in enumerate(_ATTRIBUTION_RES)
+    if _PRODUCT in r.pattern or _MODEL in r.pattern  # _ANY_AI holds both
+)
 
 
 # --- assistant style -------------------------------------------------------------------
@@ -423,11 +432,10 @@ def _attribution(text: str) -> re.Match[str] | None:
     combined rule, run from there, gives the match over the member's own text.
     """
     low = fold(text)
-    starts = [
-        found.start()
-        for k in _ATTRIBUTION_GATE.candidates(low)
-        if (found := _ATTRIBUTION_FOLDED[k].search(low))
-    ]
+    admitted = _ATTRIBUTION_GATE.candidates(low)
+    if not admitted.isdisjoint(_NEEDS_NAME) and not _NAME_FOLDED.search(low):
+        admitted -= _NEEDS_NAME  # no assistant is named: none of these can match
+    starts = [found.start() for k in admitted if (found := _ATTRIBUTION_FOLDED[k].search(low))]
     return _ANY_ATTRIBUTION.search(text, min(starts)) if starts else None
 
 
@@ -554,13 +562,19 @@ def match_misconception(sentence: str, misconception: Misconception) -> bool:
     return _states(sentence, _content_words(sentence), misconception)
 
 
-def _states(sentence: str, words: frozenset[str], misconception: Misconception) -> bool:
+def _states(
+    sentence: str,
+    words: frozenset[str],
+    misconception: Misconception,
+    patterns: Sequence[re.Pattern[str]] | None = None,
+) -> bool:
     """match_misconception for a sentence (its content words: `words`) that is neither a
-    refutation nor a question."""
+    refutation nor a question. `patterns`: the misconception's patterns that may match
+    the sentence, in order (by default all of them; `_may_match`)."""
     if _dice(words, _entry_words(misconception.correction)) >= CORRECTION_ECHO_BAR:
         return False  # the correction itself, repeated or quoted
     matched_any = False
-    for pattern in misconception.compiled():
+    for pattern in misconception.compiled() if patterns is None else patterns:
         for match in pattern.finditer(sentence):
             matched_any = True
             if is_negated(sentence, pattern, match):
@@ -599,6 +613,25 @@ def quote_claim(sentence: str) -> str:
     return clean_quote(sentence, CLAIM_QUOTE_CHARS)
 
 
+@_per_entry
+def _pattern_gate(issue: KnownIssue) -> LiteralGate[tuple[int, int]]:
+    """Which patterns of the entry's misconceptions a sentence may match (keyed by
+    misconception and pattern index), from one pass over the literals each requires."""
+    return LiteralGate.build(
+        ((i, j), required_literals(p))
+        for i, m in enumerate(issue.misconceptions)
+        for j, p in enumerate(m.compiled())
+    )
+
+
+def _may_match(
+    admitted: set[tuple[int, int]], index: int, misconception: Misconception
+) -> tuple[re.Pattern[str], ...]:
+    """The misconception's patterns the gate admitted, in their order: the others
+    cannot match the sentence."""
+    return tuple(p for j, p in enumerate(misconception.compiled()) if (index, j) in admitted)
+
+
 def _corrections_from(
     sentences: Iterable[str],
     issue: KnownIssue,
@@ -610,6 +643,7 @@ def _corrections_from(
 ) -> list[Correction]:
     facts_used = set() if facts_used is None else facts_used
     found: list[Correction] = []
+    gate = _pattern_gate(issue)
     for sentence in sentences:
         if _asserts_nothing(sentence):
             continue
@@ -618,9 +652,12 @@ def _corrections_from(
         if agrees_with_a_fact(sentence, issue):
             continue  # it restates what the entry knows: never corrected
         words = _content_words(sentence)
+        admitted = gate.candidates(fold(sentence))
         stated = False
         for index, misconception in enumerate(issue.misconceptions):
-            if not _states(sentence, words, misconception):
+            if not _states(
+                sentence, words, misconception, _may_match(admitted, index, misconception)
+            ):
                 continue
             stated = True
             if index in already:
