@@ -245,10 +245,20 @@ def test_attribution_with_the_name_gate_is_the_plain_rule(text: str) -> None:
     assert (got and got.span()) == (want and want.span())
     if any(advice._ATTRIBUTION_RES[k].search(text) for k in advice._NEEDS_NAME):
         assert advice._NAME_FOLDED.search(casefold.fold(text))
+    _opening_rules_start_at_a_name(text)
+
+
+def _opening_rules_start_at_a_name(text: str) -> None:
+    low = casefold.fold(text)
+    for k in advice._OPENS_WITH_NAME:
+        for m in advice._ATTRIBUTION_RES[k].finditer(text):
+            assert advice._NAME_FOLDED.match(low, m.start())
 
 
 def test_attribution_with_the_name_gate_on_the_training_data() -> None:
+    assert {4, 10, 11, 12} <= advice._OPENS_WITH_NAME
     for text in _texts():
+        _opening_rules_start_at_a_name(text)
         got = advice._attribution(text)
         want = advice._ANY_ATTRIBUTION.search(text)
         assert (got and got.span()) == (want and want.span())

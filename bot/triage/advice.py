@@ -150,6 +150,13 @@ _NEEDS_NAME = frozenset(
     for k, r in enumerate(_ATTRIBUTION_RES)
     if _PRODUCT in r.pattern or _MODEL in r.pattern  # _ANY_AI holds both
 )
+# Those that open with the name start where the name rule matches: never before its
+# first match.
+_OPENS_WITH_NAME = frozenset(
+    k
+    for k in _NEEDS_NAME
+    if _ATTRIBUTION_RES[k].pattern.removeprefix(r"\b").startswith((_PRODUCT, _MODEL, _ANY_AI))
+)
 
 
 # --- assistant style -------------------------------------------------------------------
@@ -433,10 +440,26 @@ def _attribution(text: str) -> re.Match[str] | None:
     """
     low = fold(text)
     admitted = _ATTRIBUTION_GATE.candidates(low)
-    if not admitted.isdisjoint(_NEEDS_NAME) and not _NAME_FOLDED.search(low):
-        admitted -= _NEEDS_NAME  # no assistant is named: none of these can match
-    starts = [found.start() for k in admitted if (found := _ATTRIBUTION_FOLDED[k].search(low))]
-    return _ANY_ATTRIBUTION.search(text, min(starts)) if starts else None
+    name = None
+    if not admitted.isdisjoint(_NEEDS_NAME):
+        name = _NAME_FOLDED.search(low)
+        if name is None:
+            admitted -= _NEEDS_NAME  # no assistant is named: none of these can match
+    first: int | None = None
+    for k in admitted - _OPENS_WITH_NAME:
+        found = _ATTRIBUTION_FOLDED[k].search(low)
+        if found and (first is None or found.start() < first):
+            first = found.start()
+    if name is not None:
+        # The rules that open with the name are searched from its first match, and not
+        # at all when an attribution already starts there or before.
+        for k in admitted & _OPENS_WITH_NAME:
+            if first is not None and first <= name.start():
+                break
+            found = _ATTRIBUTION_FOLDED[k].search(low, name.start())
+            if found and (first is None or found.start() < first):
+                first = found.start()
+    return _ANY_ATTRIBUTION.search(text, first) if first is not None else None
 
 
 def _line_start(text: str, pos: int) -> int:
