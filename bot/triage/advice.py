@@ -518,6 +518,7 @@ def _content_words(text: str) -> frozenset[str]:
 _entry_words = lru_cache(maxsize=1024)(_content_words)
 
 
+@lru_cache(maxsize=65536)  # the same few thousand words, sentence after sentence
 def _stem(word: str) -> str:
     for suffix in ("ations", "ation", "ing", "ed", "es", "s"):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
@@ -648,11 +649,14 @@ def _pattern_gate(issue: KnownIssue) -> LiteralGate[tuple[int, int]]:
 
 
 def _may_match(
-    admitted: set[tuple[int, int]], index: int, misconception: Misconception
-) -> tuple[re.Pattern[str], ...]:
-    """The misconception's patterns the gate admitted, in their order: the others
+    admitted: set[tuple[int, int]], misconceptions: Sequence[Misconception]
+) -> list[list[re.Pattern[str]]]:
+    """Per misconception, its patterns the gate admitted, in their order: the others
     cannot match the sentence."""
-    return tuple(p for j, p in enumerate(misconception.compiled()) if (index, j) in admitted)
+    chosen: list[list[re.Pattern[str]]] = [[] for _ in misconceptions]
+    for i, j in sorted(admitted):
+        chosen[i].append(misconceptions[i].compiled()[j])
+    return chosen
 
 
 def _corrections_from(
@@ -675,12 +679,10 @@ def _corrections_from(
         if agrees_with_a_fact(sentence, issue):
             continue  # it restates what the entry knows: never corrected
         words = _content_words(sentence)
-        admitted = gate.candidates(fold(sentence))
+        may_match = _may_match(gate.candidates(fold(sentence)), issue.misconceptions)
         stated = False
         for index, misconception in enumerate(issue.misconceptions):
-            if not _states(
-                sentence, words, misconception, _may_match(admitted, index, misconception)
-            ):
+            if not _states(sentence, words, misconception, may_match[index]):
                 continue
             stated = True
             if index in already:
