@@ -69,10 +69,34 @@ def test_emphasis_marks_are_removed_as_the_lookbehind_first_rule_does(text: str)
     assert advice._EMPHASIS.sub("", text) == _EMPHASIS_LOOKBEHIND_FIRST.sub("", text)
 
 
+def _clean_line_plainly(line: str) -> str:
+    if not line.strip():
+        return ""
+    for rule, replacement in (
+        (advice._QUOTE_MARKS, ""),
+        (advice._HEADING, ""),
+        (advice._BULLET, ""),
+        (advice._QUOTE_TAGS, " "),
+        (advice._EMPHASIS, ""),
+    ):
+        line = rule.sub(replacement, line)
+    return line.strip()
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.text(alphabet="*_ a1.\n\t>#-[]quoteQ\u00e9\u00a0", max_size=20))
+def test_lines_are_cleaned_as_with_every_step_run(text: str) -> None:
+    assert not advice._EMPHASIS_PREFILTER.folded
+    assert advice._EMPHASIS_PREFILTER.needs  # the gate tests something
+    for line in text.splitlines() or [text]:
+        assert advice._clean_line(line) == _clean_line_plainly(line)
+
+
 def test_emphasis_removal_on_the_training_data() -> None:
     for text in _texts():
         for line in text.splitlines():
             assert advice._EMPHASIS.sub("", line) == _EMPHASIS_LOOKBEHIND_FIRST.sub("", line)
+            assert advice._clean_line(line) == _clean_line_plainly(line)
 
 
 _PHRASE_PIECES = st.sampled_from(

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.known_issues import KnownIssue, Misconception
-from bot.patterns import LiteralGate, required_literals
+from bot.patterns import LiteralGate, Prefilter, required_literals
 from bot.triage.casefold import fold, folded
 from bot.triage.claims import CONTRADICTED, _per_entry, agrees_with_a_fact, check_disputed
 from bot.triage.plaintext import BOT_SIGNATURE_RE as _BOT_SIGNATURE
@@ -297,6 +297,9 @@ _QUOTE_TAGS = re.compile(r"\[/?quote[^\]]*\]", re.IGNORECASE)
 # next `*` or `_` instead of trying every position.
 _EMPHASIS = re.compile(r"(\*\*|__|[*_](?<!\w[*_])(?=\S)|[*_](?<=\S[*_])(?!\w))")
 
+# Most lines hold no `*` or `_`: the strings every emphasis mark holds (bot.patterns).
+_EMPHASIS_PREFILTER = Prefilter.of(_EMPHASIS)
+
 
 def _clean_line(line: str) -> str:
     if not line.strip():
@@ -305,7 +308,8 @@ def _clean_line(line: str) -> str:
     line = _HEADING.sub("", line)
     line = _BULLET.sub("", line)
     line = _QUOTE_TAGS.sub(" ", line)
-    line = _EMPHASIS.sub("", line)
+    if _EMPHASIS_PREFILTER.may_match(line, line):  # a case-sensitive rule: the line itself
+        line = _EMPHASIS.sub("", line)
     return line.strip()
 
 
