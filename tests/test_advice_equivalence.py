@@ -286,31 +286,3 @@ def test_attribution_with_the_name_gate_on_the_training_data() -> None:
         got = advice._attribution(text)
         want = advice._ANY_ATTRIBUTION.search(text)
         assert (got and got.span()) == (want and want.span())
-
-
-def _misconception_sentences(issue: KnownIssue) -> list[str]:
-    sentences: list[str] = []
-    for m in issue.misconceptions:
-        sentences += [m.claim, m.claim.upper(), f"ChatGPT says {m.claim.lower()}", m.correction]
-    return sentences
-
-
-def test_pattern_gate_admits_every_misconception_pattern_that_matches() -> None:
-    checked = 0
-    for issue in load_dir(ROOT / "data" / "known_issues"):
-        gate = advice._pattern_gate(issue)
-        assert advice._pattern_gate(issue) is gate  # built once per entry
-        texts = _misconception_sentences(issue)
-        for text in texts:
-            admitted = gate.candidates(casefold.fold(text))
-            may_match = advice._may_match(admitted, issue.misconceptions)
-            for i, m in enumerate(issue.misconceptions):
-                for j, p in enumerate(m.compiled()):
-                    if p.search(text):
-                        checked += 1
-                        assert (i, j) in admitted
-                words = advice._content_words(text)
-                assert advice._states(text, words, m, may_match[i]) == advice._states(
-                    text, words, m
-                )
-    assert checked > 50

@@ -28,7 +28,7 @@ from functools import lru_cache
 from bot.known_issues import KnownIssue, Misconception
 from bot.patterns import LiteralGate, Prefilter, required_literals
 from bot.triage.casefold import fold, folded
-from bot.triage.claims import CONTRADICTED, _per_entry, agrees_with_a_fact, check_disputed
+from bot.triage.claims import CONTRADICTED, agrees_with_a_fact, check_disputed
 from bot.triage.plaintext import BOT_SIGNATURE_RE as _BOT_SIGNATURE
 from bot.triage.plaintext import FENCE_RE as _FENCE
 from bot.triage.plaintext import clean_quote
@@ -590,19 +590,13 @@ def match_misconception(sentence: str, misconception: Misconception) -> bool:
     return _states(sentence, _content_words(sentence), misconception)
 
 
-def _states(
-    sentence: str,
-    words: frozenset[str],
-    misconception: Misconception,
-    patterns: Sequence[re.Pattern[str]] | None = None,
-) -> bool:
+def _states(sentence: str, words: frozenset[str], misconception: Misconception) -> bool:
     """match_misconception for a sentence (its content words: `words`) that is neither a
-    refutation nor a question. `patterns`: the misconception's patterns that may match
-    the sentence, in order (by default all of them; `_may_match`)."""
+    refutation nor a question."""
     if _dice(words, _entry_words(misconception.correction)) >= CORRECTION_ECHO_BAR:
         return False  # the correction itself, repeated or quoted
     matched_any = False
-    for pattern in misconception.compiled() if patterns is None else patterns:
+    for pattern in misconception.compiled():
         for match in pattern.finditer(sentence):
             matched_any = True
             if is_negated(sentence, pattern, match):
@@ -641,28 +635,6 @@ def quote_claim(sentence: str) -> str:
     return clean_quote(sentence, CLAIM_QUOTE_CHARS)
 
 
-@_per_entry
-def _pattern_gate(issue: KnownIssue) -> LiteralGate[tuple[int, int]]:
-    """Which patterns of the entry's misconceptions a sentence may match (keyed by
-    misconception and pattern index), from one pass over the literals each requires."""
-    return LiteralGate.build(
-        ((i, j), required_literals(p))
-        for i, m in enumerate(issue.misconceptions)
-        for j, p in enumerate(m.compiled())
-    )
-
-
-def _may_match(
-    admitted: set[tuple[int, int]], misconceptions: Sequence[Misconception]
-) -> list[list[re.Pattern[str]]]:
-    """Per misconception, its patterns the gate admitted, in their order: the others
-    cannot match the sentence."""
-    chosen: list[list[re.Pattern[str]]] = [[] for _ in misconceptions]
-    for i, j in sorted(admitted):
-        chosen[i].append(misconceptions[i].compiled()[j])
-    return chosen
-
-
 def _corrections_from(
     sentences: Iterable[str],
     issue: KnownIssue,
@@ -674,7 +646,6 @@ def _corrections_from(
 ) -> list[Correction]:
     facts_used = set() if facts_used is None else facts_used
     found: list[Correction] = []
-    gate = _pattern_gate(issue)
     for sentence in sentences:
         if _asserts_nothing(sentence):
             continue
@@ -683,10 +654,9 @@ def _corrections_from(
         if agrees_with_a_fact(sentence, issue):
             continue  # it restates what the entry knows: never corrected
         words = _content_words(sentence)
-        may_match = _may_match(gate.candidates(fold(sentence)), issue.misconceptions)
         stated = False
         for index, misconception in enumerate(issue.misconceptions):
-            if not _states(sentence, words, misconception, may_match[index]):
+            if not _states(sentence, words, misconception):
                 continue
             stated = True
             if index in already:
