@@ -69,10 +69,34 @@ def test_emphasis_marks_are_removed_as_the_lookbehind_first_rule_does(text: str)
     assert advice._EMPHASIS.sub("", text) == _EMPHASIS_LOOKBEHIND_FIRST.sub("", text)
 
 
+def _clean_line_plainly(line: str) -> str:
+    if not line.strip():
+        return ""
+    for rule, replacement in (
+        (advice._QUOTE_MARKS, ""),
+        (advice._HEADING, ""),
+        (advice._BULLET, ""),
+        (advice._QUOTE_TAGS, " "),
+        (advice._EMPHASIS, ""),
+    ):
+        line = rule.sub(replacement, line)
+    return line.strip()
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.text(alphabet="*_ a1.\n\t>#-[]quoteQ\u00e9\u00a0", max_size=20))
+def test_lines_are_cleaned_as_with_every_step_run(text: str) -> None:
+    assert not advice._EMPHASIS_PREFILTER.folded
+    assert advice._EMPHASIS_PREFILTER.needs  # the gate tests something
+    for line in text.splitlines() or [text]:
+        assert advice._clean_line(line) == _clean_line_plainly(line)
+
+
 def test_emphasis_removal_on_the_training_data() -> None:
     for text in _texts():
         for line in text.splitlines():
             assert advice._EMPHASIS.sub("", line) == _EMPHASIS_LOOKBEHIND_FIRST.sub("", line)
+            assert advice._clean_line(line) == _clean_line_plainly(line)
 
 
 _PHRASE_PIECES = st.sampled_from(
@@ -218,3 +242,47 @@ def test_bot_quotes_are_stripped_as_the_plain_form_does(
 ) -> None:
     raw = "".join(pieces)
     assert advice._strip_bot_quotes(raw, names) == _strip_bot_quotes_reference(raw, names)
+
+
+# --- the assistant-name gate and the misconception-pattern gate ---------------------------
+
+
+def test_attributions_gated_on_the_name_cannot_match_without_it() -> None:
+    # Each gated attribution holds the name rule outside any optional part: with the name
+    # replaced by a rule that never matches, it matches nothing.
+    assert patterns.foldable(re.compile(advice._ANY_AI, re.IGNORECASE))
+    assert len(advice._NEEDS_NAME) >= 10
+    texts = _texts()
+    for k in advice._NEEDS_NAME:
+        source = advice._ATTRIBUTION_RES[k].pattern
+        for part in (advice._ANY_AI, advice._PRODUCT, advice._MODEL):
+            source = source.replace(part, "(?!)")
+        nameless = re.compile(source, re.IGNORECASE)
+        assert not any(nameless.search(t) for t in texts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_WORDS, max_size=12).map("".join))
+def test_attribution_with_the_name_gate_is_the_plain_rule(text: str) -> None:
+    got = advice._attribution(text)
+    want = advice._ANY_ATTRIBUTION.search(text)
+    assert (got and got.span()) == (want and want.span())
+    if any(advice._ATTRIBUTION_RES[k].search(text) for k in advice._NEEDS_NAME):
+        assert advice._NAME_FOLDED.search(casefold.fold(text))
+    _opening_rules_start_at_a_name(text)
+
+
+def _opening_rules_start_at_a_name(text: str) -> None:
+    low = casefold.fold(text)
+    for k in advice._OPENS_WITH_NAME:
+        for m in advice._ATTRIBUTION_RES[k].finditer(text):
+            assert advice._NAME_FOLDED.match(low, m.start())
+
+
+def test_attribution_with_the_name_gate_on_the_training_data() -> None:
+    assert {4, 10, 11, 12} <= advice._OPENS_WITH_NAME
+    for text in _texts():
+        _opening_rules_start_at_a_name(text)
+        got = advice._attribution(text)
+        want = advice._ANY_ATTRIBUTION.search(text)
+        assert (got and got.span()) == (want and want.span())

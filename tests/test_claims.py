@@ -11,10 +11,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bot import patterns
 from bot.known_issues import Fact, KnownIssue, load_dir
-from bot.triage import advice
+from bot.triage import advice, claims
 from bot.triage.claims import CONTRADICTED, UNCONFIRMED, check_sentence, find_claims
+from bot.triage.training_data import load_training_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -495,3 +499,46 @@ def test_numbers_in_advice_on_pacing_or_settings_are_left_alone(sentence: str) -
 def test_a_number_without_a_limit_cue_or_an_object_id_is_not_an_invention() -> None:
     assert upload_verdict("Print the last four characters of the key the upload uses.") is None
     assert upload_verdict("The failing upload was request req_1af8f085b94879cba2a6.") is None
+
+
+# --- the shapes read on folded text ------------------------------------------------------
+
+_SHAPE_PIECES = sorted(
+    {
+        piece
+        for _, rx in claims._SHAPES
+        for run in patterns.literal_runs(rx)
+        for piece in (run, run.upper(), run.title())
+    }
+    | {" ", ",", ".", " 5 ", "10", " the ", "SDK", "\u017f", "\u0131", "\u212a", "?"}
+)
+
+
+def _claims_by_the_plain_rules(sentence: str) -> list[claims.Claim]:
+    plain = (None,) * len(claims._SHAPES)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(claims, "_SHAPE_FOLDED", plain)
+        return find_claims(sentence)
+
+
+def _training_sentences() -> list[str]:
+    examples = load_training_dir(Path(__file__).resolve().parents[1] / "data" / "training")
+    return [
+        s for e in examples for t in (e.text, *e.later_posts) for s in advice.split_sentences(t)
+    ]
+
+
+def test_folded_shapes_find_the_claims_the_plain_rules_do_on_the_training_data() -> None:
+    assert sum(t is not None for t in claims._SHAPE_FOLDED) >= 10
+    found = 0
+    for sentence in _training_sentences():
+        got = find_claims(sentence)
+        assert got == _claims_by_the_plain_rules(sentence)
+        found += len(got)
+    assert found > 100
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_SHAPE_PIECES), max_size=10).map("".join))
+def test_folded_shapes_find_the_claims_the_plain_rules_do(sentence: str) -> None:
+    assert find_claims(sentence) == _claims_by_the_plain_rules(sentence)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.known_issues import KnownIssue, Misconception
-from bot.patterns import LiteralGate, required_literals
+from bot.patterns import LiteralGate, Prefilter, required_literals
 from bot.triage.casefold import fold, folded
 from bot.triage.claims import CONTRADICTED, agrees_with_a_fact, check_disputed
 from bot.triage.plaintext import BOT_SIGNATURE_RE as _BOT_SIGNATURE
@@ -141,6 +141,22 @@ _ATTRIBUTION_GATE = LiteralGate.build(
     (k, required_literals(r)) for k, r in enumerate(_ATTRIBUTION_RES)
 )
 _ATTRIBUTION_FOLDED = tuple(folded(r) for r in _ATTRIBUTION_RES)
+# Most attributions are written around an assistant's name (`_ANY_AI`, or its parts
+# `_PRODUCT` and `_MODEL`), which is too short ("ai", "o1") for the literal gate: none of
+# them matches a text where the name rule itself finds nothing, which one scan decides.
+_NAME_FOLDED = folded(re.compile(_ANY_AI, re.IGNORECASE))
+_NEEDS_NAME = frozenset(
+    k
+    for k, r in enumerate(_ATTRIBUTION_RES)
+    if _PRODUCT in r.pattern or _MODEL in r.pattern  # _ANY_AI holds both
+)
+# Those that open with the name start where the name rule matches: never before its
+# first match.
+_OPENS_WITH_NAME = frozenset(
+    k
+    for k in _NEEDS_NAME
+    if _ATTRIBUTION_RES[k].pattern.removeprefix(r"\b").startswith((_PRODUCT, _MODEL, _ANY_AI))
+)
 
 
 # --- assistant style -------------------------------------------------------------------
@@ -281,6 +297,9 @@ _QUOTE_TAGS = re.compile(r"\[/?quote[^\]]*\]", re.IGNORECASE)
 # next `*` or `_` instead of trying every position.
 _EMPHASIS = re.compile(r"(\*\*|__|[*_](?<!\w[*_])(?=\S)|[*_](?<=\S[*_])(?!\w))")
 
+# Most lines hold no `*` or `_`: the strings every emphasis mark holds (bot.patterns).
+_EMPHASIS_PREFILTER = Prefilter.of(_EMPHASIS)
+
 
 def _clean_line(line: str) -> str:
     if not line.strip():
@@ -289,7 +308,8 @@ def _clean_line(line: str) -> str:
     line = _HEADING.sub("", line)
     line = _BULLET.sub("", line)
     line = _QUOTE_TAGS.sub(" ", line)
-    line = _EMPHASIS.sub("", line)
+    if _EMPHASIS_PREFILTER.may_match(line, line):  # a case-sensitive rule: the line itself
+        line = _EMPHASIS.sub("", line)
     return line.strip()
 
 
@@ -423,12 +443,27 @@ def _attribution(text: str) -> re.Match[str] | None:
     combined rule, run from there, gives the match over the member's own text.
     """
     low = fold(text)
-    starts = [
-        found.start()
-        for k in _ATTRIBUTION_GATE.candidates(low)
-        if (found := _ATTRIBUTION_FOLDED[k].search(low))
-    ]
-    return _ANY_ATTRIBUTION.search(text, min(starts)) if starts else None
+    admitted = _ATTRIBUTION_GATE.candidates(low)
+    name = None
+    if not admitted.isdisjoint(_NEEDS_NAME):
+        name = _NAME_FOLDED.search(low)
+        if name is None:
+            admitted -= _NEEDS_NAME  # no assistant is named: none of these can match
+    first: int | None = None
+    for k in admitted - _OPENS_WITH_NAME:
+        found = _ATTRIBUTION_FOLDED[k].search(low)
+        if found and (first is None or found.start() < first):
+            first = found.start()
+    if name is not None:
+        # The rules that open with the name are searched from its first match, and not
+        # at all when an attribution already starts there or before.
+        for k in admitted & _OPENS_WITH_NAME:
+            if first is not None and first <= name.start():
+                break
+            found = _ATTRIBUTION_FOLDED[k].search(low, name.start())
+            if found and (first is None or found.start() < first):
+                first = found.start()
+    return _ANY_ATTRIBUTION.search(text, first) if first is not None else None
 
 
 def _line_start(text: str, pos: int) -> int:
@@ -487,6 +522,7 @@ def _content_words(text: str) -> frozenset[str]:
 _entry_words = lru_cache(maxsize=1024)(_content_words)
 
 
+@lru_cache(maxsize=65536)  # the same few thousand words, sentence after sentence
 def _stem(word: str) -> str:
     for suffix in ("ations", "ation", "ing", "ed", "es", "s"):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):

@@ -37,8 +37,8 @@ from functools import lru_cache
 from typing import TypeVar
 
 from bot.known_issues import Fact, KnownIssue
-from bot.patterns import LiteralGate, required_literals
-from bot.triage.casefold import fold
+from bot.patterns import LiteralGate, foldable, required_literals
+from bot.triage.casefold import fold, folded
 from bot.triage.wording import STOPWORDS
 
 CONTRADICTED = "contradicted"
@@ -442,6 +442,12 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 # The shapes a sentence may make, from one pass over the literals each requires
 # (bot.triage.patterns): the others are not searched.
 _SHAPE_GATE = LiteralGate.build((k, required_literals(rx)) for k, (_, rx) in enumerate(_SHAPES))
+# Each shape that bot.patterns.foldable accepts is looked for case-sensitively on the
+# folded sentence (bot.triage.casefold: same spans, faster); the rule itself then reads
+# the match where it starts.
+_SHAPE_FOLDED: tuple[re.Pattern[str] | None, ...] = tuple(
+    folded(rx) if foldable(rx) else None for _, rx in _SHAPES
+)
 _SHAPE_OF = {
     "delay_intl": "delay",
     "delay_intl_after": "delay",
@@ -639,14 +645,20 @@ def find_claims(sentence: str) -> list[Claim]:
         return []
     found: list[Claim] = []
     seen: set[str] = set()
-    admitted = _SHAPE_GATE.candidates(fold(text))
+    low = fold(text)
+    admitted = _SHAPE_GATE.candidates(low)
     for k, (name, rx) in enumerate(_SHAPES):
         if k not in admitted:
             continue
         shape = _SHAPE_OF.get(name, name)
         if shape in seen or (shape in ("gate", "affects") and _UNIVERSAL.search(text)):
             continue
-        m = rx.search(text)
+        twin = _SHAPE_FOLDED[k]
+        if twin is None:
+            m = rx.search(text)
+        else:
+            at = twin.search(low)
+            m = rx.match(text, at.start()) if at else None
         if not m:
             continue
         group = next((g for g in ("obj", "obj2") if m.groupdict().get(g) is not None), None)
