@@ -29,6 +29,7 @@ POSSESSIVE_REPEAT (min, max, items), max None when unbounded; ASSERT / ASSERT_NO
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -485,13 +486,20 @@ def literal_of(value: str) -> tuple[str, ...] | None:
 
 def literal_runs(regex: re.Pattern[str]) -> list[str]:
     """The literal strings written in `regex` (its own wording; empty when unread)."""
+    return list(_literal_runs(regex))
+
+
+# Entries' patterns are read for their wording by several parts at start-up (the
+# matcher, the policy's vocabularies): one parse per pattern is enough.
+@functools.lru_cache(maxsize=4096)
+def _literal_runs(regex: re.Pattern[str]) -> tuple[str, ...]:
     try:
         items = parse(regex)
     except Unsupported:
-        return []
+        return ()
     runs: list[str] = []
     _runs(items, runs)
-    return runs
+    return tuple(runs)
 
 
 def _runs(items: Sequence[Item], out: list[str]) -> None:

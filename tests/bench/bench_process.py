@@ -244,3 +244,9 @@ if __name__ == "__main__":
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         sys.exit(2)
+    except subprocess.CalledProcessError as exc:
+        # A step of the measured checkout failed: say which, with its last error line.
+        lines = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
+        why = lines[-1] if lines else f"exit status {exc.returncode}"
+        print(f"bench: {' '.join(map(str, exc.cmd))} failed: {why}", file=sys.stderr)
+        sys.exit(2)
