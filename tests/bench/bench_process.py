@@ -216,6 +216,7 @@ def main() -> None:
             env=env,
             check=True,
             capture_output=True,
+            cwd=tmp,  # `-m bot` reads the working directory first: never another checkout
         )
         listing = best_of(5, [*bot, "--db", db, "issues", "list"], pin, env)
     helping = best_of(5, [*bot, "--help"], pin, env)
