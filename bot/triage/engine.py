@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bot import patterns
 from bot.config import Config
 from bot.known_issues import KnownIssue, load_dir
+from bot.patterns import Prefilter
 from bot.triage import classifier
 from bot.triage.advice import find_corrections
 from bot.triage.casefold import fold, folded
@@ -72,20 +72,10 @@ _FEATURE_BODY_FOLDED = folded(_FEATURE_BODY)
 _TITLE_ERRORISH_FOLDED = folded(_TITLE_ERRORISH)
 
 
-# Feature-request headings and other providers are rare: the literals they need spare
-# a regex scan of the whole post on nearly every one.
-_OTHER_PROVIDER_GATE = patterns.required_literals(_OTHER_PROVIDER)
-_FEATURE_BODY_GATE = patterns.required_literals(_FEATURE_BODY)
-
-
-def _gated_search(
-    folded_rx: re.Pattern[str], gate: tuple[str, ...] | None, low: str
-) -> re.Match[str] | None:
-    """`folded_rx.search(low)`, skipped when no literal of the gate is in `low`."""
-    # filter() runs the `in` tests in C, without a generator frame per literal.
-    if gate is not None and next(filter(low.__contains__, gate), None) is None:
-        return None
-    return folded_rx.search(low)
+# Feature-request headings and other providers are rare: the strings every match holds
+# spare a regex scan of the whole post on nearly every one.
+_OTHER_PROVIDER_NEEDS = Prefilter.of(_OTHER_PROVIDER)
+_FEATURE_BODY_NEEDS = Prefilter.of(_FEATURE_BODY)
 
 
 class Triager:
@@ -237,11 +227,17 @@ class Triager:
         if not hits and len(thread.posts) > 1:
             later = "\n".join(split_own_words(p)[0][:4000] for p in thread.posts[1:4])
             later_hits = self._matcher.hits(later)
-        provider = _gated_search(_OTHER_PROVIDER_FOLDED, _OTHER_PROVIDER_GATE, low_scan)
+        provider = (
+            _OTHER_PROVIDER_FOLDED.search(low_scan)
+            if _OTHER_PROVIDER_NEEDS.may_match(scan, low_scan)
+            else None
+        )
+        body, low_body = scan[len(title) + 1 :][:3000], low_scan[len(title) + 1 :][:3000]
         feature = bool(
             _FEATURE_TITLE_FOLDED.search(low_title)
-            or _gated_search(
-                _FEATURE_BODY_FOLDED, _FEATURE_BODY_GATE, low_scan[len(title) + 1 :][:3000]
+            or (
+                _FEATURE_BODY_NEEDS.may_match(body, low_body)
+                and _FEATURE_BODY_FOLDED.search(low_body)
             )
         )
         return Prepared(

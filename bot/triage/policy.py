@@ -188,7 +188,10 @@ class DecisionPolicy:
         self.model = model
         self._matcher = matcher
         self._code_of = matcher.code_of  # pattern value -> the bare error code it is
-        self._patterns = {c.issue.slug: c.patterns for c in matcher.compiled}
+        # slug -> {pattern value: the literal every match of it holds}
+        self._required = {
+            c.issue.slug: {p.value: p.required for p in c.patterns} for c in matcher.compiled
+        }
         self._codes = {i.slug: issue_codes(i) for i in issues}
         self._all_codes = frozenset().union(*self._codes.values())
         self._vocabulary = {i.slug: _entry_vocabulary(i) for i in issues}
@@ -372,14 +375,11 @@ class DecisionPolicy:
             return False
         return True
 
-    def _patterns_of(self, slug: str) -> tuple[CompiledPattern, ...]:
-        return self._patterns.get(slug, ())
-
     def _keyed_on_code(self, slug: str, values: Sequence[str]) -> bool:
         """Every pattern that hit is a bare error code, or needs one of the entry's codes
         (`code: model_not_found`): a relay can quote it with a message of its own."""
         codes = self._codes.get(slug, frozenset())
-        required = {p.value: p.required for p in self._patterns_of(slug)}
+        required = self._required.get(slug, {})
         return bool(values) and all(
             self._code_of.get(v) or required.get(v) in codes for v in values
         )
