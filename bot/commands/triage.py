@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +19,7 @@ from bot.known_issues import load_dir
 # `--help`, starts without paying for it.
 if TYPE_CHECKING:
     from bot.triage.engine import Triager
+    from bot.triage.types import Decision, Thread
 
 PROGRESS_MIN = 500  # below this a progress bar is noise
 
@@ -29,14 +30,19 @@ _from_db_option = click.option(
 )
 
 
-def _triager(app: AppContext, from_db: bool) -> Triager:
-    from bot.triage.engine import load_triager
-
-    if from_db and not app.reader.list_issues():
+def _require_db_issues(app: AppContext) -> None:
+    if not app.reader.list_issues():
         raise UserError(
             f"the database {app.config.db_path} has no known issues "
             "(import them with `triagebot issues import`)"
         )
+
+
+def _triager(app: AppContext, from_db: bool) -> Triager:
+    from bot.triage.engine import load_triager
+
+    if from_db:
+        _require_db_issues(app)
     return load_triager(app.config, use_store=from_db, store=app.reader if from_db else None)
 
 
@@ -75,8 +81,8 @@ def triage_cmd(app: AppContext, input_path: str, output_path: str, from_db: bool
     """
     from bot.offline.batch import run_batch
 
-    if from_db and not app.reader.list_issues():
-        _triager(app, from_db)  # raises the "no known issues" error at once
+    if from_db:
+        _require_db_issues(app)  # at once, not at the first decision
     triager = _Lazy(lambda: _triager(app, from_db))
     show = sys.stderr.isatty()
 
@@ -96,7 +102,7 @@ class _Lazy:
         self._load = load
         self._triager: Triager | None = None
 
-    def decide_many(self, threads):  # type: ignore[no-untyped-def]
+    def decide_many(self, threads: Sequence[Thread]) -> list[Decision]:
         if self._triager is None:
             self._triager = self._load()
         return self._triager.decide_many(threads)
