@@ -16,9 +16,11 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 CACHE_ENV = "TRIAGEBOT_CACHE_DIR"
 # Bump when the layout of a cache entry changes.
@@ -84,3 +86,27 @@ def write(kind: str, key: str, data: Any) -> None:
     finally:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
+
+
+def validated(
+    kind: str,
+    validator: str | Path,
+    files: Sequence[Path],
+    validate: Callable[[], T],
+    encode: Callable[[T], list[Any]],
+    decode: Callable[[list[Any]], T],
+) -> T:
+    """What `validate()` makes of `files`, read back from the cache when the same files
+    were validated by the same module before; an entry of another shape is validated
+    again. A failed validation stores nothing, so bad data gives the same errors."""
+    key = content_key(kind, validator, files)
+    cached = read(kind, key) if key else None
+    if isinstance(cached, list):
+        try:
+            return decode(cached)
+        except (KeyError, TypeError, ValueError):
+            pass
+    value = validate()
+    if key:
+        write(kind, key, encode(value))
+    return value

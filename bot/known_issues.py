@@ -513,17 +513,14 @@ def load_dir(path: str | Path) -> list[KnownIssue]:
     if not directory.is_dir():
         raise EntryError(str(directory), "(dir)", "is not a directory")
     files = sorted(directory.glob("*.yml")) + sorted(directory.glob("*.yaml"))
-    key = data_cache.content_key(_CACHE_KIND, __file__, files)
-    cached = data_cache.read(_CACHE_KIND, key) if key else None
-    if isinstance(cached, list):
-        try:
-            return [KnownIssue.from_dict(d) for d in cached]
-        except (KeyError, TypeError, ValueError):
-            pass  # an entry of another shape: validate the files again
-    issues = _validate_dir(directory, files)
-    if key:
-        data_cache.write(_CACHE_KIND, key, [i.to_dict() for i in issues])
-    return issues
+    return data_cache.validated(
+        _CACHE_KIND,
+        __file__,
+        files,
+        lambda: _validate_dir(directory, files),
+        lambda issues: [i.to_dict() for i in issues],
+        lambda rows: [KnownIssue.from_dict(d) for d in rows],
+    )
 
 
 _CACHE_KIND = "known-issues"

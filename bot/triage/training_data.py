@@ -95,23 +95,19 @@ def load_training_dir(training_dir: str | Path) -> list[Example]:
     """Every example under `training_dir` (missing directory: none). A directory read
     before comes from the data cache (bot.data_cache), keyed by the files' bytes."""
     files = training_files(training_dir)
-    key = data_cache.content_key(_CACHE_KIND, __file__, files)
-    cached = data_cache.read(_CACHE_KIND, key) if key else None
-    if isinstance(cached, list):
-        try:
-            return [
-                Example(label, title, text, tuple(later), source)
-                for label, title, text, later, source in cached
-            ]
-        except (TypeError, ValueError):
-            pass  # an entry of another shape: read the files again
-    examples: list[Example] = []
-    for path in files:
-        examples.extend(load_training_file(path))
-    if key:
-        rows = [[e.label, e.title, e.text, list(e.later_posts), e.source] for e in examples]
-        data_cache.write(_CACHE_KIND, key, rows)
-    return examples
+    return data_cache.validated(
+        _CACHE_KIND,
+        __file__,
+        files,
+        lambda: [e for path in files for e in load_training_file(path)],
+        lambda examples: [
+            [e.label, e.title, e.text, list(e.later_posts), e.source] for e in examples
+        ],
+        lambda rows: [
+            Example(label, title, text, tuple(later), source)
+            for label, title, text, later, source in rows
+        ],
+    )
 
 
 _CACHE_KIND = "training"
