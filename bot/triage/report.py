@@ -346,12 +346,11 @@ def _gated(source: str) -> str:
     return f"{gate}(?:{source})" if gate else source
 
 
-def _fast(cues: Sequence[tuple[str, str]]) -> re.Pattern[str]:
-    """`_combined(cues)` with start gates derived from the cue sets themselves: one for
+def _fast(cues: Sequence[tuple[str, str]], whole: re.Pattern[str]) -> re.Pattern[str]:
+    """`whole` (`_combined(cues)`) with start gates derived from the cue sets themselves: one for
     the whole alternation, one for each set. A gate holds wherever a match of what it
     guards starts and consumes nothing, so every position yields the same match and
     the same group: the scan finds exactly the matches of the plain alternation."""
-    whole = _combined(cues)
     gate = start_gate(whole) or ""
     groups = "|".join(f"(?P<{name}>{_gated(source)})" for name, source in cues)
     fast = re.compile(f"{gate}(?:{groups})", re.MULTILINE)
@@ -363,8 +362,8 @@ def _fast(cues: Sequence[tuple[str, str]]) -> re.Pattern[str]:
 # The plain alternations define the cues (the tests compare the scans with them).
 _FORM_LATIN = _combined(_LATIN_CUES)
 _FORM_WIDE = _combined(_WIDE_CUES)
-_SCAN_LATIN = _fast(_LATIN_CUES)
-_SCAN_WIDE = _fast(_WIDE_CUES)
+_SCAN_LATIN = _fast(_LATIN_CUES, _FORM_LATIN)
+_SCAN_WIDE = _fast(_WIDE_CUES, _FORM_WIDE)
 CUE_CAP = 4
 
 
