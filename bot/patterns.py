@@ -19,6 +19,9 @@ conditionals) raises `Unsupported`, and the callers then give the rule no fast p
 so a rule is always right and at worst slower. The parse is checked against the
 compiled pattern (same number of groups) before anything is derived from it.
 
+What the analyses find is remembered (`_Remembered`): kept by bot.data_cache under the
+source of this module, so a rule is analysed once, not at every start.
+
 Parsed items are `(op, argument)` pairs shaped like the stdlib's, with these ops:
 LITERAL code; NOT_LITERAL code; ANY None; AT name; CATEGORY name; IN [items] (items:
 (LITERAL, code), (RANGE, (lo, hi)), (CATEGORY, name), (NEGATE, None)); SUBPATTERN
@@ -29,13 +32,17 @@ POSSESSIVE_REPEAT (min, max, items), max None when unbounded; ASSERT / ASSERT_NO
 
 from __future__ import annotations
 
+import atexit
 import functools
 import re
-from collections.abc import Hashable, Iterable, Sequence
+import sys
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import ahocorasick
+
+from bot import data_cache
 
 LITERAL = "LITERAL"
 NOT_LITERAL = "NOT_LITERAL"
@@ -59,6 +66,87 @@ _SINGLE = (LITERAL, NOT_LITERAL, ANY, AT, IN, GROUPREF)
 _GROUP = "GROUP"  # a non-capturing group without flags, while parsing only
 
 Item = tuple[str, Any]
+
+T = TypeVar("T")
+
+
+class _Remembered:
+    """What the analyses found for each rule (by name, flags and source), read from
+    bot.data_cache at the first analysis and written back once at exit when new rules
+    were analysed. The key holds this module's source and the Python version, so any
+    change to the analysis or to `re` starts afresh; an entry that does not decode is
+    analysed again."""
+
+    KIND = "pattern-analyses"
+    MAX_ENTRIES = 20_000  # rules of many edits of the entries stay remembered, not all
+
+    def __init__(self) -> None:
+        self._found: dict[str, Any] | None = None
+        self._key: str | None = None
+        self._changed = False
+
+    def _load(self) -> dict[str, Any]:
+        if self._found is None:
+            version = "{}.{}".format(*sys.version_info[:2])
+            self._key = data_cache.content_key(f"{self.KIND}-{version}", __file__, [])
+            stored = data_cache.read(self.KIND, self._key) if self._key else None
+            self._found = stored if isinstance(stored, dict) else {}
+        return self._found
+
+    def get(
+        self,
+        analysis: str,
+        source: str,
+        flags: int,
+        compute: Callable[[], T],
+        encode: Callable[[T], Any],
+        decode: Callable[[Any], T],
+    ) -> T:
+        found = self._load()
+        key = f"{analysis}\0{int(flags)}\0{source}"
+        if key in found:
+            try:
+                return decode(found[key])
+            except (TypeError, ValueError, KeyError):
+                pass
+        value = compute()
+        found[key] = encode(value)
+        if not self._changed:
+            self._changed = True
+            atexit.register(self.save)
+        return value
+
+    def save(self) -> None:
+        if not self._changed or self._found is None or not self._key:
+            return
+        entries = list(self._found.items())[-self.MAX_ENTRIES :]
+        data_cache.write(self.KIND, self._key, dict(entries))
+        self._changed = False
+
+
+_REMEMBERED = _Remembered()
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("not a list of strings")
+    return tuple(value)
+
+
+def _optional_strings(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else _strings(value)
+
+
+def _optional_string(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError("not a string")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("not a bool")
+    return value
 
 
 class Unsupported(ValueError):
@@ -470,6 +558,17 @@ def _strength(options: set[str] | tuple[str, ...]) -> int:
 def required_literals(regex: re.Pattern[str]) -> tuple[str, ...] | None:
     """Lower-cased literals one of which every match of `regex` holds in folded text
     (bot.triage.casefold), or None when no such set is known."""
+    return _REMEMBERED.get(
+        "required_literals",
+        regex.pattern,
+        regex.flags,
+        lambda: _required_literals(regex),
+        lambda v: None if v is None else list(v),
+        _optional_strings,
+    )
+
+
+def _required_literals(regex: re.Pattern[str]) -> tuple[str, ...] | None:
     try:
         return _options(parse(regex))
     except Unsupported:
@@ -486,7 +585,16 @@ def literal_of(value: str) -> tuple[str, ...] | None:
 
 def literal_runs(regex: re.Pattern[str]) -> list[str]:
     """The literal strings written in `regex` (its own wording; empty when unread)."""
-    return list(_literal_runs(regex))
+    return list(
+        _REMEMBERED.get(
+            "literal_runs",
+            regex.pattern,
+            regex.flags,
+            lambda: _literal_runs(regex),
+            list,
+            _strings,
+        )
+    )
 
 
 # Entries' patterns are read for their wording by several parts at start-up (the
@@ -605,6 +713,12 @@ def foldable(regex: re.Pattern[str]) -> bool:
     lower-case ASCII or uncased (bot.triage.casefold)."""
     if not regex.flags & re.IGNORECASE or regex.flags & re.ASCII:
         return False
+    return _REMEMBERED.get(
+        "foldable", regex.pattern, regex.flags, lambda: _foldable(regex), bool, _flag
+    )
+
+
+def _foldable(regex: re.Pattern[str]) -> bool:
     try:
         return _all_plain(parse(regex))
     except Unsupported:
@@ -759,6 +873,18 @@ class Prefilter:
 
     @classmethod
     def of(cls, regex: re.Pattern[str]) -> Prefilter:
+        needs = _REMEMBERED.get(
+            "prefilter",
+            regex.pattern,
+            regex.flags,
+            lambda: cls._needs(regex),
+            lambda v: [list(n) for n in v],
+            lambda v: tuple(_strings(n) for n in v),
+        )
+        return cls(needs, bool(regex.flags & re.IGNORECASE))
+
+    @staticmethod
+    def _needs(regex: re.Pattern[str]) -> tuple[tuple[str, ...], ...]:
         exact = not regex.flags & re.IGNORECASE
         try:
             needs = _requirements(parse(regex), exact)
@@ -772,7 +898,7 @@ class Prefilter:
             if not any(b != a and all(any(x in y for x in a) for y in b) for b in needs)
         ]
         kept.sort(key=len)
-        return cls(tuple(tuple(sorted(n)) for n in kept), not exact)
+        return tuple(tuple(sorted(n)) for n in kept)
 
     def may_match(self, text: str, low: str) -> bool:
         """`low` is fold(text)."""
@@ -795,16 +921,34 @@ _Heads = dict[tuple[str, ...], set[Item]]
 
 
 def start_gate(regex: re.Pattern[str]) -> str | None:
-    """The source of a lookahead, `(?=...)`, that holds wherever a match of `regex`
-    starts: the match's leading `\\b` or `^`, then the class its first character is in.
-    So `gate + "(?:" + regex.pattern + ")"`, compiled with the rule's flags, finds
-    exactly the matches of `regex`, and `re` passes every other position after one
+    """The start gate of `regex` (see `start_gate_of`)."""
+    return start_gate_of(regex.pattern, regex.flags, regex)
+
+
+def start_gate_of(source: str, flags: int = 0, regex: re.Pattern[str] | None = None) -> str | None:
+    """The source of a lookahead, `(?=...)`, that holds wherever a match of the rule
+    (`source` with `flags`) starts: the match's leading `\\b` or `^`, then the class its first character is in.
+    So `gate + "(?:" + source + ")"`, compiled with the rule's flags, finds
+    exactly the rule's matches, and `re` passes every other position after one
     cheap test instead of trying each alternative there (it has no first-character
     test of its own for a pattern that starts with `\\b`).
 
     None when unsure (then no fast path): a match may be empty, or start with
     something other than `\\b`, `^`, a literal, a class that is not negated, a group
-    without flags, a choice or a repeat of those."""
+    without flags, a choice or a repeat of those.
+
+    `source` is compiled (with `flags`) only when its gate is not remembered."""
+    return _REMEMBERED.get(
+        "start_gate",
+        source,
+        flags,
+        lambda: _start_gate(regex or re.compile(source, flags)),
+        _optional_string,
+        _optional_string,
+    )
+
+
+def _start_gate(regex: re.Pattern[str]) -> str | None:
     try:
         heads = _heads(parse(regex), ())
     except Unsupported:

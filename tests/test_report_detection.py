@@ -329,7 +329,9 @@ _CUE_TEXT = st.tuples(
 
 def _plain_cues(text: str, wide: bool) -> dict[str, int]:
     counts = dict.fromkeys(("calm", "plan", "request", "change", "frequency", "problem", "did"), 0)
-    for rx in (report._FORM_LATIN, report._FORM_WIDE) if wide else (report._FORM_LATIN,):
+    for rx in (
+        (report.plain_scan(False), report.plain_scan(True)) if wide else (report.plain_scan(False),)
+    ):
         for m in rx.finditer(text):
             counts[m.lastgroup or "problem"] += 1
     return counts
@@ -344,8 +346,8 @@ def test_the_cue_scans_are_gated() -> None:
 @given(_CUE_TEXT)
 def test_the_gated_cue_scans_find_what_the_plain_alternations_do(text: str) -> None:
     for fast, plain in (
-        (report._SCAN_LATIN, report._FORM_LATIN),
-        (report._SCAN_WIDE, report._FORM_WIDE),
+        (report._SCAN_LATIN, report.plain_scan(False)),
+        (report._SCAN_WIDE, report.plain_scan(True)),
     ):
         got = [(m.span(), m.lastgroup) for m in fast.finditer(text)]
         assert got == [(m.span(), m.lastgroup) for m in plain.finditer(text)]

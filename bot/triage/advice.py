@@ -21,7 +21,7 @@ Policy (what gets corrected):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -642,7 +642,7 @@ def _corrections_from(
     facts_used: set[int] | None = None,
     rejected: frozenset[str] = frozenset(),
     context: str = "",
-    known_elsewhere: frozenset[str] = frozenset(),
+    known_elsewhere: Container[str] = frozenset(),
 ) -> list[Correction]:
     facts_used = set() if facts_used is None else facts_used
     found: list[Correction] = []
@@ -705,7 +705,7 @@ def find_corrections(
     bot_usernames: Sequence[str] = DEFAULT_BOT_USERNAMES,
     max_corrections: int = MAX_CORRECTIONS,
     rejected: frozenset[str] = frozenset(),
-    known_elsewhere: frozenset[str] = frozenset(),
+    known_elsewhere: Container[str] = frozenset(),
 ) -> list[Correction]:
     """Corrections of AI advice in `posts` that `issue` knows to be wrong or cannot
     confirm: listed misconceptions first, then the entry's facts (bot.triage.claims).

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeVar
@@ -1042,7 +1042,7 @@ def check_sentence(
     issue: KnownIssue,
     *,
     context: str = "",
-    known_elsewhere: frozenset[str] = frozenset(),
+    known_elsewhere: Container[str] = frozenset(),
 ) -> Verdict | None:
     """The first verdict on any claim of the sentence (contradictions first); failing
     that, a specific the sentence asserts that nobody but the advice knows of. A sentence
@@ -1062,7 +1062,7 @@ def check_disputed(
     issue: KnownIssue,
     *,
     context: str = "",
-    known_elsewhere: frozenset[str] = frozenset(),
+    known_elsewhere: Container[str] = frozenset(),
 ) -> Verdict | None:
     """`check_sentence` for a sentence already known not to restate a fact."""
     verdicts = [
@@ -1170,12 +1170,26 @@ def known_specifics(issues: Sequence[KnownIssue]) -> frozenset[str]:
     return frozenset(t for i in issues for t in specifics(_knowledge_text(i)))
 
 
+class KnownSpecifics(Container[str]):
+    """`known_specifics(issues)`, found at the first question: only a token an answer
+    invents is ever looked up, and most runs meet none."""
+
+    def __init__(self, issues: Sequence[KnownIssue]) -> None:
+        self._issues = tuple(issues)
+        self._tokens: frozenset[str] | None = None
+
+    def __contains__(self, token: object) -> bool:
+        if self._tokens is None:
+            self._tokens = known_specifics(self._issues)
+        return token in self._tokens
+
+
 def check_specifics(
     sentence: str,
     issue: KnownIssue,
     *,
     context: str = "",
-    known_elsewhere: frozenset[str] = frozenset(),
+    known_elsewhere: Container[str] = frozenset(),
 ) -> Verdict | None:
     """An assertion naming a specific that neither the entry, any other entry nor the
     member wrote (`context`, lower-cased): "this isn't something we can confirm"."""

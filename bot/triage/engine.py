@@ -23,7 +23,7 @@ from bot.patterns import Prefilter
 from bot.triage import classifier
 from bot.triage.advice import find_corrections
 from bot.triage.casefold import fold, folded
-from bot.triage.claims import known_specifics
+from bot.triage.claims import KnownSpecifics
 from bot.triage.classifier import ModelError, TrainedModel, make_doc
 from bot.triage.extract import ErrorCandidate, extract_errors, split_own_words
 from bot.triage.fingerprint import fingerprint_normalised, normalise
@@ -92,7 +92,7 @@ class Triager:
         self.config = config or Config()
         self._matcher = IssueMatcher(issues)
         self._policy = DecisionPolicy(issues, model, self._matcher)
-        self._specifics = known_specifics(issues)
+        self._known_specifics = KnownSpecifics(issues)
         self._issues_hash = issues_hash(issues)
         self.model_version = model.card.version if model else "patterns-only"
         # An error string is normalised for the model's document, again for the
@@ -297,7 +297,7 @@ class Triager:
             # before asking; find_corrections only reads AI-attributed or
             # assistant-styled advice, never the member's own words.
             corrections = tuple(
-                find_corrections(list(thread.posts), issue, known_elsewhere=self._specifics)
+                find_corrections(list(thread.posts), issue, known_elsewhere=self._known_specifics)
             )
             answer = Answer(
                 issue,

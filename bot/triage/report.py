@@ -26,6 +26,7 @@ A logistic regression stacked on the word model's out-of-fold score weighs them
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.patterns import start_gate
+from bot.patterns import start_gate_of
 from bot.triage.extract import ErrorCandidate
 
 
@@ -333,37 +334,43 @@ _WIDE_CUES = (
 )
 
 
-def _combined(cues: Sequence[tuple[str, str]]) -> re.Pattern[str]:
+def _named(cues: Sequence[tuple[str, str]]) -> str:
     """The cue sets as one alternation, one named group each, tried in their order."""
-    return re.compile("|".join(f"(?P<{name}>{source})" for name, source in cues), re.MULTILINE)
+    return "|".join(f"(?P<{name}>{source})" for name, source in cues)
 
 
 def _gated(source: str) -> str:
     """`source` behind a lookahead on where its matches can start (bot.patterns.start_gate):
     the same matches, while `re` passes every other position after one test instead
     of trying each alternative there. Unchanged when no gate is derived."""
-    gate = start_gate(re.compile(source, re.MULTILINE))
+    gate = start_gate_of(source, re.MULTILINE)
     return f"{gate}(?:{source})" if gate else source
 
 
-def _fast(cues: Sequence[tuple[str, str]], whole: re.Pattern[str]) -> re.Pattern[str]:
-    """`whole` (`_combined(cues)`) with start gates derived from the cue sets themselves: one for
-    the whole alternation, one for each set. A gate holds wherever a match of what it
-    guards starts and consumes nothing, so every position yields the same match and
-    the same group: the scan finds exactly the matches of the plain alternation."""
-    gate = start_gate(whole) or ""
+def _fast(cues: Sequence[tuple[str, str]]) -> re.Pattern[str]:
+    """The alternation of the cue sets (`plain_scan`) with start gates derived from the
+    sets themselves: one for the whole alternation, one for each set. A gate holds
+    wherever a match of what it guards starts and consumes nothing, so every position
+    yields the same match and the same group: the scan finds exactly the matches of
+    the plain alternation (the tests compare the two)."""
+    gate = start_gate_of(_named(cues), re.MULTILINE) or ""
     groups = "|".join(f"(?P<{name}>{_gated(source)})" for name, source in cues)
     fast = re.compile(f"{gate}(?:{groups})", re.MULTILINE)
-    if fast.groupindex != whole.groupindex or fast.groups != whole.groups:
-        return whole  # a gate that captured would shift the groups: no fast path
+    if list(fast.groupindex) != [name for name, _ in cues]:
+        # A gate that captured would add groups: no fast path.
+        return re.compile(_named(cues), re.MULTILINE)
     return fast
 
 
-# The plain alternations define the cues (the tests compare the scans with them).
-_FORM_LATIN = _combined(_LATIN_CUES)
-_FORM_WIDE = _combined(_WIDE_CUES)
-_SCAN_LATIN = _fast(_LATIN_CUES, _FORM_LATIN)
-_SCAN_WIDE = _fast(_WIDE_CUES, _FORM_WIDE)
+@functools.cache
+def plain_scan(wide: bool) -> re.Pattern[str]:
+    """The plain alternation of the cue sets, which defines the cues; the scan below
+    runs its gated twin."""
+    return re.compile(_named(_WIDE_CUES if wide else _LATIN_CUES), re.MULTILINE)
+
+
+_SCAN_LATIN = _fast(_LATIN_CUES)
+_SCAN_WIDE = _fast(_WIDE_CUES)
 CUE_CAP = 4
 
 
