@@ -353,3 +353,26 @@ def test_the_gated_cue_scans_find_what_the_plain_alternations_do(text: str) -> N
         assert got == [(m.span(), m.lastgroup) for m in plain.finditer(text)]
     wide = not text.isascii()
     assert report._cues(text, wide) == _plain_cues(text, wide)
+
+
+_LOG_LINES = {
+    "invalid_api_key": "openai.AuthenticationError: Error code: 401 - {'error': {'message': "
+    "'Incorrect API key provided: sk-proj-****abcd.', 'code': 'invalid_api_key'}}",
+    "rate_limit_exceeded": "openai.RateLimitError: Error code: 429 - {'error': {'message': "
+    "'Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM): Limit "
+    "30000, Used 29000, Requested 2000.', 'code': 'rate_limit_exceeded'}}",
+    "insufficient_quota": "openai.RateLimitError: Error code: 429 - {'error': {'message': "
+    "'You exceeded your current quota, please check your plan and billing details.', "
+    "'code': 'insufficient_quota'}}",
+}
+
+
+def test_the_errors_of_three_known_issues_get_no_public_answer(triager: Triager) -> None:
+    body = "The worker log from last night:\n```\n" + "\n".join(_LOG_LINES.values()) + "\n```"
+    d = decide(triager, "Worker failing overnight", body)
+    assert d.action == "review"  # a digest or a mixed log: staff choose the answer
+    assert any(r.startswith("errors of 3 known issues quoted") for r in d.reasons)
+    # One of them alone is answered as usual.
+    one = "The worker log from last night:\n```\n" + _LOG_LINES["invalid_api_key"] + "\n```"
+    single = decide(triager, "Worker failing overnight", one)
+    assert (single.action, single.issue) == ("reply", "invalid_api_key")

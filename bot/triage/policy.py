@@ -40,6 +40,9 @@ LOW_ERROR_P = 0.2
 EVIDENCE_SCORE = 0.5
 # A confident structured error (JSON body, traceback) is an error report by itself.
 STRONG_CANDIDATE = 0.9
+# One report is about one problem: a post quoting the errors of this many known issues
+# is a digest (a cheat sheet, a tutorial, a list of codes) more often than a report.
+DIGEST_ISSUES = 3
 
 _WORD = re.compile(r"\w{2,}")
 
@@ -289,6 +292,9 @@ class DecisionPolicy:
                     # Nothing quoted either, or only the code's name: a question or a
                     # request about the topic, left alone.
                     return Ruling("ignore", None, 1.0 - error_p, False, reasons)
+                action, confidence = "review", max(p_issue, 0.5)
+            elif len(prep.hits) >= DIGEST_ISSUES:
+                reasons.append(f"errors of {len(prep.hits)} known issues quoted: a digest?")
                 action, confidence = "review", max(p_issue, 0.5)
             elif self._stacked and error_p < ERROR_P and not strong:
                 # The error's words quoted in a post that may report nothing (a tip, a
