@@ -33,7 +33,6 @@ from bot.config import Config
 from bot.errors import UserError
 from bot.store import SCHEMA_VERSION
 
-PURPOSES = ("serve", "run")
 # What each mode writes to the forum (review mode still posts approved drafts,
 # escalates by private message and flags pasted keys).
 MODE_CAPABILITIES: dict[str, tuple[str, ...]] = {

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 from bot.errors import UserError
 
 MODES = ("auto", "review", "dry-run")
+# What `triagebot check` checks for: the full server, or the polling runner only.
+PURPOSES = ("serve", "run")
 # Where drafts wait for staff besides the dashboard: nowhere else, a staff-only
 # whisper in the topic, or a flag that puts the post in Discourse's review queue.
 REVIEW_CHANNELS = ("dashboard", "whisper", "flag")

@@ -13,6 +13,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+# The statuses the store's rows take (bot.runner.queues moves rows between them).
+CLUSTER_STATUSES = ("open", "dismissed", "linked", "promoted")
+DRAFT_STATUSES = ("pending", "approved", "rejected")
+
 Row = dict[str, Any]
 
 

@@ -55,3 +55,32 @@ def test_readme_documents_every_command():
     text = README.read_text()
     for path, _ in all_commands(cli):
         assert f"triagebot {' '.join(path)}" in text, f"README lacks `triagebot {' '.join(path)}`"
+
+
+def test_the_command_list_loads_no_engine_store_or_server() -> None:
+    """`triagebot --help` imports every command module to list them: none of them may
+    pull in the engine, the database layer, the HTTP client or the server at import."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from bot.cli import cli\n"
+        "assert CliRunner().invoke(cli, ['--help']).exit_code == 0\n"
+        "heavy = {'numpy', 'sqlite_utils', 'httpx', 'starlette', 'uvicorn', 'jinja2'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('bot.triage', 'bot.store', "
+        "'bot.runner', 'bot.web', 'bot.checks'))))\n"
+    )
+    root = README.parent
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["[]", "[]"]

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
-from bot.checks import PURPOSES, CheckReport, CheckResult, run_checks
 from bot.commands.context import AppContext
-from bot.config import ConfigError
+from bot.config import PURPOSES, ConfigError
+
+# The checks (the store, the HTTP client) are imported when the command runs: `--help`
+# starts without them.
+if TYPE_CHECKING:
+    from bot.checks import CheckReport
 
 
 @click.command()
@@ -28,6 +33,8 @@ def check(app: AppContext, as_json: bool, purpose: str) -> None:
     Makes only harmless requests (a scope is probed with a request the forum refuses
     as incomplete, never one that writes). Exits 1 when any check fails.
     """
+    from bot.checks import CheckReport, CheckResult, run_checks
+
     try:
         report = run_checks(app.config, purpose=purpose)
     except ConfigError as exc:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bot.commands.context import AppContext, default_author
-from bot.runner import queues
-from bot.runner.services import Services
+from bot.records import CLUSTER_STATUSES, DRAFT_STATUSES
+
+# The runner is imported inside each command: `--help` and the other commands start
+# without it.
+if TYPE_CHECKING:
+    from bot.runner.services import Services
 
 
 def _services(app: AppContext, *, read_only: bool = False) -> Services:
@@ -48,7 +52,7 @@ def queue() -> None:
 @queue.command("list")
 @click.option(
     "--status",
-    type=click.Choice([*queues.CLUSTER_STATUSES, "all"]),
+    type=click.Choice([*CLUSTER_STATUSES, "all"]),
     default="open",
     show_default=True,
     help="Which clusters to list.",
@@ -57,6 +61,8 @@ def queue() -> None:
 @click.pass_obj
 def queue_list(app: AppContext, status: str, as_json: bool) -> None:
     """List clusters, largest first."""
+    from bot.runner import queues
+
     rows = queues.list_clusters(_services(app, read_only=True), None if status == "all" else status)
     if as_json:
         _echo_json([asdict(r) for r in rows])
@@ -77,6 +83,8 @@ def queue_list(app: AppContext, status: str, as_json: bool) -> None:
 @click.pass_obj
 def queue_show(app: AppContext, cluster_id: int, as_json: bool) -> None:
     """Show one cluster with its reports."""
+    from bot.runner import queues
+
     c = queues.get_cluster(_services(app, read_only=True), cluster_id)
     if as_json:
         _echo_json(asdict(c))
@@ -98,6 +106,8 @@ def queue_show(app: AppContext, cluster_id: int, as_json: bool) -> None:
 @click.pass_obj
 def queue_dismiss(app: AppContext, cluster_id: int, author: str | None) -> None:
     """Close a cluster without action."""
+    from bot.runner import queues
+
     c = queues.dismiss_cluster(_services(app), cluster_id, author or default_author())
     click.echo(f"Cluster #{c.id} dismissed.")
 
@@ -111,6 +121,8 @@ def queue_dismiss(app: AppContext, cluster_id: int, author: str | None) -> None:
 @click.pass_obj
 def queue_link(app: AppContext, cluster_id: int, slug: str, author: str | None) -> None:
     """Attach a cluster to known issue SLUG and answer its posts (per the configured mode)."""
+    from bot.runner import queues
+
     services = _services(app)
     result = asyncio.run(
         _with_client(
@@ -141,6 +153,8 @@ def queue_link(app: AppContext, cluster_id: int, slug: str, author: str | None) 
 @click.pass_obj
 def queue_promote(app: AppContext, cluster_id: int, output: str | None, author: str | None) -> None:
     """Turn a cluster into a known-issue draft for a maintainer to complete."""
+    from bot.runner import queues
+
     draft = queues.promote_cluster(_services(app), cluster_id, author or default_author())
     import yaml
 
@@ -167,7 +181,7 @@ def review() -> None:
 @review.command("list")
 @click.option(
     "--status",
-    type=click.Choice([*queues.DRAFT_STATUSES, "all"]),
+    type=click.Choice([*DRAFT_STATUSES, "all"]),
     default="pending",
     show_default=True,
     help="Which drafts to list.",
@@ -176,6 +190,8 @@ def review() -> None:
 @click.pass_obj
 def review_list(app: AppContext, status: str, as_json: bool) -> None:
     """List drafts, oldest first."""
+    from bot.runner import queues
+
     rows = queues.list_drafts(_services(app, read_only=True), None if status == "all" else status)
     if as_json:
         _echo_json([asdict(r) for r in rows])
@@ -196,6 +212,8 @@ def review_list(app: AppContext, status: str, as_json: bool) -> None:
 @click.pass_obj
 def review_show(app: AppContext, draft_id: int, as_json: bool) -> None:
     """Show one draft with its text."""
+    from bot.runner import queues
+
     d = queues.get_draft(_services(app, read_only=True), draft_id)
     if as_json:
         _echo_json(asdict(d))
@@ -215,6 +233,8 @@ def review_show(app: AppContext, draft_id: int, as_json: bool) -> None:
 @click.pass_obj
 def review_approve(app: AppContext, draft_id: int, edit: bool, author: str | None) -> None:
     """Post a draft to its topic."""
+    from bot.runner import queues
+
     services = _services(app)
     draft = queues.get_draft(services, draft_id)
     edited = None
@@ -248,6 +268,8 @@ def review_reject(
     app: AppContext, draft_id: int, reason: str, wrong_correction: bool, author: str | None
 ) -> None:
     """Reject a draft; the correction is recorded as feedback."""
+    from bot.runner import queues
+
     queues.reject_draft(
         _services(app),
         draft_id,

@@ -15,16 +15,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.errors import UserError
-from bot.records import Cluster, Draft
+from bot.records import CLUSTER_STATUSES, DRAFT_STATUSES, Cluster, Draft
 from bot.runner.services import Services
 from bot.runner.staff import QueueError, answer_for_issue, plan_review_settled, post_approved_draft
 from bot.runner.texts import plural
 from bot.store import utcnow
 
 log = logging.getLogger(__name__)
-
-CLUSTER_STATUSES = ("open", "dismissed", "linked", "promoted")
-DRAFT_STATUSES = ("pending", "approved", "rejected")
 
 
 @dataclass(frozen=True)
