@@ -948,6 +948,28 @@ def start_gate_of(source: str, flags: int = 0, regex: re.Pattern[str] | None = N
     )
 
 
+_GLOBAL_FLAGS = re.compile(r"\A\(\?[aiLmsux]+\)")
+
+
+def gated(regex: re.Pattern[str]) -> re.Pattern[str]:
+    """`regex` behind its start gate, same matches and groups, when it opens with
+    something other than a literal (a literal opening has `re`'s own prefix scan,
+    which a lookahead would turn off); else `regex` itself."""
+    try:
+        items = parse(regex)
+    except Unsupported:
+        return regex
+    if not items or items[0][0] == LITERAL:
+        return regex
+    gate = start_gate(regex)
+    if gate is None:
+        return regex
+    flags = _GLOBAL_FLAGS.match(regex.pattern)  # they must stay first
+    head, body = (flags.group(0), regex.pattern[flags.end() :]) if flags else ("", regex.pattern)
+    fast = re.compile(f"{head}{gate}(?:{body})", regex.flags)
+    return fast if fast.groupindex == regex.groupindex else regex
+
+
 def _start_gate(regex: re.Pattern[str]) -> str | None:
     try:
         heads = _heads(parse(regex), ())

@@ -122,17 +122,7 @@ def test_required_literals_pick_one_per_alternative() -> None:
     assert not needs.may_match("error: 5", "error: 5")
 
 
-def _gated(rule: re.Pattern[str]) -> re.Pattern[str] | None:
-    gate = patterns.start_gate(rule)
-    if gate is None:
-        return None
-    try:
-        return re.compile(f"{gate}(?:{rule.pattern})", rule.flags)
-    except re.error:  # inline global flags cannot follow the gate
-        return None
-
-
-_GATED = [(r, g) for r in _RULES if (g := _gated(r)) is not None]
+_GATED = [(r, g) for r in _RULES if (g := patterns.gated(r)) is not r]
 
 
 def test_most_project_rules_get_a_start_gate() -> None:
@@ -146,6 +136,13 @@ def test_start_gates_never_move_a_match(
 ) -> None:
     rule, gated = pair
     assert [m.span() for m in gated.finditer(text)] == [m.span() for m in rule.finditer(text)]
+
+
+def test_a_rule_opening_with_a_literal_keeps_the_prefix_scan_of_re() -> None:
+    literal = re.compile(r"error: \d+")
+    assert patterns.gated(literal) is literal
+    flagged = patterns.gated(re.compile(r"(?m)^\s*(?:from|via)\b"))
+    assert flagged.pattern.startswith("(?m)(?=")  # global flags stay first
 
 
 def test_start_gates_name_the_first_character_or_nothing() -> None:

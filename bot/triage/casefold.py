@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from bot.patterns import gated
+
 # Case-insensitive rules also match these non-ASCII letters where an ASCII one is
 # written (Python's case folding); U+0130 is also the one character whose lower() is two.
 CASE_TWINS = str.maketrans({"\u017f": "s", "\u0131": "i", "\u0130": "I", "\u212a": "K"})
@@ -26,9 +28,10 @@ def fold(text: str) -> str:
 
 
 def folded(regex: re.Pattern[str]) -> re.Pattern[str]:
-    """The case-sensitive twin of an IGNORECASE pattern, to run on `fold(text)`.
+    """The case-sensitive twin of an IGNORECASE pattern, to run on `fold(text)`, behind
+    its start gate (bot.patterns.gated) where `re` has no prefix scan of its own.
 
     For patterns that bot.triage.patterns.foldable accepts, and for lower-case accented
     letters, which have no case twin either (tests check each rule).
     """
-    return re.compile(regex.pattern, regex.flags & ~re.IGNORECASE)
+    return gated(re.compile(regex.pattern, regex.flags & ~re.IGNORECASE))
