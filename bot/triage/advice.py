@@ -587,16 +587,25 @@ def match_misconception(sentence: str, misconception: Misconception) -> bool:
     """Does `sentence` assert this misconception (pattern, else high similarity)?"""
     if _asserts_nothing(sentence):
         return False
-    return _states(sentence, _content_words(sentence), misconception)
+    return _states(sentence, _content_words(sentence), misconception, fold(sentence))
 
 
-def _states(sentence: str, words: frozenset[str], misconception: Misconception) -> bool:
-    """match_misconception for a sentence (its content words: `words`) that is neither a
-    refutation nor a question."""
+@lru_cache(maxsize=4096)
+def _needs(pattern: re.Pattern[str]) -> Prefilter:
+    """The strings a match of a misconception's pattern needs (bot.patterns): most
+    sentences hold none of them and skip the scan."""
+    return Prefilter.of(pattern)
+
+
+def _states(sentence: str, words: frozenset[str], misconception: Misconception, low: str) -> bool:
+    """match_misconception for a sentence (its content words: `words`, folded: `low`)
+    that is neither a refutation nor a question."""
     if _dice(words, _entry_words(misconception.correction)) >= CORRECTION_ECHO_BAR:
         return False  # the correction itself, repeated or quoted
     matched_any = False
     for pattern in misconception.compiled():
+        if not _needs(pattern).may_match(sentence, low):
+            continue
         for match in pattern.finditer(sentence):
             matched_any = True
             if is_negated(sentence, pattern, match):
@@ -654,9 +663,10 @@ def _corrections_from(
         if agrees_with_a_fact(sentence, issue):
             continue  # it restates what the entry knows: never corrected
         words = _content_words(sentence)
+        low = fold(sentence)
         stated = False
         for index, misconception in enumerate(issue.misconceptions):
-            if not _states(sentence, words, misconception):
+            if not _states(sentence, words, misconception, low):
                 continue
             stated = True
             if index in already:
