@@ -70,6 +70,11 @@ def corrections(*later: str, issue: KnownIssue = ISSUE) -> list[Correction]:
         "I pasted the error into Gemini and got: restricted keys need an enterprise plan.",
         "Here is the answer from Claude: read-only keys are only for organization accounts.",
         "Read-only keys are reserved for enterprise plans (that is what GPT said).",
+        # where the assistant spoke, between its name and the verb
+        "The assistant inside our editor told me: read-only keys are reserved for enterprise "
+        "plans.",
+        "A chatbot on the vendor site says read-only keys are reserved for enterprise plans.",
+        "Kimi给的答案：read-only keys are reserved for enterprise plans.",
     ],
 )
 def test_attributed_ai_advice_with_a_misconception_is_corrected(post: str) -> None:
@@ -90,6 +95,24 @@ def test_attribution_kinds_and_block_extent() -> None:
     assert [(b.post_index, b.kind) for b in blocks] == [(2, "attributed")]
     assert "asked ChatGPT" in blocks[0].attribution
     assert "Enterprise plan" in blocks[0].text
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        "> Read-only keys need an Enterprise plan.\n> Upgrade first.",
+        '[quote="someone"]\nRead-only keys need an Enterprise plan.\nUpgrade first.\n[/quote]',
+    ],
+)
+def test_an_attributed_quote_ends_the_advice(quote: str) -> None:
+    """What the member writes after the quote they attribute is their own words."""
+    post = f"Gemini gave me this:\n\n{quote}\n\nI think read-only keys need an Enterprise plan."
+    (block,) = find_ai_advice([REPORT, post])
+    assert "Upgrade first." in block.text
+    assert "I think" not in block.text
+    # Without a quote, the advice runs to the end of the post.
+    (plain,) = find_ai_advice([REPORT, "Gemini gave me this: upgrade first.\nThen retry."])
+    assert plain.text.endswith("Then retry.")
 
 
 def test_attribution_after_the_advice_covers_the_whole_post() -> None:

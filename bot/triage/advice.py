@@ -78,9 +78,14 @@ _ANSWER_NOUN = (
 # Attributions written around the name in languages without spaces or with the name
 # last: "ChatGPT说", "ChatGPTによると", "问了ChatGPT", "según ChatGPT".
 _CJK_AFTER = (
-    r"(?:\s*(?:跟我|告诉我|对我)?(?:说|說|讲|講|表示|建议|建議|回答|回复|回覆|答复|给出|給出|的回答|的答案|"
+    r"(?:\s*(?:跟我|告诉我|对我)?(?:说|說|讲|講|表示|建议|建議|回答|回复|回覆|答复|给出|給出|(?:给|給)的(?:回答|答案|建议|建議)|的回答|的答案|"
     r"的建议|によると|に聞いたら|に聞いた|に聞くと|に質問したら|に相談したら|が言う|が言っ|の回答|曰く|"
     r"と言われ|は言|が提案|가\s*말|이\s*말|에게\s*물어|한테\s*물어|의\s*답변|답변))"
+)
+# Where the assistant spoke, between its name and the verb: "in my IDE", "on some blog".
+_WHERE = (
+    r"(?:\s+(?:in|on|inside|within|from|at)\s+(?:my|our|the|a|an|some|this|that|its)"
+    r"\s+[\w.-]+(?:\s+[\w.-]+)?)"
 )
 _ATTRIBUTION_RES: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p, re.IGNORECASE)
@@ -93,7 +98,8 @@ _ATTRIBUTION_RES: tuple[re.Pattern[str], ...] = tuple(
         rf"\b{_ANSWER_NOUN}\s+(?:from|by|of|de|do|da|von|del)\s+"
         rf"(?:an?\s+|the\s+|my\s+|la\s+|el\s+|o\s+)?{_ANY_AI}",
         rf"\bper\s+{_PRODUCT}\s*[:,]",
-        rf"\b{_ANY_AI}(?:'s|’s)?\s+(?:chat\s+)?(?:also\s+|just\s+)?{_TELL}\b",
+        # "Claude said", "the assistant in my IDE told me", "a chatbot on some blog says"
+        rf"\b{_ANY_AI}(?:'s|’s)?{_WHERE}?\s+(?:chat\s+)?(?:also\s+|just\s+)?{_TELL}\b",
         rf"\b(?:according\s+to|según|segun|de\s+acuerdo\s+con|segundo|de\s+acordo\s+com|selon|"
         rf"d['’]après|laut|gemäß|secondo|согласно)\s+(?:the\s+|my\s+|el\s+|la\s+|o\s+|a\s+|le\s+)?"
         rf"{_ANY_AI}",
@@ -466,6 +472,34 @@ def _attribution(text: str) -> re.Match[str] | None:
     return _ANY_ATTRIBUTION.search(text, first) if first is not None else None
 
 
+def _quote_end(text: str, end: int) -> int:
+    """Where the advice attributed up to `end` stops. "ChatGPT said:" closing its line
+    and followed by a quote (`>` lines or a [quote] block) attributes that quote alone:
+    what the member writes after it is their own. Otherwise the end of the post."""
+    line_end = text.find("\n", end)
+    if line_end < 0:
+        return len(text)
+    rest = text[end:line_end].strip(" \t*_")
+    # Nothing more on the line, or a few words that introduce what follows ("this:").
+    if rest.strip(":：-–—") and not (rest.endswith((":", "：")) and len(rest.split()) <= 4):
+        return len(text)
+    pos = line_end + 1
+    while pos < len(text) and text[pos] in " \t\n":
+        pos += 1
+    if text.startswith("[quote", pos):
+        close = text.find("[/quote]", pos)
+        return len(text) if close < 0 else close + len("[/quote]")
+    if not text.startswith(">", pos):
+        return len(text)
+    while pos < len(text):
+        nl = text.find("\n", pos)
+        line = text[pos : len(text) if nl < 0 else nl]
+        if line.strip() and not line.lstrip().startswith(">"):
+            return pos
+        pos = len(text) if nl < 0 else nl + 1
+    return len(text)
+
+
 def _line_start(text: str, pos: int) -> int:
     """Start of the sentence (or line) holding `pos`, so the attributing sentence counts."""
     line_start = text.rfind("\n", 0, pos) + 1
@@ -502,7 +536,7 @@ def find_ai_advice(
                     post_index=index,
                     kind="attributed",
                     attribution=clean_quote(match.group(0), 80),
-                    text=text[start:],
+                    text=text[start : _quote_end(text, match.end())],
                 )
             )
         elif style_score(text) >= STYLE_THRESHOLD:
