@@ -35,6 +35,13 @@ def features(title: str, body: str) -> dict[str, float]:
         ("Agente de voz", "El agente no funciona: sigue hablando después de la interrupción."),
         ("Sprachagent", "Seit gestern funktioniert nicht mehr, die Antwort bricht plötzlich ab."),
         ("语音代理", "打断以后代理一直在说话，无法停止。"),
+        ("Esportazione", "Da lunedì l'esportazione si blocca e il file risulta vuoto."),
+        ("Export", "Le fichier exporté est vide et les lignes de la veille ont disparu."),
+        ("Eksport", "Od wczoraj eksport nie działa, plik jest pusty."),
+        ("Dışa aktarma", "Dışa aktarma dosyası boş geliyor, satırlar eksik."),
+        ("Ekspor", "Sejak kemarin ekspor gagal dan filenya kosong."),
+        ("Экспорт", "Экспорт висит уже час, часть строк пропала."),
+        ("导出", "设置了参数但是不生效，导出的文件缺失一半。"),
     ],
 )
 def test_problem_statements_are_read_in_several_languages(title: str, body: str) -> None:

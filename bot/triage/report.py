@@ -79,6 +79,27 @@ _PROBLEM = _alternation(
     r"ständig|kaputt|ignoriert|leer\b|statt|non\s+funziona|non\s+risponde|"
     r"tarda|lent[oa]s?|peor|demora|pior|errad[oa]|en\s+double|deux\s+fois|lente|erron\w*|"
     r"langsam|doppelt|falsch|schlechter)\b",
+    # Italian, French, Portuguese, Spanish, German: more of the same kinds of words
+    r"\b(?:non\s+(?:va|funziona\s+più|restituisce|arriva\w*|compare|parte)|smesso\s+di|"
+    r"si\s+(?:blocca|interrompe|pianta)|bloccat[oaie]|sbagliat[oaie]|vuot[oaie]|invece\s+di|"
+    r"all'improvviso|improvvisamente|ignorat[oaie]|due\s+volte|doppi[oa]|lentissim[oaie]|"
+    r"peggiorat[oaie]|mancan(?:o|ti)|spari(?:to|ti|ta|te)|pers[oaie]|troncat[oaie]|"
+    r"ne\s+(?:renvoie|répond|s'affiche|marche)\s+(?:pas|plus|rien)|vides?|soudainement|"
+    r"ignorée?s?|lente?s?|manqu(?:e|ent|ante?s?)|disparu(?:e|s|es)?|perdu(?:e|s|es)?|"
+    r"tronqu[ée]e?s?|coup[ée]e?s?|invers[ée]e?s?|fausses?|incorrecte?s?|"
+    r"de\s+repente|sumi(?:u|ram)|perdid[oa]s?|faltando|cortad[oa]s?|não\s+(?:retorna|responde|aparece)|"
+    r"duas\s+vezes|em\s+dobro|se\s+queda|colgad[oa]|desaparec\w+|no\s+(?:devuelve|responde|aparece)|"
+    r"dos\s+veces|duplicad[oa]s?|incorrect[oa]s?|"
+    r"verschwunden|fehlt|fehlen|abgeschnitten|bleibt\s+hängen|zweimal|"
+    r"liefert\s+(?:kein\w*|nicht\w*)|antwortet\s+nicht|stimmt\s+nicht)\b",
+    # Dutch, Polish, Turkish, Indonesian, Vietnamese
+    r"\b(?:werkt\s+niet|mislukt|hangt|leeg|in\s+plaats\s+van|plotseling|genegeerd|twee\s+keer|"
+    r"dubbel|traag|verdwenen|ontbreekt|nie\s+działa|zawiesza\s+się|pust[yae]|zamiast|nagle|"
+    r"ignoruje|dwa\s+razy|podwójn\w+|woln\w+|zniknęł\w+|brakuje|çalışmıyor|takılıyor|boş|"
+    r"yerine|aniden|yok\s+sayıyor|iki\s+(?:kez|kere)|yavaş|kayboldu|eksik|tidak\s+(?:berfungsi|bekerja|muncul)|"
+    r"gagal|macet|kosong|alih-alih|tiba-tiba|diabaikan|dua\s+kali|lambat|hilang|"
+    r"không\s+(?:hoạt\s+động|chạy|trả\s+về)|bị\s+(?:treo|mất|lặp)|trống|thay\s+vì|đột\s+nhiên|"
+    r"bỏ\s+qua|hai\s+lần|chậm|thiếu)\b",
 )
 # The behaviour changed at some point: "since yesterday", "after the update", "used to".
 _CHANGE = _alternation(
@@ -93,6 +114,16 @@ _CHANGE = _alternation(
     r"depuis\s+(?:hier|ce\s+matin|aujourd'hui|la\s+mise\s+à\s+jour|que)|fonctionnait\s+avant|"
     r"seit\s+(?:gestern|heute|dem\s+update|wir|letzter)|früher\s+(?:ging|lief|funktionierte)|"
     r"da\s+ieri)\b",
+    r"\b(?:prima\s+funzionava|fino\s+a\s+(?:ieri|la\s+settimana\s+scorsa)|dopo\s+l'aggiornamento|"
+    r"avant\s+(?:ça|cela)\s+(?:marchait|fonctionnait)|jusqu'à\s+(?:hier|la\s+semaine\s+dernière)|"
+    r"après\s+la\s+mise\s+à\s+jour|até\s+(?:ontem|semana\s+passada)|depois\s+da\s+atualiza[çc][ãa]o|"
+    r"hasta\s+(?:ayer|la\s+semana\s+pasada)|despu[ée]s\s+de\s+la\s+actualizaci[óo]n|"
+    r"bis\s+(?:gestern|letzte\s+woche)|nach\s+dem\s+(?:update|upgrade)|"
+    r"sinds\s+(?:gisteren|vandaag|de\s+update)|werkte\s+(?:eerst|vroeger|gisteren)|"
+    r"od\s+(?:wczoraj|dzisiaj|aktualizacji)|wcześniej\s+działało|dünden\s+beri|"
+    r"güncellemeden\s+sonra|önceden\s+çalışıyordu|sejak\s+(?:kemarin|update|pembaruan)|"
+    r"sebelumnya\s+(?:berjalan|normal|lancar)|từ\s+hôm\s+qua|trước\s+đây\s+vẫn|"
+    r"sau\s+khi\s+cập\s+nhật)\b",
 )
 # How often it happens: "1 in 20", "3% of calls", "sometimes", "every time".
 _FREQUENCY = _alternation(
@@ -204,10 +235,17 @@ _PROBLEM_WIDE = _alternation(
     r"回声|很慢|变慢|变差|两次|끊기|느려|느립니다|두\s*번|잘못|이상합니다",
     r"не\s+работает|ошибк|падает|зависает|постоянно|вдруг|перестал|не\s+(?:закрывается|приходит|"
     r"отвечает)|обрыва|вместо|пуст|игнорир|дважды|не\s+на\s+тот|медленн|хуже|неправильн",
+    r"висит|завис|пропада|пропал|теря|не\s+(?:отображ|совпада|меняется|доходит|возвращает)|"
+    r"дублир|сбой|обрезает|обрезан|списал|не\s+так",
+    r"不生效|没生效|没有生效|不一致|消失|缺失|丢了|偏移|多扣|截断|被截|没有返回|返回空|"
+    r"消え|欠落|足りない|ずれ|反映されない|切れ|途切れ|二重に|"
+    r"사라|누락|안\s*나와|중복|잘려|반영되지",
 )
 _CHANGE_WIDE = _alternation(
     r"从昨天|昨天开始|上周还|之前(?:还)?正常|以前(?:还)?正常|昨日から|先週から|今朝から|"
     r"어제부터|오늘부터|지난주|со\s+вчерашнего|с\s+утра|после\s+обновления|раньше\s+работало",
+    r"之前(?:还)?(?:是)?好的|更新后|升级后|上个月还|までは(?:正常|問題なく)|アップデート後|から急に|"
+    r"업데이트\s*후|전에는|с\s+прошлой\s+недели|до\s+(?:вчера|недавнего)",
 )
 _FREQUENCY_WIDE = _alternation(
     r"有时|偶尔|每次|每.{1,4}一次|時々|たまに|毎回|가끔|매번|иногда|каждый\s+раз"
