@@ -243,7 +243,10 @@ def _grouped_error_scores(x: sp.csr_matrix, truth: np.ndarray, groups: Sequence[
 # Posts that quote nothing, answered from their words alone: the issue probability a
 # draft needs, the lowest at which at most this share of such new reports (novel, from
 # files held out whole) would be drafted under a known issue instead of escalated.
-NO_TEXT_NOVEL_DRAFTED = 0.10
+# Written novel examples sit further from the known topics than real new reports do,
+# so the share allowed in cross-validation is kept below the one tolerated on new posts
+# (at 0.10 the multilingual examples took the bar down to its floor).
+NO_TEXT_NOVEL_DRAFTED = 0.075
 NO_TEXT_REVIEW_FLOOR = 0.6
 NO_TEXT_REVIEW_CEIL = 0.8
 
