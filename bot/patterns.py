@@ -955,19 +955,41 @@ def gated(regex: re.Pattern[str]) -> re.Pattern[str]:
     """`regex` behind its start gate, same matches and groups, when it opens with
     something other than a literal (a literal opening has `re`'s own prefix scan,
     which a lookahead would turn off); else `regex` itself."""
+    return gated_of(regex.pattern, regex.flags, regex)
+
+
+def gated_of(source: str, flags: int, regex: re.Pattern[str] | None = None) -> re.Pattern[str]:
+    """`gated(re.compile(source, flags))`, compiling the rule without its gate only
+    when what `gated` derives is not remembered."""
+    found = _REMEMBERED.get(
+        "gated",
+        source,
+        flags,
+        lambda: _gated_source(regex or re.compile(source, flags)),
+        _optional_string,
+        _optional_string,
+    )
+    if found is not None:
+        return re.compile(found, flags)
+    return regex or re.compile(source, flags)
+
+
+def _gated_source(regex: re.Pattern[str]) -> str | None:
     try:
         items = parse(regex)
     except Unsupported:
-        return regex
+        return None
     if not items or items[0][0] == LITERAL:
-        return regex
-    gate = start_gate(regex)
+        return None
+    gate = _start_gate(regex)
     if gate is None:
-        return regex
+        return None
     flags = _GLOBAL_FLAGS.match(regex.pattern)  # they must stay first
     head, body = (flags.group(0), regex.pattern[flags.end() :]) if flags else ("", regex.pattern)
-    fast = re.compile(f"{head}{gate}(?:{body})", regex.flags)
-    return fast if fast.groupindex == regex.groupindex else regex
+    source = f"{head}{gate}(?:{body})"
+    fast = re.compile(source, regex.flags)
+    # A gate never captures; were it to, the groups would shift: no gate then.
+    return source if fast.groupindex == regex.groupindex and fast.groups == regex.groups else None
 
 
 def _start_gate(regex: re.Pattern[str]) -> str | None:

@@ -34,7 +34,7 @@ _REFUSE = """
 import bot.patterns as P
 def refuse(*args, **kwargs):
     raise AssertionError("analysed again")
-P._required_literals = P._foldable = P._start_gate = P._literal_runs = refuse
+P._required_literals = P._foldable = P._start_gate = P._literal_runs = P._gated_source = refuse
 P.Prefilter._needs = staticmethod(refuse)
 """
 
@@ -76,6 +76,8 @@ def _fresh(analysis: str, source: str, flags: int) -> Any:
         return patterns._foldable(regex)
     if analysis == "start_gate":
         return patterns._start_gate(regex)
+    if analysis == "gated":
+        return patterns._gated_source(regex)
     assert analysis == "prefilter"
     return [list(n) for n in patterns.Prefilter._needs(regex)]
 
@@ -90,7 +92,14 @@ def test_what_is_read_back_is_what_a_fresh_analysis_finds(tmp_path: Path) -> Non
         analysis, flags, source = key.split("\0", 2)
         kinds.add(analysis)
         assert value == _fresh(analysis, source, int(flags)), key
-    assert kinds == {"required_literals", "literal_runs", "foldable", "start_gate", "prefilter"}
+    assert kinds == {
+        "required_literals",
+        "literal_runs",
+        "foldable",
+        "start_gate",
+        "gated",
+        "prefilter",
+    }
 
 
 @pytest.mark.parametrize("damaged", [42, "x", [1, 2], {"a": 1}])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from bot.patterns import gated
+from bot.patterns import gated_of
 
 # Case-insensitive rules also match these non-ASCII letters where an ASCII one is
 # written (Python's case folding); U+0130 is also the one character whose lower() is two.
@@ -34,4 +34,4 @@ def folded(regex: re.Pattern[str]) -> re.Pattern[str]:
     For patterns that bot.triage.patterns.foldable accepts, and for lower-case accented
     letters, which have no case twin either (tests check each rule).
     """
-    return gated(re.compile(regex.pattern, regex.flags & ~re.IGNORECASE))
+    return gated_of(regex.pattern, regex.flags & ~re.IGNORECASE)
