@@ -63,10 +63,13 @@ class Pattern:
     kind: str  # "literal" (case-insensitive substring) or "regex" (Python re, IGNORECASE)
     value: str
 
+    def source(self) -> patterns.Source:
+        """The rule as a regex source (a literal escaped), matched case-insensitively."""
+        value = re.escape(self.value) if self.kind == "literal" else self.value
+        return patterns.Source(value, re.IGNORECASE)
+
     def compile(self) -> re.Pattern[str]:
-        if self.kind == "literal":
-            return re.compile(re.escape(self.value), re.IGNORECASE)
-        return re.compile(self.value, re.IGNORECASE)
+        return self.source().compile()
 
 
 @dataclass(frozen=True)

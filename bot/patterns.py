@@ -127,6 +127,25 @@ class _Remembered:
 _REMEMBERED = _Remembered()
 
 
+@dataclass(frozen=True)
+class Source:
+    """A rule's source and flags, not compiled: enough for the remembered analyses,
+    which compile it only to analyse it afresh."""
+
+    pattern: str
+    flags: int = 0
+
+    def compile(self) -> re.Pattern[str]:
+        return re.compile(self.pattern, self.flags)
+
+
+Rule = re.Pattern[str] | Source
+
+
+def _compiled(rule: Rule) -> re.Pattern[str]:
+    return rule if isinstance(rule, re.Pattern) else rule.compile()
+
+
 def _strings(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError("not a list of strings")
@@ -555,14 +574,14 @@ def _strength(options: set[str] | tuple[str, ...]) -> int:
     return min(map(_weight, options))
 
 
-def required_literals(regex: re.Pattern[str]) -> tuple[str, ...] | None:
+def required_literals(regex: Rule) -> tuple[str, ...] | None:
     """Lower-cased literals one of which every match of `regex` holds in folded text
     (bot.triage.casefold), or None when no such set is known."""
     return _REMEMBERED.get(
         "required_literals",
         regex.pattern,
         regex.flags,
-        lambda: _required_literals(regex),
+        lambda: _required_literals(_compiled(regex)),
         lambda v: None if v is None else list(v),
         _optional_strings,
     )
@@ -583,14 +602,14 @@ def literal_of(value: str) -> tuple[str, ...] | None:
     return (low,)
 
 
-def literal_runs(regex: re.Pattern[str]) -> list[str]:
+def literal_runs(regex: Rule) -> list[str]:
     """The literal strings written in `regex` (its own wording; empty when unread)."""
     return list(
         _REMEMBERED.get(
             "literal_runs",
             regex.pattern,
             regex.flags,
-            lambda: _literal_runs(regex),
+            lambda: _literal_runs(_compiled(regex)),
             list,
             _strings,
         )
@@ -707,14 +726,19 @@ def _all_plain(items: Sequence[Item]) -> bool:
     return True
 
 
-def foldable(regex: re.Pattern[str]) -> bool:
+def foldable(regex: Rule) -> bool:
     """True when the case-sensitive twin of `regex`, on folded text, matches exactly
     where `regex` does on the text: an IGNORECASE pattern whose letters are all
     lower-case ASCII or uncased (bot.triage.casefold)."""
     if not regex.flags & re.IGNORECASE or regex.flags & re.ASCII:
         return False
     return _REMEMBERED.get(
-        "foldable", regex.pattern, regex.flags, lambda: _foldable(regex), bool, _flag
+        "foldable",
+        regex.pattern,
+        regex.flags,
+        lambda: _foldable(_compiled(regex)),
+        bool,
+        _flag,
     )
 
 

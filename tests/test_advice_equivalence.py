@@ -254,7 +254,7 @@ def test_attributions_gated_on_the_name_cannot_match_without_it() -> None:
     assert len(advice._NEEDS_NAME) >= 10
     texts = _texts()
     for k in advice._NEEDS_NAME:
-        source = advice._ATTRIBUTION_RES[k].pattern
+        source = advice.attribution_rules()[k].pattern
         for part in (advice._ANY_AI, advice._PRODUCT, advice._MODEL):
             source = source.replace(part, "(?!)")
         nameless = re.compile(source, re.IGNORECASE)
@@ -265,9 +265,9 @@ def test_attributions_gated_on_the_name_cannot_match_without_it() -> None:
 @given(st.lists(_WORDS, max_size=12).map("".join))
 def test_attribution_with_the_name_gate_is_the_plain_rule(text: str) -> None:
     got = advice._attribution(text)
-    want = advice._ANY_ATTRIBUTION.search(text)
+    want = advice._any_attribution().search(text)
     assert (got and got.span()) == (want and want.span())
-    if any(advice._ATTRIBUTION_RES[k].search(text) for k in advice._NEEDS_NAME):
+    if any(advice.attribution_rules()[k].search(text) for k in advice._NEEDS_NAME):
         assert advice._NAME_FOLDED.search(casefold.fold(text))
     _opening_rules_start_at_a_name(text)
 
@@ -275,7 +275,7 @@ def test_attribution_with_the_name_gate_is_the_plain_rule(text: str) -> None:
 def _opening_rules_start_at_a_name(text: str) -> None:
     low = casefold.fold(text)
     for k in advice._OPENS_WITH_NAME:
-        for m in advice._ATTRIBUTION_RES[k].finditer(text):
+        for m in advice.attribution_rules()[k].finditer(text):
             assert advice._NAME_FOLDED.match(low, m.start())
 
 
@@ -284,5 +284,5 @@ def test_attribution_with_the_name_gate_on_the_training_data() -> None:
     for text in _texts():
         _opening_rules_start_at_a_name(text)
         got = advice._attribution(text)
-        want = advice._ANY_ATTRIBUTION.search(text)
+        want = advice._any_attribution().search(text)
         assert (got and got.span()) == (want and want.span())

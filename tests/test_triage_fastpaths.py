@@ -198,7 +198,7 @@ def test_folded_rules_match_where_the_originals_do(
         assert [m.span() for m in casefold.folded(rx).finditer(low)] == [
             m.span() for m in rx.finditer(text)
         ]
-    best = advice._ANY_ATTRIBUTION.search(text)
+    best = advice._any_attribution().search(text)
     got = advice._attribution(text)
     assert (got and (got.span(), got.group(0))) == (best and (best.span(), best.group(0)))
 

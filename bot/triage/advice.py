@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.known_issues import KnownIssue, Misconception
-from bot.patterns import LiteralGate, Prefilter, required_literals
+from bot.patterns import LiteralGate, Prefilter, Source, required_literals
 from bot.triage.casefold import fold, folded
 from bot.triage.claims import CONTRADICTED, agrees_with_a_fact, check_disputed
 from bot.triage.plaintext import BOT_SIGNATURE_RE as _BOT_SIGNATURE
@@ -87,8 +87,10 @@ _WHERE = (
     r"(?:\s+(?:in|on|inside|within|from|at)\s+(?:my|our|the|a|an|some|this|that|its)"
     r"\s+[\w.-]+(?:\s+[\w.-]+)?)"
 )
-_ATTRIBUTION_RES: tuple[re.Pattern[str], ...] = tuple(
-    re.compile(p, re.IGNORECASE)
+# The attributions as written (case-insensitive); each runs as its folded twin, and
+# `_any_attribution` joins them.
+_ATTRIBUTIONS: tuple[Source, ...] = tuple(
+    Source(p, re.IGNORECASE)
     for p in (
         rf"\b(?:(?:i|we)\s+)?(?:also\s+|then\s+|just\s+)?(?:asked|checked\s+with|consulted|"
         rf"queried|prompted|ran\s+(?:it|this)\s+(?:by|through))"
@@ -135,25 +137,35 @@ def _alternative(pattern: str) -> str:
     return f"(?:{pattern})"
 
 
-# All attributions in one scan. A search finds the leftmost start at which any of them
-# matches and, there, the first in list order: the match the per-pattern loop picks.
-_ANY_ATTRIBUTION = re.compile(
-    "|".join(_alternative(r.pattern) for r in _ATTRIBUTION_RES), re.IGNORECASE
-)
+@lru_cache(maxsize=1)
+def _any_attribution() -> re.Pattern[str]:
+    """All attributions in one rule. A search finds the leftmost start at which any of
+    them matches and, there, the first in list order: the match the per-pattern loop
+    picks. Compiled at the first attribution found, not at every start."""
+    return re.compile("|".join(_alternative(r.pattern) for r in _ATTRIBUTIONS), re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def attribution_rules() -> tuple[re.Pattern[str], ...]:
+    """The attributions compiled as written (for tests and tools; triage runs their
+    folded twins)."""
+    return tuple(r.compile() for r in _ATTRIBUTIONS)
+
+
 # Which attributions a post may hold, from one pass over the literals each requires
 # (bot.triage.patterns); those that may are read case-sensitively on folded text
 # (bot.triage.casefold), which is faster.
 _ATTRIBUTION_GATE = LiteralGate.build(
-    (k, required_literals(r)) for k, r in enumerate(_ATTRIBUTION_RES)
+    (k, required_literals(r)) for k, r in enumerate(_ATTRIBUTIONS)
 )
-_ATTRIBUTION_FOLDED = tuple(folded(r) for r in _ATTRIBUTION_RES)
+_ATTRIBUTION_FOLDED = tuple(folded(r) for r in _ATTRIBUTIONS)
 # Most attributions are written around an assistant's name (`_ANY_AI`, or its parts
 # `_PRODUCT` and `_MODEL`), which is too short ("ai", "o1") for the literal gate: none of
 # them matches a text where the name rule itself finds nothing, which one scan decides.
-_NAME_FOLDED = folded(re.compile(_ANY_AI, re.IGNORECASE))
+_NAME_FOLDED = folded(Source(_ANY_AI, re.IGNORECASE))
 _NEEDS_NAME = frozenset(
     k
-    for k, r in enumerate(_ATTRIBUTION_RES)
+    for k, r in enumerate(_ATTRIBUTIONS)
     if _PRODUCT in r.pattern or _MODEL in r.pattern  # _ANY_AI holds both
 )
 # Those that open with the name start where the name rule matches: never before its
@@ -161,7 +173,7 @@ _NEEDS_NAME = frozenset(
 _OPENS_WITH_NAME = frozenset(
     k
     for k in _NEEDS_NAME
-    if _ATTRIBUTION_RES[k].pattern.removeprefix(r"\b").startswith((_PRODUCT, _MODEL, _ANY_AI))
+    if _ATTRIBUTIONS[k].pattern.removeprefix(r"\b").startswith((_PRODUCT, _MODEL, _ANY_AI))
 )
 
 
@@ -442,7 +454,7 @@ _LEADING_NON_WORD = re.compile(r"^[^\w]+")
 
 
 def _attribution(text: str) -> re.Match[str] | None:
-    """The first attribution of AI advice in `text` (`_ANY_ATTRIBUTION.search(text)`).
+    """The first attribution of AI advice in `text` (`_any_attribution().search(text)`).
 
     The leftmost start of any attribution is where the combined rule matches first, so
     only the attributions the gate admits are searched for it, on folded text; the
@@ -469,7 +481,7 @@ def _attribution(text: str) -> re.Match[str] | None:
             found = _ATTRIBUTION_FOLDED[k].search(low, name.start())
             if found and (first is None or found.start() < first):
                 first = found.start()
-    return _ANY_ATTRIBUTION.search(text, first) if first is not None else None
+    return _any_attribution().search(text, first) if first is not None else None
 
 
 def _quote_end(text: str, end: int) -> int:

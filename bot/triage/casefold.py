@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from bot.patterns import gated_of
+from bot.patterns import Rule, gated_of
 
 # Case-insensitive rules also match these non-ASCII letters where an ASCII one is
 # written (Python's case folding); U+0130 is also the one character whose lower() is two.
@@ -27,7 +27,7 @@ def fold(text: str) -> str:
     return text.translate(CASE_TWINS).lower()
 
 
-def folded(regex: re.Pattern[str]) -> re.Pattern[str]:
+def folded(regex: Rule) -> re.Pattern[str]:
     """The case-sensitive twin of an IGNORECASE pattern, to run on `fold(text)`, behind
     its start gate (bot.patterns.gated) where `re` has no prefix scan of its own.
 

@@ -6,6 +6,7 @@ literals a match needs, the folded twin) are derived by bot.triage.patterns.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ MAX_MATCH_SHOWN = 300
 @dataclass(frozen=True)
 class CompiledPattern:
     value: str
-    regex: re.Pattern[str]
+    source: patterns.Source
     # A lower-cased substring every match must contain: a cheap `in` test skips the
     # regex (some scan the whole post) on the many posts that cannot match.
     required: str | None
@@ -29,6 +30,12 @@ class CompiledPattern:
     folded: re.Pattern[str] | None = None
     # Without a required substring: one of these must be in the folded text.
     any_of: tuple[str, ...] | None = None
+
+    @functools.cached_property
+    def regex(self) -> re.Pattern[str]:
+        # The rule as written: run only where its folded twin found a match (or where it
+        # has none), so most never need compiling.
+        return self.source.compile()
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,7 @@ def required_substring(pattern: Pattern) -> str | None:
         value = pattern.value.lower()
         return value if value.isascii() else None
     # ASCII only: lower() is exact there, so the filter never hides a real match.
-    runs = [r.lower() for r in patterns.literal_runs(pattern.compile()) if r.isascii()]
+    runs = [r.lower() for r in patterns.literal_runs(pattern.source()) if r.isascii()]
     return max((r for r in runs if len(r) >= 3), key=len, default=None)
 
 
@@ -76,7 +83,7 @@ def compile_issue(issue: KnownIssue) -> CompiledIssue:
                 patterns.required_literals(rx) if required is None else None,
             )
             for p in issue.patterns
-            for rx, required in ((p.compile(), required_substring(p)),)
+            for rx, required in ((p.source(), required_substring(p)),)
         ),
     )
 
@@ -117,7 +124,7 @@ class IssueMatcher:
             p.value: code
             for c in self.compiled
             for p in c.patterns
-            if (code := code_only(p.regex, p.required)) is not None
+            if (code := code_only(p.folded or p.regex, p.required)) is not None
         }
 
     def hits(

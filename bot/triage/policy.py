@@ -57,7 +57,7 @@ def _entry_texts(issue: KnownIssue) -> list[str]:
     """An entry's own wording: its texts, examples and the literals of its patterns."""
     texts = [issue.title, issue.summary, issue.cause, issue.workaround, *issue.examples]
     texts += [
-        p.value if p.kind == "literal" else "\n".join(patterns.literal_runs(p.compile()))
+        p.value if p.kind == "literal" else "\n".join(patterns.literal_runs(p.source()))
         for p in issue.patterns
     ]
     return texts
