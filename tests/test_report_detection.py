@@ -383,3 +383,19 @@ def test_the_errors_of_three_known_issues_get_no_public_answer(triager: Triager)
     one = "The worker log from last night:\n```\n" + _LOG_LINES["invalid_api_key"] + "\n```"
     single = decide(triager, "Worker failing overnight", one)
     assert (single.action, single.issue) == ("reply", "invalid_api_key")
+
+
+def test_the_same_message_about_another_parameter_is_only_a_draft(triager: Triager) -> None:
+    def error(name: str) -> str:
+        return (
+            "Moved our batch job to o4-mini and every call now fails with a 400:\n```\n"
+            f"openai.BadRequestError: Error code: 400 - {{'error': {{'message': \"Unsupported "
+            f"parameter: '{name}' is not supported with this model.\", 'type': "
+            f"'invalid_request_error', 'param': '{name}', 'code': 'unsupported_parameter'}}}}\n```"
+        )
+
+    other = decide(triager, "400 after switching to o4-mini", error("top_logprobs"))
+    assert other.action == "review"
+    assert any(r.startswith("quoted name top_logprobs") for r in other.reasons)
+    same = decide(triager, "400 after switching to o4-mini", error("max_tokens"))
+    assert (same.action, same.issue) == ("reply", "unsupported_param_max_tokens")

@@ -39,6 +39,7 @@ from typing import TypeVar
 from bot.known_issues import Fact, KnownIssue
 from bot.patterns import LiteralGate, foldable, required_literals
 from bot.triage.casefold import fold, folded
+from bot.triage.plaintext import OBJECT_ID
 from bot.triage.wording import STOPWORDS
 
 CONTRADICTED = "contradicted"
@@ -1114,9 +1115,6 @@ _COMMON_SPECIFICS = frozenset(
     ]
 )
 _COMMON_PREFIXES = ("x-ratelimit-", "x-stainless-")
-# An object's id ("req_1af8f085b948", "run_abc123def"): quoted from somewhere, never an
-# invented API name.
-_OBJECT_ID = re.compile(r"^[a-z]{2,9}_(?=[a-z0-9]*\d)[a-z0-9]{8,}$")
 _SPECIFIC_STRIP = " .,;:()'\"“”"
 
 
@@ -1130,7 +1128,7 @@ def specifics(text: str) -> list[str]:
             len(token) >= 3
             and token not in _COMMON_SPECIFICS
             and not token.startswith(_COMMON_PREFIXES)
-            and not _OBJECT_ID.match(token)
+            and not OBJECT_ID.match(token)
         ):
             found.append(token)
     return found

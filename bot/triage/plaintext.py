@@ -7,7 +7,8 @@ decided) can use them without `bot.triage` ever importing `bot.replies`:
   of a member's words (a correction's claim, an attribution, a reply's quote);
 - `FENCE_RE`: the opening (or closing) line of a fenced code block;
 - `BOT_SIGNATURE` and `is_bot_text`: the signature the bot's own posts carry, so that
-  advice detection never "corrects" the bot or a member quoting it.
+  advice detection never "corrects" the bot or a member quoting it;
+- `OBJECT_ID`: an object's id, which names no API thing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 # The footer of every bot post opens with this signature (`:robot:` is how the emoji
 # reads in a post's raw Markdown).
 BOT_SIGNATURE = "🤖 Triage bot"
+
+# An object's id ("req_1af8f085b948", "run_abc123def"): quoted from somewhere, never an
+# API name (an invented one, or a parameter). Read lower-cased.
+OBJECT_ID = re.compile(r"^[a-z]{2,9}_(?=[a-z0-9]*\d)[a-z0-9]{8,}$")
 BOT_SIGNATURE_RE = re.compile(r"(?:🤖|:robot:)\s*Triage bot", re.IGNORECASE)
 
 

@@ -21,6 +21,7 @@ from bot import patterns
 from bot.known_issues import KnownIssue
 from bot.triage.extract import ErrorCandidate
 from bot.triage.matching import CompiledPattern, IssueMatcher
+from bot.triage.plaintext import OBJECT_ID
 from bot.triage.report import feature_shaped, names_only
 from bot.triage.training_data import NOVEL
 from bot.triage.types import Thread
@@ -146,6 +147,14 @@ def quoted_codes(text: str) -> set[str]:
         return set()
     return {c.lower() for c in _QUOTED_CODE.findall(text)}
 
+
+# The name an error message is about, in its slot: `Unsupported parameter: 'x_y'`,
+# `Invalid value for 'x_y'`, an error body's `"param": "x_y"` (not any quoted key of a
+# log line: those are the member's own data).
+_QUOTED_NAME = re.compile(
+    r"""(?i:\b(?:parameter|param|value|argument|field)s?)["']?\s*[:=]?\s*(?:for\s+)?"""
+    r"""['"`]([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+)['"`]"""
+)
 
 # Where a quoted error code is evidence of a report; a code in a plain sentence or a
 # title may be the topic of a question or a discussion.
@@ -320,6 +329,11 @@ class DecisionPolicy:
             elif foreign is not None and top_p >= review:
                 reasons.append(f"quoted code {foreign} is not this issue's")
                 action, issue, confidence = "review", top_label, top_p
+            elif (named := self._foreign_name(prep, top_label)) is not None and top_p >= review:
+                # "Unsupported parameter: 'logit_bias'" beside an entry about 'max_tokens':
+                # the same message, about something else. A draft, not an answer.
+                reasons.append(f"quoted name {named} is not this issue's")
+                action, issue, confidence = "review", top_label, top_p
             elif top_p >= auto and has_text and evidence == top_label:
                 action, issue, confidence = "reply", top_label, top_p
                 reasons.append(f"p={top_p:.2f}>=auto {auto:.2f}")
@@ -347,6 +361,20 @@ class DecisionPolicy:
         if not quoted or quoted & self._codes.get(slug, frozenset()):
             return None
         return min(quoted)
+
+    def _foreign_name(self, prep: Prepared, slug: str) -> str | None:
+        """A name (a parameter, a field) that the post's quoted error output puts in
+        quotes when none it quotes is one the entry names anywhere."""
+        named = {
+            name
+            for c in prep.candidates
+            if c.kind in _QUOTED_KINDS
+            for m in _QUOTED_NAME.finditer(c.text)
+            if not OBJECT_ID.match(name := m.group(1).lower())
+        }
+        if not named or named & self._codes.get(slug, frozenset()):
+            return None
+        return min(named)
 
     def _code_only(self, values: Sequence[str]) -> bool:
         """Every pattern that hit is a bare error code."""
