@@ -399,3 +399,15 @@ def test_the_same_message_about_another_parameter_is_only_a_draft(triager: Triag
     assert any(r.startswith("quoted name top_logprobs") for r in other.reasons)
     same = decide(triager, "400 after switching to o4-mini", error("max_tokens"))
     assert (same.action, same.issue) == ("reply", "unsupported_param_max_tokens")
+
+
+def test_a_guide_quoting_the_error_is_left_alone(triager: Triager) -> None:
+    post = (
+        "A short guide for newcomers, since the question comes up every week. Nothing is broken "
+        "on my side. When the API answers `You exceeded your current quota, please check your "
+        "plan and billing details`, retrying will not help: add credit on the billing page of "
+        "the organization the key belongs to. Hope this helps!"
+    )
+    d = decide(triager, "Guide: what the quota message means", post)
+    assert d.action == "ignore"
+    assert "reads as no error report" in d.reasons

@@ -38,6 +38,9 @@ ERROR_P = 0.5
 NO_TEXT_ERROR_P = 0.9
 NO_TEXT_REVIEW = 0.6
 LOW_ERROR_P = 0.2
+# Below this the report detector is sure: a tutorial or a question that quotes the
+# error (not as failure output, which is strong) is left alone, not drafted.
+NO_REPORT_P = 0.1
 EVIDENCE_SCORE = 0.5
 # A confident structured error (JSON body, traceback) is an error report by itself.
 STRONG_CANDIDATE = 0.9
@@ -297,9 +300,9 @@ class DecisionPolicy:
             elif error_p < LOW_ERROR_P and not strong:
                 # The error's words in a post that reads as a question or a discussion.
                 reasons.append("reads as no error report")
-                if not has_text or names_only(prep.candidates):
-                    # Nothing quoted either, or only the code's name: a question or a
-                    # request about the topic, left alone.
+                if not has_text or names_only(prep.candidates) or error_p < NO_REPORT_P:
+                    # Nothing quoted either, only the code's name, or a post that surely
+                    # reports nothing: a question or a request about the topic, left alone.
                     return Ruling("ignore", None, 1.0 - error_p, False, reasons)
                 action, confidence = "review", max(p_issue, 0.5)
             elif len(prep.hits) >= DIGEST_ISSUES:
