@@ -42,7 +42,7 @@ FORMAT_VERSION = 6
 # Bump when what a post becomes before the models see it changes (documents, extraction,
 # normalisation, the report features): a model built for other features is retrained.
 # Comment and speed-only edits leave it alone, so they never rewrite the model file.
-FEATURE_VERSION = 16
+FEATURE_VERSION = 17
 
 # Without a threshold on the card nothing is answered automatically.
 AUTO_CEIL = 0.95

@@ -219,9 +219,9 @@ _NO_PROBLEM = _alternation(
     r"\bleaving\s+this\s+here|\bmarking\s+(?:it\s+|this\s+)?(?:as\s+)?solved|"
     r"已解决|解決済み|\bresuelto|\bresolvido|\brésolu|\bgelöst|\bрешено|해결됨|"
     r"没有遇到问题|只是(?:建议|规划|想问|咨询)|まだ.{0,12}(?:当たって|出て)いません|"
-    r"no\s+tenemos\s+errores|no\s+es\s+un\s+(?:bug|error)|não\s+é\s+um\s+bug|"
+    r"\b(?:no\s+tenemos\s+errores|no\s+es\s+un\s+(?:bug|error)|não\s+é\s+um\s+bug|"
     r"noch\s+kein\s+fehler|kein\s+fehler,?\s+nur|ce\s+n'est\s+pas\s+un\s+bug|"
-    r"pas\s+d'erreur\s+pour\s+l'instant|aucune\s+erreur\s+pour\s+l'instant|пока\s+всё\s+работает|"
+    r"pas\s+d'erreur\s+pour\s+l'instant|aucune\s+erreur\s+pour\s+l'instant|пока\s+всё\s+работает)|"
     r"아직\s+문제는?\s+없습니다",
 )
 # The same in scripts beyond Latin, scanned only in a post that has such characters.
