@@ -9,6 +9,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -411,3 +412,22 @@ def test_a_guide_quoting_the_error_is_left_alone(triager: Triager) -> None:
     d = decide(triager, "Guide: what the quota message means", post)
     assert d.action == "ignore"
     assert "reads as no error report" in d.reasons
+
+
+def test_only_a_post_long_enough_to_read_is_left_alone_on_the_detector_alone(
+    triager: Triager,
+) -> None:
+    """The policy given the same quoted error and a detector sure it is no report: a
+    long post is left alone, a two-line one is still drafted for staff."""
+    quote = "`You exceeded your current quota, please check your plan and billing details`"
+    long_post = f"Notes from our onboarding doc, shared as is. The message {quote} " + (
+        "means the organization has no credit left; adding credit fixes it. " * 4
+    )
+    short_post = f"Since this morning every call: {quote}. What now?"
+    for body, action in ((long_post, "ignore"), (short_post, "review")):
+        prep = triager._prepare(Thread("r", "Quota message", (body,)))
+        row = np.zeros(len(triager.model.classes))
+        row[triager.model.classes.index("insufficient_quota")] = 0.9
+        ruling = triager._policy.rule(prep, row, 0.05)
+        assert ruling.action == action, body
+        assert "reads as no error report" in ruling.reasons

@@ -39,8 +39,10 @@ NO_TEXT_ERROR_P = 0.9
 NO_TEXT_REVIEW = 0.6
 LOW_ERROR_P = 0.2
 # Below this the report detector is sure: a tutorial or a question that quotes the
-# error (not as failure output, which is strong) is left alone, not drafted.
+# error (not as failure output, which is strong) is left alone, not drafted, when it is
+# long enough for its form to show (a two-line report reads like little at all).
 NO_REPORT_P = 0.1
+NO_REPORT_MIN_CHARS = 300
 EVIDENCE_SCORE = 0.5
 # A confident structured error (JSON body, traceback) is an error report by itself.
 STRONG_CANDIDATE = 0.9
@@ -300,7 +302,8 @@ class DecisionPolicy:
             elif error_p < LOW_ERROR_P and not strong:
                 # The error's words in a post that reads as a question or a discussion.
                 reasons.append("reads as no error report")
-                if not has_text or names_only(prep.candidates) or error_p < NO_REPORT_P:
+                sure = error_p < NO_REPORT_P and len(prep.own) >= NO_REPORT_MIN_CHARS
+                if not has_text or names_only(prep.candidates) or sure:
                     # Nothing quoted either, only the code's name, or a post that surely
                     # reports nothing: a question or a request about the topic, left alone.
                     return Ruling("ignore", None, 1.0 - error_p, False, reasons)
