@@ -199,8 +199,12 @@ def _forms(issues: Sequence[KnownIssue], examples: Sequence[Example]) -> list[li
 
 MIN_REPORT_EXAMPLES = 100
 # Posts that quote nothing: the report probability needed to call one a report, the
-# lowest at which the training posts that report nothing are ignored at this rate.
-NO_TEXT_IGNORED = 0.95
+# lowest at which the training posts that report nothing are ignored at this rate. The
+# not-a-report examples include many written to read like reports (tutorials, write-ups)
+# so the rate sits below the 0.95 wanted on real posts: at 0.95 the bar (0.64) left new
+# behaviour reports unescalated on the iteration sets, at 0.93 (0.58) none of their
+# non-reports was handled more, at 0.90 the bar fell to its floor.
+NO_TEXT_IGNORED = 0.93
 NO_TEXT_REPORT_FLOOR = 0.5
 NO_TEXT_REPORT_CEIL = 0.9
 _BEST_CANDIDATE = FEATURE_NAMES.index("best_candidate") - 1  # among the form features
