@@ -405,3 +405,24 @@ def test_a_denying_misconception_is_not_matched_by_its_true_opposite() -> None:
     assert not match_misconception(
         "An account can be suspended for the content its end users send.", denial
     )
+
+
+@pytest.mark.parametrize(
+    "post",
+    [
+        "Moving the summariser from gpt-4o to o4-mini and now each request fails:\n\n"
+        "```\nBadRequestError: 400 Unsupported parameter: 'max_tokens'\n```\n"
+        "We set max_tokens=512 in the client.",
+        "Here is the gpt-4o output:\n\nThe answer is blank, only whitespace.",
+        "The o3 response: an empty string with finish_reason length.",
+    ],
+)
+def test_the_apis_own_models_named_without_a_telling_verb_are_no_attribution(post: str) -> None:
+    """On this forum gpt-* and o-series are the API's models: switching between them or
+    showing what they returned is a report, not pasted AI advice."""
+    assert find_ai_advice([post]) == []
+
+
+def test_an_assistant_named_before_a_colon_still_attributes() -> None:
+    (block,) = find_ai_advice(["From Claude, when I asked about it:\n\nUpgrade your plan."])
+    assert block.kind == "attributed"

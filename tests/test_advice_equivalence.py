@@ -255,7 +255,14 @@ def test_attributions_gated_on_the_name_cannot_match_without_it() -> None:
     texts = _texts()
     for k in advice._NEEDS_NAME:
         source = advice.attribution_rules()[k].pattern
-        for part in (advice._ANY_AI, advice._PRODUCT, advice._MODEL):
+        for part in (
+            advice._ANY_AI,
+            advice._NAMED,
+            advice._MODEL,
+            advice._PRODUCT,
+            advice._API_MODEL,
+            advice._ASSISTANT,
+        ):
             source = source.replace(part, "(?!)")
         nameless = re.compile(source, re.IGNORECASE)
         assert not any(nameless.search(t) for t in texts)
@@ -280,7 +287,7 @@ def _opening_rules_start_at_a_name(text: str) -> None:
 
 
 def test_attribution_with_the_name_gate_on_the_training_data() -> None:
-    assert {4, 10, 11, 12} <= advice._OPENS_WITH_NAME
+    assert {4, 10, 11, 12, 13} <= advice._OPENS_WITH_NAME
     for text in _texts():
         _opening_rules_start_at_a_name(text)
         got = advice._attribution(text)

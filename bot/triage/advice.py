@@ -50,13 +50,17 @@ _PRODUCT = (
     r"\bai\b|\bki\b|\bia\b|人工智能)"
 )
 # Model names are also API models in error reports ("gpt-4o returned 429"), so they
-# only count with a verb of telling.
-_MODEL = (
-    r"(?:gpt(?:[- ]?\d(?:\.\d)?(?:[- ]?(?:o|turbo|mini|pro))*)?|cursor|claude(?:\s+\d(?:\.\d)?)?(?:\s+"
-    r"(?:sonnet|opus|haiku))?|gemini(?:\s+\d(?:\.\d)?)?(?:\s+(?:pro|flash))?|llama|mistral|"
-    r"deepseek|grok|qwen|kimi|doubao|豆包|文心一言|通义千问|o[134](?:-mini|-pro)?)"
+# only count with a verb of telling; the forum's own API models ("switching from gpt-4o
+# to o3-mini:", "the gpt-4o response:") never count without one.
+_API_MODEL = r"(?:gpt(?:[- ]?\d(?:\.\d)?(?:[- ]?(?:o|turbo|mini|pro))*)?|o[134](?:-mini|-pro)?)"
+_ASSISTANT = (
+    r"(?:cursor|claude(?:\s+\d(?:\.\d)?)?(?:\s+(?:sonnet|opus|haiku))?|gemini(?:\s+\d(?:\.\d)?)?"
+    r"(?:\s+(?:pro|flash))?|llama|mistral|deepseek|grok|qwen|kimi|doubao|豆包|文心一言|通义千问)"
 )
+_MODEL = rf"(?:{_API_MODEL}|{_ASSISTANT})"
 _ANY_AI = rf"(?:{_PRODUCT}|{_MODEL})"
+# The names that are assistants, not the API's models: enough without a telling verb.
+_NAMED = rf"(?:{_PRODUCT}|{_ASSISTANT})"
 _TELL = (
     r"(?:says?|said|told|tells|suggest(?:s|ed)?|answer(?:s|ed)|repl(?:y|ies|ied)|"
     r"respond(?:s|ed)|recommend(?:s|ed)?|explain(?:s|ed)|claim(?:s|ed)?|insist(?:s|ed)?|"
@@ -112,9 +116,10 @@ _ATTRIBUTIONS: tuple[Source, ...] = tuple(
         rf"{_ANY_AI}{_CJK_AFTER}",
         rf"(?:问了|問了|问过|問過|请教了|根据|根據|按照|據)\s*(?:一下\s*)?{_ANY_AI}",
         rf"\b{_PRODUCT}(?:'s|’s)?\s+(?:chat\s+)?{_ANSWER_NOUN}\b",
-        rf"\b{_MODEL}(?:'s|’s)\s+{_ANSWER_NOUN}\b",
-        rf"\b{_ANY_AI}[^.\n]{{0,30}}\b{_ANSWER_NOUN}\s*:",
-        rf"(?m)\b(?:from|by)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}\b[^.\n]{{0,40}}:\s*$",
+        rf"\b{_NAMED}(?:'s|’s)\s+{_ANSWER_NOUN}\b",
+        rf"\b{_API_MODEL}(?:'s|’s)\s+(?:answer|explanation|suggestion|advice|solution|take|verdict)\b",
+        rf"\b{_NAMED}[^.\n]{{0,30}}\b{_ANSWER_NOUN}\s*:",
+        rf"(?m)\b(?:from|by)\s+(?:an?\s+|the\s+|my\s+)?{_NAMED}\b[^.\n]{{0,40}}:\s*$",
         # "From ChatGPT: ...", "Via Claude - ..." opening a line or a quote.
         rf"(?m)^[ \t>*_]*(?:from|via|per|de|von|da)\s+(?:an?\s+|the\s+|my\s+)?{_ANY_AI}\b\s*[:\-–—]",
         # "Gemini: ..." opening a line: the assistant's name as the speaker's label. Only
@@ -166,14 +171,17 @@ _NAME_FOLDED = folded(Source(_ANY_AI, re.IGNORECASE))
 _NEEDS_NAME = frozenset(
     k
     for k, r in enumerate(_ATTRIBUTIONS)
-    if _PRODUCT in r.pattern or _MODEL in r.pattern  # _ANY_AI holds both
+    # _ANY_AI, _NAMED and _MODEL are made of these
+    if any(part in r.pattern for part in (_PRODUCT, _API_MODEL, _ASSISTANT))
 )
 # Those that open with the name start where the name rule matches: never before its
 # first match.
 _OPENS_WITH_NAME = frozenset(
     k
     for k in _NEEDS_NAME
-    if _ATTRIBUTIONS[k].pattern.removeprefix(r"\b").startswith((_PRODUCT, _MODEL, _ANY_AI))
+    if _ATTRIBUTIONS[k]
+    .pattern.removeprefix(r"\b")
+    .startswith((_PRODUCT, _MODEL, _ANY_AI, _NAMED, _API_MODEL))
 )
 
 
