@@ -426,3 +426,12 @@ def test_the_apis_own_models_named_without_a_telling_verb_are_no_attribution(pos
 def test_an_assistant_named_before_a_colon_still_attributes() -> None:
     (block,) = find_ai_advice(["From Claude, when I asked about it:\n\nUpgrade your plan."])
     assert block.kind == "attributed"
+
+
+def test_advice_reported_in_order_to_set_it_aside_is_not_corrected() -> None:
+    post = (
+        "ChatGPT says: you'll find tips claiming read-only keys are reserved for Enterprise "
+        "plans; ignore them."
+    )
+    assert find_ai_advice([REPORT, post])
+    assert corrections(post) == []

@@ -542,3 +542,19 @@ def test_folded_shapes_find_the_claims_the_plain_rules_do_on_the_training_data()
 @given(st.lists(st.sampled_from(_SHAPE_PIECES), max_size=10).map("".join))
 def test_folded_shapes_find_the_claims_the_plain_rules_do(sentence: str) -> None:
     assert find_claims(sentence) == _claims_by_the_plain_rules(sentence)
+
+
+def test_a_denied_fix_in_a_case_a_non_fix_names_is_not_contradicted() -> None:
+    """The fix works in general, a non_fix fact says it fails for one model: denying it
+    for that model agrees with the entry; denying it outright is still wrong."""
+    entry = replace(
+        EXPORTS,
+        facts=(
+            *EXPORTS.facts,
+            Fact("non_fix", ("async export eu-2",), "The async export is not offered on eu-2."),
+        ),
+    )
+    scoped = check_sentence("On eu-2, switching to the async export won't help.", entry)
+    assert scoped is None
+    plain = check_sentence("Switching to the async export won't help.", entry)
+    assert plain is not None and plain.strength == CONTRADICTED

@@ -241,7 +241,12 @@ _REFUTATION = re.compile(
     r"\bhallucinat\w*|\bnonsense\b|\bmyth\b|\bdebunk\w*|\bcontrary\s+to\b|\bdespite\s+what\b|"
     r"\bdon[’']?t\s+believe\b|\bdo\s+not\s+believe\b|\bdoes(?:n[’']t|\s+not)\s+make\s+sense\b|"
     r"\bmade\s+(?:that|this|it)\s+up\b|\buntrue\b|\bisn[’']t\s+true\b|\bwrongly\b|"
-    r"\bmistakenly\b|\bincorrectly\b|\bfalsely\b|\bis\s+not\s+accurate\b)",
+    r"\bmistakenly\b|\bincorrectly\b|\bfalsely\b|\bis\s+not\s+accurate\b|"
+    # Reporting what others advise, to set it aside: "you may see advice to downgrade".
+    r"\byou(?:[’']ll|\s+will|\s+may|\s+might|\s+can)\s+(?:also\s+)?(?:see|read|hear|find|get)\s+"
+    r"(?:advice|suggestions?|people|posts|answers?|claims?|tips?)\b|"
+    r"\b(?:some|many|other)\s+(?:people|posts|answers|guides|threads|sites|tutorials)\s+"
+    r"(?:say|suggest|claim|recommend)\b)",
     re.IGNORECASE,
 )
 # "on every plan", "regardless of tier", "personal and enterprise accounts alike": the

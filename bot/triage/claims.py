@@ -993,9 +993,16 @@ def check_claim(claim: Claim, issue: KnownIssue) -> Verdict | None:
     if claim.negated and claim.shape == "fix" and not claim.denies:
         return None  # "you don't need to X": optional, not useless
     if claim.negated:
-        # "X is not required": wrong only when a fact says X is what it takes.
+        # "X is not required": wrong only when a fact says X is what it takes, and no
+        # fact says X fails in the case the sentence names ("for o1-mini, switching to
+        # developer won't help": the model named sits outside the object).
         wrong = _matching(k, support, obj)
-        if wrong is not None and _matching(k, contradict, obj) is None:
+        scoped = obj | words(" ".join(_NAME.findall(claim.sentence)))
+        if (
+            wrong is not None
+            and _matching(k, contradict, obj) is None
+            and _matching(k, contradict, scoped) is None
+        ):
             return Verdict(claim, CONTRADICTED, k.facts[wrong], wrong)
         return None
     supported = _matching(k, support, obj)
