@@ -15,15 +15,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import jinja2
 
 from bot.known_issues import KnownIssue
 from bot.replies.neutralise import ZWJ, code_span, neutralise, plain_title
 from bot.triage.plaintext import BOT_SIGNATURE, FENCE_RE, is_bot_text, one_line, shorten
 from bot.triage.secrets import KIND_LABELS, redact
 from bot.triage.types import MAX_CORRECTIONS, Answer, Correction, Decision
+
+# jinja2 is imported at the first template rendered: a run that posts nothing (a batch
+# of ignores and escalations, `triagebot --help`) starts without it.
+if TYPE_CHECKING:
+    import jinja2
 
 __all__ = [
     "BOT_SIGNATURE",
@@ -271,6 +275,8 @@ def _memo(fn: Callable[..., str]) -> Callable[..., str]:
 @cache
 def environment() -> jinja2.Environment:
     """The template environment (built once; it holds no per-call state)."""
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
         undefined=jinja2.StrictUndefined,
@@ -315,6 +321,8 @@ def _footer(staff_contact: str) -> str:
 
 
 def _render(name: str, **context: object) -> str:
+    import jinja2
+
     try:
         return _finish(environment().get_template(name).render(**context))
     except jinja2.UndefinedError as exc:

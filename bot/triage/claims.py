@@ -37,7 +37,7 @@ from functools import lru_cache
 from typing import TypeVar
 
 from bot.known_issues import Fact, KnownIssue
-from bot.patterns import LiteralGate, foldable, required_literals
+from bot.patterns import LiteralGate, Source, foldable, required_literals
 from bot.triage.casefold import fold, folded
 from bot.triage.plaintext import OBJECT_ID
 from bot.triage.wording import STOPWORDS
@@ -254,9 +254,10 @@ _INTL_UNITS = "|".join(
 )
 _INTL_UNIT_KEY = {w: unit for unit, ws in _INTL_UNIT_OF.items() for w in ws}
 
-# (shape, regex) in the order they are tried; the first that finds a claim wins.
-_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (shape, re.compile(rx, re.IGNORECASE))
+# (shape, regex) in the order they are tried; the first that finds a claim wins. Each
+# runs as its folded twin; the rule as written is compiled at the first claim it reads.
+_SHAPES: tuple[tuple[str, Source], ...] = tuple(
+    (shape, Source(rx, re.IGNORECASE))
     for shape, rx in (
         (
             "number",
@@ -449,6 +450,13 @@ _SHAPE_GATE = LiteralGate.build((k, required_literals(rx)) for k, (_, rx) in enu
 _SHAPE_FOLDED: tuple[re.Pattern[str] | None, ...] = tuple(
     folded(rx) if foldable(rx) else None for _, rx in _SHAPES
 )
+
+
+@functools.lru_cache(maxsize=1)
+def _shape_rules() -> tuple[re.Pattern[str], ...]:
+    return tuple(rx.compile() for _, rx in _SHAPES)
+
+
 _SHAPE_OF = {
     "delay_intl": "delay",
     "delay_intl_after": "delay",
@@ -648,7 +656,7 @@ def find_claims(sentence: str) -> list[Claim]:
     seen: set[str] = set()
     low = fold(text)
     admitted = _SHAPE_GATE.candidates(low)
-    for k, (name, rx) in enumerate(_SHAPES):
+    for k, (name, _source) in enumerate(_SHAPES):
         if k not in admitted:
             continue
         shape = _SHAPE_OF.get(name, name)
@@ -656,10 +664,10 @@ def find_claims(sentence: str) -> list[Claim]:
             continue
         twin = _SHAPE_FOLDED[k]
         if twin is None:
-            m = rx.search(text)
+            m = _shape_rules()[k].search(text)
         else:
             at = twin.search(low)
-            m = rx.match(text, at.start()) if at else None
+            m = _shape_rules()[k].match(text, at.start()) if at else None
         if not m:
             continue
         group = next((g for g in ("obj", "obj2") if m.groupdict().get(g) is not None), None)
