@@ -33,7 +33,6 @@ POSSESSIVE_REPEAT (min, max, items), max None when unbounded; ASSERT / ASSERT_NO
 from __future__ import annotations
 
 import atexit
-import functools
 import re
 import sys
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -616,9 +615,6 @@ def literal_runs(regex: Rule) -> list[str]:
     )
 
 
-# Entries' patterns are read for their wording by several parts at start-up (the
-# matcher, the policy's vocabularies): one parse per pattern is enough.
-@functools.lru_cache(maxsize=4096)
 def _literal_runs(regex: re.Pattern[str]) -> tuple[str, ...]:
     try:
         items = parse(regex)
@@ -896,12 +892,12 @@ class Prefilter:
     folded: bool
 
     @classmethod
-    def of(cls, regex: re.Pattern[str]) -> Prefilter:
+    def of(cls, regex: Rule) -> Prefilter:
         needs = _REMEMBERED.get(
             "prefilter",
             regex.pattern,
             regex.flags,
-            lambda: cls._needs(regex),
+            lambda: cls._needs(_compiled(regex)),
             lambda v: [list(n) for n in v],
             lambda v: tuple(_strings(n) for n in v),
         )
@@ -944,29 +940,22 @@ _CLASS_ESCAPES = {v: f"\\{k}" for k, v in _CATEGORIES.items()}
 _Heads = dict[tuple[str, ...], set[Item]]
 
 
-def start_gate(regex: re.Pattern[str]) -> str | None:
-    """The start gate of `regex` (see `start_gate_of`)."""
-    return start_gate_of(regex.pattern, regex.flags, regex)
-
-
-def start_gate_of(source: str, flags: int = 0, regex: re.Pattern[str] | None = None) -> str | None:
-    """The source of a lookahead, `(?=...)`, that holds wherever a match of the rule
-    (`source` with `flags`) starts: the match's leading `\\b` or `^`, then the class its first character is in.
-    So `gate + "(?:" + source + ")"`, compiled with the rule's flags, finds
-    exactly the rule's matches, and `re` passes every other position after one
+def start_gate(regex: Rule) -> str | None:
+    """The source of a lookahead, `(?=...)`, that holds wherever a match of `regex`
+    starts: the match's leading `\\b` or `^`, then the class its first character is in.
+    So `gate + "(?:" + regex.pattern + ")"`, compiled with the rule's flags, finds
+    exactly the matches of `regex`, and `re` passes every other position after one
     cheap test instead of trying each alternative there (it has no first-character
     test of its own for a pattern that starts with `\\b`).
 
     None when unsure (then no fast path): a match may be empty, or start with
     something other than `\\b`, `^`, a literal, a class that is not negated, a group
-    without flags, a choice or a repeat of those.
-
-    `source` is compiled (with `flags`) only when its gate is not remembered."""
+    without flags, a choice or a repeat of those."""
     return _REMEMBERED.get(
         "start_gate",
-        source,
-        flags,
-        lambda: _start_gate(regex or re.compile(source, flags)),
+        regex.pattern,
+        regex.flags,
+        lambda: _start_gate(_compiled(regex)),
         _optional_string,
         _optional_string,
     )
@@ -975,27 +964,19 @@ def start_gate_of(source: str, flags: int = 0, regex: re.Pattern[str] | None = N
 _GLOBAL_FLAGS = re.compile(r"\A\(\?[aiLmsux]+\)")
 
 
-def gated(regex: re.Pattern[str]) -> re.Pattern[str]:
+def gated(regex: Rule) -> re.Pattern[str]:
     """`regex` behind its start gate, same matches and groups, when it opens with
     something other than a literal (a literal opening has `re`'s own prefix scan,
-    which a lookahead would turn off); else `regex` itself."""
-    return gated_of(regex.pattern, regex.flags, regex)
-
-
-def gated_of(source: str, flags: int, regex: re.Pattern[str] | None = None) -> re.Pattern[str]:
-    """`gated(re.compile(source, flags))`, compiling the rule without its gate only
-    when what `gated` derives is not remembered."""
+    which a lookahead would turn off); else `regex` itself (compiled)."""
     found = _REMEMBERED.get(
         "gated",
-        source,
-        flags,
-        lambda: _gated_source(regex or re.compile(source, flags)),
+        regex.pattern,
+        regex.flags,
+        lambda: _gated_source(_compiled(regex)),
         _optional_string,
         _optional_string,
     )
-    if found is not None:
-        return re.compile(found, flags)
-    return regex or re.compile(source, flags)
+    return _compiled(regex) if found is None else re.compile(found, regex.flags)
 
 
 def _gated_source(regex: re.Pattern[str]) -> str | None:

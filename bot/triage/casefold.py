@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from bot.patterns import Rule, gated_of
+from bot.patterns import Rule, Source, gated
 
 # Case-insensitive rules also match these non-ASCII letters where an ASCII one is
 # written (Python's case folding); U+0130 is also the one character whose lower() is two.
@@ -34,4 +34,4 @@ def folded(regex: Rule) -> re.Pattern[str]:
     For patterns that bot.triage.patterns.foldable accepts, and for lower-case accented
     letters, which have no case twin either (tests check each rule).
     """
-    return gated_of(regex.pattern, regex.flags & ~re.IGNORECASE)
+    return gated(Source(regex.pattern, regex.flags & ~re.IGNORECASE))

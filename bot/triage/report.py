@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.patterns import start_gate_of
+from bot.patterns import Source, start_gate
 from bot.triage.extract import ErrorCandidate
 
 
@@ -381,7 +381,7 @@ def _gated(source: str) -> str:
     """`source` behind a lookahead on where its matches can start (bot.patterns.start_gate):
     the same matches, while `re` passes every other position after one test instead
     of trying each alternative there. Unchanged when no gate is derived."""
-    gate = start_gate_of(source, re.MULTILINE)
+    gate = start_gate(Source(source, re.MULTILINE))
     return f"{gate}(?:{source})" if gate else source
 
 
@@ -391,7 +391,7 @@ def _fast(cues: Sequence[tuple[str, str]]) -> re.Pattern[str]:
     wherever a match of what it guards starts and consumes nothing, so every position
     yields the same match and the same group: the scan finds exactly the matches of
     the plain alternation (the tests compare the two)."""
-    gate = start_gate_of(_named(cues), re.MULTILINE) or ""
+    gate = start_gate(Source(_named(cues), re.MULTILINE)) or ""
     groups = "|".join(f"(?P<{name}>{_gated(source)})" for name, source in cues)
     fast = re.compile(f"{gate}(?:{groups})", re.MULTILINE)
     if list(fast.groupindex) != [name for name, _ in cues]:
