@@ -27,11 +27,11 @@ FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 # The footer of every bot post opens with this signature (`:robot:` is how the emoji
 # reads in a post's raw Markdown).
 BOT_SIGNATURE = "🤖 Triage bot"
+BOT_SIGNATURE_RE = re.compile(r"(?:🤖|:robot:)\s*Triage bot", re.IGNORECASE)
 
 # An object's id ("req_1af8f085b948", "run_abc123def"): quoted from somewhere, never an
 # API name (an invented one, or a parameter). Read lower-cased.
 OBJECT_ID = re.compile(r"^[a-z]{2,9}_(?=[a-z0-9]*\d)[a-z0-9]{8,}$")
-BOT_SIGNATURE_RE = re.compile(r"(?:🤖|:robot:)\s*Triage bot", re.IGNORECASE)
 
 
 def is_bot_text(text: str) -> bool:

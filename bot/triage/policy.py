@@ -363,10 +363,7 @@ class DecisionPolicy:
     def _foreign_code(self, prep: Prepared, slug: str) -> str | None:
         """A code the post quotes from an error body when none it quotes is one the
         entry names (None: no code quoted, or one of the entry's)."""
-        quoted = quoted_codes(prep.own)
-        if not quoted or quoted & self._codes.get(slug, frozenset()):
-            return None
-        return min(quoted)
+        return self._none_of_the_entrys(quoted_codes(prep.own), slug)
 
     def _foreign_name(self, prep: Prepared, slug: str) -> str | None:
         """A name (a parameter, a field) that the post's quoted error output puts in
@@ -378,9 +375,13 @@ class DecisionPolicy:
             for m in _QUOTED_NAME.finditer(c.text)
             if not OBJECT_ID.match(name := m.group(1).lower())
         }
-        if not named or named & self._codes.get(slug, frozenset()):
+        return self._none_of_the_entrys(named, slug)
+
+    def _none_of_the_entrys(self, quoted: set[str], slug: str) -> str | None:
+        """One of `quoted` when none of them is a code or name the entry knows."""
+        if not quoted or quoted & self._codes.get(slug, frozenset()):
             return None
-        return min(named)
+        return min(quoted)
 
     def _code_only(self, values: Sequence[str]) -> bool:
         """Every pattern that hit is a bare error code."""
